@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { DestinationStream } from 'pino';
+import { Gauge } from 'prom-client';
+import type { Config } from './config.ts';
+import type { Core, LoketModule } from './core/context.ts';
+import { openDatabase } from './core/db/database.ts';
+import { migrate } from './core/db/migrate.ts';
+import { EnvelopePrefixes } from './core/http/envelopes.ts';
+import { registerHttpCore, requestIdFrom } from './core/http/plugin.ts';
+import { createJobs } from './core/jobs/jobs.ts';
+import { createLogger } from './core/log.ts';
+import { createMetrics } from './core/ops/metrics.ts';
+import { registerOpsRoutes } from './core/ops/routes.ts';
+import { createRedis } from './core/redis.ts';
+import { MODULE_LOADERS } from './modules/index.ts';
+
+export interface AppOverrides {
+  /** Where log lines go (default stdout); tests capture them here. */
+  logStream?: DestinationStream;
+  /** Modules mounted in addition to the enabled built-in ones (extensions, test fixtures). */
+  extraModules?: LoketModule[];
+}
+
+export type App = FastifyInstance;
+
+/**
+ * Builds the whole service: opens the database (and migrates it), the job queue and Redis, mounts the core
+ * routes and every enabled module. Nothing listens; `main.ts` does that. Job workers start when the app is
+ * ready and drain when it closes.
+ */
+export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const logger = createLogger(config, overrides.logStream);
+  const database = await openDatabase(config, logger);
+  try {
+    if (config.migrateOnStart) await migrate(database.pool, logger);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const metrics = createMetrics(() => database.pool);
+  const jobs = createJobs({
+    pool: database.pool,
+    embedded: database.kind === 'embedded',
+    logger,
+    metrics,
+    pollSeconds: config.jobPollSeconds,
+  });
+  new Gauge({
+    name: 'loket_jobs_waiting',
+    help: 'Jobs per queue and state (queued, active, failed)',
+    labelNames: ['queue', 'state'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      if (!jobs.started) return;
+      for (const c of await jobs.counts()) {
+        this.set({ queue: c.queue, state: 'queued' }, c.queued);
+        this.set({ queue: c.queue, state: 'active' }, c.active);
+        this.set({ queue: c.queue, state: 'failed' }, c.failed);
+      }
+    },
+  });
+  const redis = createRedis(config.redisUrl, logger);
+  const prefixes = new EnvelopePrefixes('billing');
+  const core: Core = { config, logger, database, jobs, metrics, redis, prefixes };
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id'], () => `req_${randomUUID().replaceAll('-', '')}`),
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: true } },
+  });
+  app.decorate('loket', core);
+
+  app.addHook('onClose', async () => {
+    await jobs.stop(config.shutdownTimeoutMs);
+    redis?.disconnect();
+    await database.close();
+  });
+
+  registerHttpCore(app, { prefixes, metrics });
+
+  if (config.securityHeaders) {
+    await app.register(helmet, {
+      // The API docs page and the kiosk page are the only HTML; their routes set their own policy.
+      contentSecurityPolicy: {
+        directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], upgradeInsecureRequests: null },
+      },
+      crossOriginEmbedderPolicy: false,
+    });
+  }
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
+      exposedHeaders: ['x-request-id', 'retry-after'],
+    });
+  }
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Loket',
+        version: '0.1.0',
+        description:
+          'Indonesian digital payments and billing: PPOB, photobox kiosks, staff, FTTH billing and IM3 packages on one core.',
+      },
+      servers: [{ url: config.publicUrl }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  const modules: LoketModule[] = [];
+  for (const name of config.modules) {
+    const load = MODULE_LOADERS[name];
+    if (load) modules.push(await load());
+    else logger.warn({ module: name }, 'module is enabled but not part of this build yet');
+  }
+  modules.push(...(overrides.extraModules ?? []));
+
+  const readiness: Record<string, () => Promise<void>> = {};
+  for (const mod of modules) {
+    for (const [prefix, style] of mod.envelopes) prefixes.add(prefix, style);
+    Object.assign(readiness, mod.readiness ?? {});
+    await mod.register(app, core);
+  }
+  registerOpsRoutes(app, core, readiness);
+
+  app.addHook('onReady', async () => {
+    await jobs.start();
+    const demo = config.demo ?? database.fresh;
+    if (demo) {
+      for (const mod of modules) await mod.demo?.(core);
+    }
+  });
+  return app;
+}

@@ -1,0 +1,277 @@
+// The one place that reads process.env. Every variable Loket understands is declared in VARIABLES below;
+// `.env.example` and the README's configuration table are generated from the same list
+// (`npm run loket -- config`), so documentation cannot drift from the parser.
+
+export const DEV_SECRET = 'loket-development-secret-change-me-0000000000';
+
+export const ALL_MODULES = ['ppob', 'photobox', 'staff', 'billing', 'im3'] as const;
+export type ModuleName = (typeof ALL_MODULES)[number];
+
+export interface Config {
+  env: 'development' | 'production';
+  host: string;
+  port: number;
+  publicUrl: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  dataDir: string;
+  redisUrl: string | undefined;
+  modules: ModuleName[];
+  /** undefined = decide at start-up: seed only when the embedded database was created fresh. */
+  demo: boolean | undefined;
+  rateLimits: boolean;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  secret: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  bodyLimit: number;
+  corsOrigins: string[];
+  securityHeaders: boolean;
+  trustProxy: boolean;
+  shutdownTimeoutMs: number;
+  migrateOnStart: boolean;
+  jobPollSeconds: number;
+}
+
+interface VarDef {
+  name: string;
+  doc: string;
+  example?: string;
+  /** Default written into the docs; the parser applies its own. */
+  defaultText: string;
+  secret?: boolean;
+}
+
+export const VARIABLES: VarDef[] = [
+  { name: 'HOST', doc: 'Interface the HTTP server binds to.', defaultText: '127.0.0.1' },
+  { name: 'PORT', doc: 'HTTP port.', defaultText: '8000' },
+  {
+    name: 'PUBLIC_URL',
+    doc: 'Base URL clients use to reach Loket (links in e-mails, callback URLs).',
+    defaultText: 'http://HOST:PORT',
+  },
+  {
+    name: 'LOKET_ENV',
+    doc: '`development` or `production`. Production refuses default secrets and disables every `/_dev/*` route.',
+    defaultText: 'development',
+  },
+  {
+    name: 'DATABASE_URL',
+    doc: 'PostgreSQL connection string. Unset: embedded PostgreSQL (PGlite) persisted in `LOKET_DATA_DIR`.',
+    defaultText: '(embedded)',
+    example: 'postgres://postgres@127.0.0.1:5432/loket',
+  },
+  {
+    name: 'DATABASE_POOL_SIZE',
+    doc: 'Connections per instance in the PostgreSQL pool (the embedded database always uses one).',
+    defaultText: '10',
+  },
+  { name: 'LOKET_DATA_DIR', doc: 'Where the embedded database and local files live.', defaultText: './data' },
+  {
+    name: 'REDIS_URL',
+    doc: 'Redis for rate limits, caches and cross-instance notifications. Unset: in-process stores.',
+    defaultText: '(in-process)',
+    example: 'redis://127.0.0.1:6379',
+  },
+  { name: 'LOKET_MODULES', doc: 'Comma-separated modules to mount.', defaultText: ALL_MODULES.join(',') },
+  {
+    name: 'LOKET_DEMO',
+    doc: '`1` seeds demo data at start-up, `0` starts empty. Default: only when the embedded database is new.',
+    defaultText: '(auto)',
+  },
+  { name: 'LOKET_RATE_LIMITS', doc: '`off` disables every rate limit.', defaultText: 'on' },
+  {
+    name: 'LOKET_ADMIN_EMAIL',
+    doc: 'With `LOKET_ADMIN_PASSWORD`: a platform admin ensured at start-up.',
+    defaultText: '(none)',
+  },
+  {
+    name: 'LOKET_ADMIN_PASSWORD',
+    doc: 'Password of the bootstrap platform admin.',
+    defaultText: '(none)',
+    secret: true,
+  },
+  {
+    name: 'LOKET_SECRET',
+    doc: 'Master secret (≥ 32 characters): signs tokens and derives encryption keys. Required in production.',
+    defaultText: '(development value)',
+    secret: true,
+  },
+  { name: 'LOG_LEVEL', doc: 'pino level: fatal, error, warn, info, debug, trace, silent.', defaultText: 'info' },
+  {
+    name: 'BODY_LIMIT',
+    doc: 'Largest accepted request body in bytes (routes may allow more).',
+    defaultText: '1048576',
+  },
+  {
+    name: 'CORS_ORIGINS',
+    doc: 'Comma-separated allowed origins, `*` for any. Empty: no CORS headers.',
+    defaultText: '(none)',
+  },
+  { name: 'SECURITY_HEADERS', doc: '`off` disables the security headers (helmet).', defaultText: 'on' },
+  {
+    name: 'TRUST_PROXY',
+    doc: '`on` when behind a reverse proxy: client IP taken from X-Forwarded-For.',
+    defaultText: 'off',
+  },
+  {
+    name: 'SHUTDOWN_TIMEOUT_MS',
+    doc: 'How long SIGTERM waits for requests and jobs to finish.',
+    defaultText: '10000',
+  },
+  { name: 'LOKET_MIGRATE_ON_START', doc: '`off` skips migrations at start-up.', defaultText: 'on' },
+  { name: 'JOB_POLL_SECONDS', doc: 'How often idle job workers look for new work.', defaultText: '1' },
+];
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Loket cannot start, the configuration has ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses the environment once. Collects every problem before failing, so one run shows them all. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const known = new Set(VARIABLES.map((v) => v.name));
+  const get = (name: string): string | undefined => {
+    if (!known.has(name)) throw new Error(`config variable ${name} is not declared in VARIABLES`);
+    const raw = env[name];
+    if (raw === undefined) return undefined;
+    const trimmed = raw.trim();
+    return trimmed === '' ? undefined : trimmed;
+  };
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return def;
+    if (!/^-?\d+$/.test(raw)) {
+      problems.push(`${name}="${raw}" is not a whole number`);
+      return def;
+    }
+    const n = Number(raw);
+    if (n < min || n > max) problems.push(`${name}=${n} must be between ${min} and ${max}`);
+    return n;
+  };
+  const flag = (name: string, def: boolean): boolean => {
+    const raw = get(name)?.toLowerCase();
+    if (raw === undefined) return def;
+    if (['1', 'on', 'true', 'yes'].includes(raw)) return true;
+    if (['0', 'off', 'false', 'no'].includes(raw)) return false;
+    problems.push(`${name}="${raw}" must be on/off (or 1/0, true/false)`);
+    return def;
+  };
+  const oneOf = <T extends string>(name: string, values: readonly T[], def: T): T => {
+    const raw = get(name);
+    if (raw === undefined) return def;
+    if (!(values as readonly string[]).includes(raw)) {
+      problems.push(`${name}="${raw}" must be one of: ${values.join(', ')}`);
+      return def;
+    }
+    return raw as T;
+  };
+  const url = (name: string, protocols: string[]): string | undefined => {
+    const raw = get(name);
+    if (raw === undefined) return undefined;
+    try {
+      const u = new URL(raw);
+      if (!protocols.includes(u.protocol)) problems.push(`${name} must start with ${protocols.join(' or ')}`);
+    } catch {
+      problems.push(`${name} is not a valid URL`);
+    }
+    return raw;
+  };
+
+  const nodeEnv = oneOf('LOKET_ENV', ['development', 'production'] as const, 'development');
+  const host = get('HOST') ?? '127.0.0.1';
+  const port = int('PORT', 8000, 0, 65535);
+  const publicUrl = (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://${host}:${port}`).replace(/\/+$/, '');
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
+
+  const modulesRaw = get('LOKET_MODULES');
+  let modules: ModuleName[] = [...ALL_MODULES];
+  if (modulesRaw !== undefined) {
+    const names = modulesRaw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    const unknown = names.filter((n) => !(ALL_MODULES as readonly string[]).includes(n));
+    if (unknown.length > 0) {
+      problems.push(`LOKET_MODULES has unknown module(s) ${unknown.join(', ')}; known: ${ALL_MODULES.join(', ')}`);
+    }
+    modules = ALL_MODULES.filter((m) => names.includes(m));
+  }
+
+  const demoRaw = get('LOKET_DEMO');
+  const demo = demoRaw === undefined ? undefined : flag('LOKET_DEMO', false);
+
+  const secret = get('LOKET_SECRET') ?? DEV_SECRET;
+  if (secret.length < 32) problems.push('LOKET_SECRET must be at least 32 characters long');
+
+  const adminEmail = get('LOKET_ADMIN_EMAIL');
+  const adminPassword = env.LOKET_ADMIN_PASSWORD === undefined ? undefined : get('LOKET_ADMIN_PASSWORD');
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    problems.push('LOKET_ADMIN_EMAIL and LOKET_ADMIN_PASSWORD must be set together');
+  }
+  if (adminEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(adminEmail)) {
+    problems.push(`LOKET_ADMIN_EMAIL="${adminEmail}" is not an e-mail address`);
+  }
+
+  const corsRaw = get('CORS_ORIGINS');
+  const corsOrigins = corsRaw === undefined ? [] : corsRaw.split(',').map((s) => s.trim());
+
+  if (nodeEnv === 'production') {
+    if (secret === DEV_SECRET) problems.push('LOKET_ENV=production needs LOKET_SECRET set to your own random value');
+    if (adminPassword !== undefined && adminPassword.length < 12) {
+      problems.push('LOKET_ENV=production needs LOKET_ADMIN_PASSWORD of at least 12 characters');
+    }
+  }
+
+  const config: Config = {
+    env: nodeEnv,
+    host,
+    port,
+    publicUrl,
+    databaseUrl,
+    databasePoolSize: int('DATABASE_POOL_SIZE', 10, 1, 500),
+    dataDir: get('LOKET_DATA_DIR') ?? './data',
+    redisUrl,
+    modules,
+    demo,
+    rateLimits: flag('LOKET_RATE_LIMITS', true),
+    adminEmail,
+    adminPassword,
+    secret,
+    logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    bodyLimit: int('BODY_LIMIT', 1_048_576, 1024, 1_073_741_824),
+    corsOrigins,
+    securityHeaders: flag('SECURITY_HEADERS', true),
+    trustProxy: flag('TRUST_PROXY', false),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    migrateOnStart: flag('LOKET_MIGRATE_ON_START', true),
+    jobPollSeconds: int('JOB_POLL_SECONDS', 1, 1, 60),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** `.env.example`, generated from VARIABLES. */
+export function renderEnvExample(): string {
+  const lines = ['# Loket configuration. Every variable is optional in development; see README.md.', ''];
+  for (const v of VARIABLES) {
+    lines.push(`# ${v.doc} Default: ${v.defaultText}.`);
+    lines.push(`# ${v.name}=${v.example ?? ''}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+/** The README's configuration table, generated from VARIABLES. */
+export function renderConfigTable(): string {
+  const rows = VARIABLES.map((v) => `| \`${v.name}\` | ${v.defaultText} | ${v.doc} |`);
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}

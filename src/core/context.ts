@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Database } from './db/database.ts';
+import type { EnvelopePrefixes, EnvelopeStyle } from './http/envelopes.ts';
+import type { Jobs } from './jobs/jobs.ts';
+import type { Metrics } from './ops/metrics.ts';
+
+/** What the core gives every module. Modules take what they need from it in their own `wire()`. */
+export interface Core {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  jobs: Jobs;
+  metrics: Metrics;
+  redis: Redis | undefined;
+  prefixes: EnvelopePrefixes;
+}
+
+/** A module: the paths it answers in its style, its routes and jobs, and optionally demo data. */
+export interface LoketModule {
+  name: string;
+  envelopes: [prefix: string, style: EnvelopeStyle][];
+  register(app: FastifyInstance, core: Core): Promise<void> | void;
+  /** Seeds demo data; must be safe to run twice. */
+  demo?(core: Core): Promise<void>;
+  /** Extra checks for /ready (for example a provider's balance). */
+  readiness?: Record<string, () => Promise<void>>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    loket: Core;
+  }
+}

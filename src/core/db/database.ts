@@ -1,0 +1,90 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from '../../config.ts';
+import type { Tables } from './tables.ts';
+
+// bigint columns (ledger sums, counts) come back as JS numbers: rupiah amounts stay far below 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export interface Database {
+  kind: 'embedded' | 'postgres';
+  pool: pg.Pool;
+  db: Kysely<Tables>;
+  /** True when the embedded database did not exist before this start (used for the demo-data default). */
+  fresh: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens PostgreSQL: the server at DATABASE_URL, or an embedded PGlite served on a loopback socket so that the
+ * very same `pg` driver (and pg-boss) talks to it. PGlite is single-session, so the embedded pool holds exactly
+ * one connection; transactions then run one after another, which is correct, only not parallel.
+ */
+export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  if (config.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: config.databaseUrl,
+      max: config.databasePoolSize,
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'loket',
+    });
+    pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL connection failed'));
+    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      kind: 'postgres',
+      pool,
+      db,
+      fresh: false,
+      close: async () => {
+        await db.destroy();
+      },
+    };
+  }
+  return openEmbedded(config, logger);
+}
+
+async function openEmbedded(config: Config, logger: Logger): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const inMemory = config.dataDir.startsWith('memory://');
+  let dataDir = 'memory://';
+  let fresh = true;
+  if (!inMemory) {
+    dataDir = resolve(config.dataDir, 'pg');
+    fresh = !existsSync(resolve(dataDir, 'PG_VERSION'));
+    mkdirSync(dataDir, { recursive: true });
+  }
+  const lite = await PGlite.create({ dataDir });
+  // One client at a time may attach; our pool keeps that one connection for its whole life, so no other
+  // local process can reach the embedded database through this port.
+  const server = new PGLiteSocketServer({ db: lite, host: '127.0.0.1', port: 0, maxConnections: 1 });
+  await server.start();
+  const port = Number(server.getServerConn().split(':').pop());
+  const pool = new pg.Pool({
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    database: 'postgres',
+    max: 1,
+    idleTimeoutMillis: 0,
+    application_name: 'loket',
+  });
+  pool.on('error', (err) => logger.error({ err }, 'embedded database connection failed'));
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  logger.debug({ dataDir: inMemory ? 'memory' : dataDir, fresh }, 'embedded PostgreSQL (PGlite) ready');
+  return {
+    kind: 'embedded',
+    pool,
+    db,
+    fresh,
+    close: async () => {
+      await db.destroy();
+      await server.stop();
+      await lite.close();
+    },
+  };
+}

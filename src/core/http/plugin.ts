@@ -1,0 +1,156 @@
+// Request ids, the one error handler, 404/405 in the right envelope, and request metrics.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import FindMyWay from 'find-my-way';
+import type { Metrics } from '../ops/metrics.ts';
+import { type EnvelopePrefixes, type EnvelopeStyle, STYLES, statusOf } from './envelopes.ts';
+import { AppError, type FieldErrors, fromDatabaseError } from './errors.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Response style of this route (CONTRACTS §5). Default: by path prefix. */
+    envelope?: EnvelopeStyle;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Keeps a caller's x-request-id when it is sane, so a request can be followed across systems. */
+export function requestIdFrom(header: string | string[] | undefined, fresh: () => string): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && REQUEST_ID.test(value) ? value : fresh();
+}
+
+type AjvIssue = { instancePath?: string; keyword?: string; params?: Record<string, unknown>; message?: string };
+
+/** AJV's findings as field → messages, in words a client developer can act on. */
+export function fieldErrors(issues: AjvIssue[], context: string | undefined): FieldErrors {
+  const out: FieldErrors = {};
+  for (const issue of issues) {
+    let path = (issue.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
+    let message = issue.message ?? 'is invalid';
+    if (issue.keyword === 'required' && typeof issue.params?.missingProperty === 'string') {
+      path = path ? `${path}.${issue.params.missingProperty}` : issue.params.missingProperty;
+      message = 'is required';
+    } else if (issue.keyword === 'additionalProperties' && typeof issue.params?.additionalProperty === 'string') {
+      path = path ? `${path}.${issue.params.additionalProperty}` : issue.params.additionalProperty;
+      message = 'is not allowed';
+    }
+    const key = path || (context === 'body' ? 'body' : (context ?? 'request'));
+    out[key] ??= [];
+    out[key].push(message);
+  }
+  return out;
+}
+
+/** Turns whatever was thrown into an AppError; the second value says whether it was unexpected (a 5xx). */
+export function toAppError(err: unknown): { error: AppError; unexpected: boolean } {
+  if (err instanceof AppError) return { error: err, unexpected: err.status >= 500 };
+  const fe = err as FastifyError & { validation?: AjvIssue[]; validationContext?: string };
+  if (Array.isArray(fe?.validation)) {
+    const details = fieldErrors(fe.validation, fe.validationContext);
+    const where = fe.validationContext ?? 'request';
+    return {
+      error: new AppError('VALIDATION_ERROR', `Invalid ${where}: ${summary(details)}`, { details }),
+      unexpected: false,
+    };
+  }
+  switch (fe?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { error: new AppError('PAYLOAD_TOO_LARGE', 'Request body is too large'), unexpected: false };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return {
+        error: new AppError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type; send application/json'),
+        unexpected: false,
+      };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { error: new AppError('BAD_REQUEST', 'Request body is not valid JSON'), unexpected: false };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return {
+        error: new AppError('BAD_REQUEST', 'Request body is empty but Content-Type is application/json'),
+        unexpected: false,
+      };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { error: new AppError('BAD_REQUEST', 'Content-Length does not match the body'), unexpected: false };
+  }
+  const db = fromDatabaseError(err);
+  if (db) return { error: db, unexpected: db.status >= 500 };
+  const status = typeof fe?.statusCode === 'number' ? fe.statusCode : 500;
+  if (status === 429) return { error: new AppError('RATE_LIMITED', 'Too many requests; slow down'), unexpected: false };
+  if (status >= 400 && status < 500) {
+    const code = status === 401 ? 'AUTHENTICATION_ERROR' : status === 403 ? 'AUTHORIZATION_ERROR' : 'BAD_REQUEST';
+    return { error: new AppError(code, fe.message || 'Bad request'), unexpected: false };
+  }
+  return { error: new AppError('INTERNAL_ERROR', 'Internal server error'), unexpected: true };
+}
+
+function summary(details: FieldErrors): string {
+  return Object.entries(details)
+    .map(([field, msgs]) => `${field} ${msgs.join(', ')}`)
+    .join('; ');
+}
+
+export function sendError(
+  reply: FastifyReply,
+  style: EnvelopeStyle,
+  error: AppError,
+  extra: { retryAfter?: number } = {},
+): FastifyReply {
+  const status = statusOf(style, error);
+  if (error.headers) reply.headers(error.headers);
+  const retryAfter =
+    extra.retryAfter ?? (error.headers?.['retry-after'] ? Number(error.headers['retry-after']) : undefined);
+  const body = STYLES[style].error(error, { requestId: String(reply.request.id), status, retryAfter });
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+export function styleOf(request: FastifyRequest, prefixes: EnvelopePrefixes): EnvelopeStyle {
+  return request.routeOptions.config?.envelope ?? prefixes.styleFor(request.url.split('?')[0] ?? '/');
+}
+
+export function registerHttpCore(app: FastifyInstance, deps: { prefixes: EnvelopePrefixes; metrics: Metrics }): void {
+  const { prefixes, metrics } = deps;
+  // A second router that only knows which paths exist, to tell "wrong method" (405) from "no such path" (404).
+  const shadow = FindMyWay();
+  const noop = () => {};
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const m of methods) {
+      try {
+        shadow.on(m as 'GET', route.url, noop);
+      } catch {
+        // already known (HEAD twins, aliases)
+      }
+    }
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = { method: request.method, route, status: String(reply.statusCode) };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const { error, unexpected } = toAppError(err);
+    if (unexpected) request.log.error({ err }, 'request failed');
+    else request.log.info({ code: error.code, status: error.status }, error.message);
+    return sendError(reply, styleOf(request, prefixes), error);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => shadow.find(m as 'GET', path));
+    const style = prefixes.styleFor(path);
+    if (allowed.length > 0) {
+      const error = new AppError('METHOD_NOT_ALLOWED', `Method ${request.method} is not allowed here`, {
+        headers: { allow: allowed.join(', ') },
+      });
+      return sendError(reply, style, error);
+    }
+    return sendError(reply, style, new AppError('NOT_FOUND', `No route for ${request.method} ${path}`));
+  });
+}

@@ -1,0 +1,8 @@
+import type { ModuleName } from '../config.ts';
+import type { LoketModule } from '../core/context.ts';
+
+/**
+ * The modules this build contains, loaded lazily so that a disabled module costs nothing. A module named in
+ * LOKET_MODULES but missing here is reported at start-up.
+ */
+export const MODULE_LOADERS: Partial<Record<ModuleName, () => Promise<LoketModule>>> = {};
