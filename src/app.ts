@@ -49,6 +49,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     logger,
     metrics,
     pollSeconds: config.jobPollSeconds,
+    superviseSeconds: config.jobSuperviseSeconds,
   });
   new Gauge({
     name: 'loket_jobs_waiting',

@@ -31,6 +31,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   migrateOnStart: boolean;
   jobPollSeconds: number;
+  jobSuperviseSeconds: number;
 }
 
 interface VarDef {
@@ -121,6 +122,11 @@ export const VARIABLES: VarDef[] = [
   },
   { name: 'LOKET_MIGRATE_ON_START', doc: '`off` skips migrations at start-up.', defaultText: 'on' },
   { name: 'JOB_POLL_SECONDS', doc: 'How often idle job workers look for new work.', defaultText: '1' },
+  {
+    name: 'JOB_SUPERVISE_SECONDS',
+    doc: 'How often the queue looks for jobs whose worker died (they run again once their time is up).',
+    defaultText: '30',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -254,6 +260,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     migrateOnStart: flag('LOKET_MIGRATE_ON_START', true),
     jobPollSeconds: int('JOB_POLL_SECONDS', 1, 1, 60),
+    jobSuperviseSeconds: int('JOB_SUPERVISE_SECONDS', 30, 1, 3600),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -41,6 +41,8 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       fresh: false,
       close: async () => {
         await db.destroy();
+        // Kysely only ends the pool if it ever used it; migrations and pg-boss use the pool directly.
+        if (!pool.ended) await pool.end();
       },
     };
   }
@@ -83,6 +85,7 @@ async function openEmbedded(config: Config, logger: Logger): Promise<Database> {
     fresh,
     close: async () => {
       await db.destroy();
+      if (!pool.ended) await pool.end();
       await server.stop();
       await lite.close();
     },

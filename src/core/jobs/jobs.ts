@@ -56,12 +56,32 @@ const executorFor = (db: Kysely<any>) => ({
   },
 });
 
+// pg-boss installs its schema on first start; two instances doing that at once collide on CREATE SCHEMA, so
+// instances take turns under a session advisory lock. The embedded database has one process and one
+// connection (which the lock would hold), so it needs no lock.
+const START_LOCK_KEY = 7_310_519_002;
+async function startSerialized(pool: pg.Pool, embedded: boolean, fn: () => Promise<unknown>): Promise<void> {
+  if (embedded) {
+    await fn();
+    return;
+  }
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [START_LOCK_KEY]);
+    await fn();
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [START_LOCK_KEY]).catch(() => {});
+    client.release();
+  }
+}
+
 export function createJobs(deps: {
   pool: pg.Pool;
   embedded: boolean;
   logger: Logger;
   metrics: Metrics;
   pollSeconds: number;
+  superviseSeconds: number;
 }): Jobs {
   const { pool, logger, metrics } = deps;
   const definitions = new Map<string, AnyDefinition>();
@@ -71,9 +91,10 @@ export function createJobs(deps: {
     schema: 'pgboss',
     migrate: true,
     supervise: true,
+    superviseIntervalSeconds: deps.superviseSeconds,
+    // A queue is only supervised (lost jobs found) when its monitor claim is due, so both run on one clock.
+    monitorIntervalSeconds: deps.superviseSeconds,
     schedule: true,
-    // The embedded database serves one connection; keep pg-boss's own housekeeping light there.
-    monitorIntervalSeconds: 60,
   });
   boss.on('error', (err) => logger.error({ err }, 'job queue error'));
   let started = false;
@@ -98,7 +119,7 @@ export function createJobs(deps: {
     },
     async start() {
       if (started) return;
-      await boss.start();
+      await startSerialized(pool, deps.embedded, () => boss.start());
       for (const def of definitions.values()) {
         await boss.createQueue(def.name, {
           retryLimit: def.retryLimit ?? 5,

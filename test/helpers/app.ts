@@ -1,0 +1,64 @@
+import { Writable } from 'node:stream';
+import { type App, type AppOverrides, buildApp } from '../../src/app.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from './db.ts';
+
+/** Every log line the app wrote, for assertions (for example: no secret ever appears). */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: string, cb: () => void) {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    cb();
+  }
+  get text(): string {
+    return this.lines.join('\n');
+  }
+  records(): Record<string, unknown>[] {
+    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+}
+
+export function testConfig(env: Record<string, string> = {}, overrides: Partial<Config> = {}): Config {
+  return {
+    ...loadConfig({ LOG_LEVEL: 'info', LOKET_DEMO: '0', JOB_POLL_SECONDS: '1', ...env }),
+    ...overrides,
+  };
+}
+
+export interface TestApp {
+  app: App;
+  logs: LogCapture;
+  db: TestDatabase;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the real app on a database of its own (fresh PostgreSQL database or in-memory embedded one), with
+ * the real Redis when REDIS_URL is set. `modules` defaults to none: core tests mount only what they test.
+ */
+export async function startTestApp(
+  opts: { env?: Record<string, string>; config?: Partial<Config>; overrides?: AppOverrides; db?: TestDatabase } = {},
+): Promise<TestApp> {
+  const db = opts.db ?? (await createTestDatabase());
+  const config = testConfig(opts.env, {
+    databaseUrl: db.url,
+    dataDir: db.dataDir,
+    redisUrl: REDIS_URL,
+    modules: [],
+    ...opts.config,
+  });
+  const logs = new LogCapture();
+  const app = await buildApp(config, { logStream: logs, ...opts.overrides });
+  await app.ready();
+  return {
+    app,
+    logs,
+    db,
+    config,
+    async close() {
+      await app.close();
+      if (!opts.db) await db.drop();
+    },
+  };
+}
