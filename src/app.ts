@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
+import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -12,8 +13,13 @@ import { openDatabase } from './core/db/database.ts';
 import { migrate } from './core/db/migrate.ts';
 import { EnvelopePrefixes } from './core/http/envelopes.ts';
 import { registerHttpCore, requestIdFrom } from './core/http/plugin.ts';
+import { createIdentity } from './core/identity/index.ts';
+import { registerIdentityRoutes } from './core/identity/routes.ts';
 import { createJobs } from './core/jobs/jobs.ts';
+import { createLimiter } from './core/limits/limiter.ts';
 import { createLogger } from './core/log.ts';
+import { createBus } from './core/notify/bus.ts';
+import { createOutbox, registerDevOutbox } from './core/notify/outbox.ts';
 import { createMetrics } from './core/ops/metrics.ts';
 import { registerOpsRoutes } from './core/ops/routes.ts';
 import { createRedis } from './core/redis.ts';
@@ -24,6 +30,8 @@ export interface AppOverrides {
   logStream?: DestinationStream;
   /** Modules mounted in addition to the enabled built-in ones (extensions, test fixtures). */
   extraModules?: LoketModule[];
+  /** The clock (default: the system's). */
+  now?: () => Date;
 }
 
 export type App = FastifyInstance;
@@ -67,7 +75,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   const redis = createRedis(config.redisUrl, logger);
   const prefixes = new EnvelopePrefixes('billing');
-  const core: Core = { config, logger, database, jobs, metrics, redis, prefixes };
+  const now = overrides.now ?? (() => new Date());
+  const bus = createBus({ redis, redisPrefix: config.redisPrefix, databaseUrl: config.databaseUrl, logger });
+  const limiter = createLimiter(redis, config.redisPrefix, () => now().getTime());
+  const outbox = createOutbox({
+    db: database.db,
+    jobs,
+    logger,
+    smtpUrl: config.smtpUrl,
+    mailFrom: config.mailFrom,
+    now,
+  });
+  const identity = createIdentity({ config, db: database.db, bus, outbox, limiter, logger, now });
+  const core: Core = { config, logger, database, jobs, metrics, redis, prefixes, now, bus, limiter, outbox, identity };
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -83,11 +103,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   app.addHook('onClose', async () => {
     await jobs.stop(config.shutdownTimeoutMs);
+    await bus.close();
     redis?.disconnect();
     await database.close();
   });
 
   registerHttpCore(app, { prefixes, metrics });
+  await app.register(formbody, { bodyLimit: config.bodyLimit });
 
   if (config.securityHeaders) {
     await app.register(helmet, {
@@ -140,8 +162,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     await mod.register(app, core);
   }
   registerOpsRoutes(app, core, readiness);
+  registerIdentityRoutes(app, core);
+  if (config.env !== 'production') registerDevOutbox(app, database.db);
 
   app.addHook('onReady', async () => {
+    await bus.start();
+    await identity.sessions.load();
+    if (config.adminEmail && config.adminPassword) {
+      await identity.service.ensureAdmin(config.adminEmail, config.adminPassword);
+    }
     await jobs.start();
     const demo = config.demo ?? database.fresh;
     if (demo) {

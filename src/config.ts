@@ -16,6 +16,7 @@ export interface Config {
   databasePoolSize: number;
   dataDir: string;
   redisUrl: string | undefined;
+  redisPrefix: string;
   modules: ModuleName[];
   /** undefined = decide at start-up: seed only when the embedded database was created fresh. */
   demo: boolean | undefined;
@@ -23,6 +24,12 @@ export interface Config {
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   secret: string;
+  previousSecret: string | undefined;
+  accessTokenTtlMinutes: number;
+  refreshTokenTtlDays: number;
+  passwordMinLength: number;
+  smtpUrl: string | undefined;
+  mailFrom: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimit: number;
   corsOrigins: string[];
@@ -74,6 +81,11 @@ export const VARIABLES: VarDef[] = [
     defaultText: '(in-process)',
     example: 'redis://127.0.0.1:6379',
   },
+  {
+    name: 'REDIS_PREFIX',
+    doc: 'Prefix of every Redis key and channel, so several deployments can share one Redis.',
+    defaultText: 'loket:',
+  },
   { name: 'LOKET_MODULES', doc: 'Comma-separated modules to mount.', defaultText: ALL_MODULES.join(',') },
   {
     name: 'LOKET_DEMO',
@@ -98,6 +110,23 @@ export const VARIABLES: VarDef[] = [
     defaultText: '(development value)',
     secret: true,
   },
+  {
+    name: 'LOKET_PREVIOUS_SECRET',
+    doc: 'The secret before the last rotation: tokens it signed stay valid until they expire.',
+    defaultText: '(none)',
+    secret: true,
+  },
+  { name: 'ACCESS_TOKEN_TTL_MINUTES', doc: 'Lifetime of a bearer access token.', defaultText: '60' },
+  { name: 'REFRESH_TOKEN_TTL_DAYS', doc: 'Lifetime of a refresh token (rotated on every use).', defaultText: '7' },
+  { name: 'PASSWORD_MIN_LENGTH', doc: 'Shortest password accepted.', defaultText: '8' },
+  {
+    name: 'SMTP_URL',
+    doc: 'SMTP server for e-mail (`smtp://user:pass@host:587`). Unset: messages stay in the outbox (`/_dev/outbox`).',
+    defaultText: '(none)',
+    secret: true,
+    example: 'smtp://127.0.0.1:1025',
+  },
+  { name: 'MAIL_FROM', doc: 'Sender address of e-mail.', defaultText: 'Loket <no-reply@loket.local>' },
   { name: 'LOG_LEVEL', doc: 'pino level: fatal, error, warn, info, debug, trace, silent.', defaultText: 'info' },
   {
     name: 'BODY_LIMIT',
@@ -246,12 +275,19 @@ export function loadConfig(env: Env = process.env): Config {
     databasePoolSize: int('DATABASE_POOL_SIZE', 10, 1, 500),
     dataDir: get('LOKET_DATA_DIR') ?? './data',
     redisUrl,
+    redisPrefix: get('REDIS_PREFIX') ?? 'loket:',
     modules,
     demo,
     rateLimits: flag('LOKET_RATE_LIMITS', true),
     adminEmail,
     adminPassword,
     secret,
+    previousSecret: get('LOKET_PREVIOUS_SECRET'),
+    accessTokenTtlMinutes: int('ACCESS_TOKEN_TTL_MINUTES', 60, 1, 24 * 60),
+    refreshTokenTtlDays: int('REFRESH_TOKEN_TTL_DAYS', 7, 1, 365),
+    passwordMinLength: int('PASSWORD_MIN_LENGTH', 8, 8, 128),
+    smtpUrl: url('SMTP_URL', ['smtp:', 'smtps:']),
+    mailFrom: get('MAIL_FROM') ?? 'Loket <no-reply@loket.local>',
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     bodyLimit: int('BODY_LIMIT', 1_048_576, 1024, 1_073_741_824),
     corsOrigins,

@@ -4,7 +4,11 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Database } from './db/database.ts';
 import type { EnvelopePrefixes, EnvelopeStyle } from './http/envelopes.ts';
+import type { Identity } from './identity/index.ts';
 import type { Jobs } from './jobs/jobs.ts';
+import type { Limiter } from './limits/limiter.ts';
+import type { Bus } from './notify/bus.ts';
+import type { Outbox } from './notify/outbox.ts';
 import type { Metrics } from './ops/metrics.ts';
 
 /** What the core gives every module. Modules take what they need from it in their own `wire()`. */
@@ -16,6 +20,12 @@ export interface Core {
   metrics: Metrics;
   redis: Redis | undefined;
   prefixes: EnvelopePrefixes;
+  /** The time. Every rule that depends on it (expiry, OTP, tokens) reads it here, so tests can move it. */
+  now: () => Date;
+  bus: Bus;
+  limiter: Limiter;
+  outbox: Outbox;
+  identity: Identity;
 }
 
 /** A module: the paths it answers in its style, its routes and jobs, and optionally demo data. */

@@ -16,9 +16,103 @@ export interface CoreSettingsTable {
   updated_at: Generated<Date>;
 }
 
+export interface AccountsTable {
+  id: Generated<number>;
+  email: string | null;
+  username: string | null;
+  name: string;
+  phone: string | null;
+  password_hash: string | null;
+  status: 'active' | 'disabled';
+  session_version: Generated<number>;
+  deleted_at: Timestamp | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface MembershipsTable {
+  account_id: number;
+  module: string;
+  level: number;
+  created_at: Generated<Date>;
+}
+
+export interface RefreshTokensTable {
+  id: Generated<string>;
+  account_id: number;
+  family_id: string;
+  token_hash: string;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  created_at: Generated<Date>;
+}
+
+export interface RevokedAccessTokensTable {
+  jti: string;
+  account_id: number;
+  expires_at: Timestamp;
+  created_at: Generated<Date>;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  account_id: number;
+  module: string;
+  display_prefix: string;
+  key_hash: string;
+  private_key_enc: string;
+  created_at: Generated<Date>;
+  revoked_at: Timestamp | null;
+}
+
+export interface OtpChallengesTable {
+  id: Generated<number>;
+  purpose: string;
+  target: string;
+  code_hash: string;
+  attempts: Generated<number>;
+  expires_at: Timestamp;
+  created_at: Generated<Date>;
+}
+
+export interface OutboxMessagesTable {
+  id: Generated<number>;
+  channel: 'email' | 'sms' | 'whatsapp';
+  recipient: string;
+  subject: string | null;
+  body: string;
+  status: Generated<'pending' | 'sent' | 'stored' | 'failed'>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+
+export interface ActivityLogsTable {
+  id: Generated<number>;
+  account_id: number | null;
+  action: string;
+  object_type: string | null;
+  object_id: string | null;
+  request_id: string | null;
+  ip: string | null;
+  before: unknown;
+  after: unknown;
+  created_at: Timestamp;
+}
+
 export interface Tables {
   schema_migrations: SchemaMigrationsTable;
   core_settings: CoreSettingsTable;
+  accounts: AccountsTable;
+  memberships: MembershipsTable;
+  refresh_tokens: RefreshTokensTable;
+  revoked_access_tokens: RevokedAccessTokensTable;
+  api_keys: ApiKeysTable;
+  otp_challenges: OtpChallengesTable;
+  outbox_messages: OutboxMessagesTable;
+  activity_logs: ActivityLogsTable;
 }
 
 /** A database handle: the pool-backed instance or an open transaction. Every repository function takes one. */

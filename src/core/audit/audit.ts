@@ -1,0 +1,65 @@
+// The activity log: who did what to which object, from where, with before/after where that is cheap.
+import type { FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
+import type { Executor } from '../db/tables.ts';
+
+export interface ActivityEntry {
+  accountId: number | null;
+  action: string;
+  objectType?: string;
+  objectId?: string | number;
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface RequestOrigin {
+  requestId: string | null;
+  ip: string | null;
+}
+
+export const originOf = (request: FastifyRequest): RequestOrigin => ({ requestId: String(request.id), ip: request.ip });
+
+/** Writes one entry through `db`: pass the transaction that makes the change, so both land or neither does. */
+export async function recordActivity(
+  db: Executor,
+  entry: ActivityEntry,
+  origin: RequestOrigin,
+  at: Date,
+): Promise<void> {
+  await db
+    .insertInto('activity_logs')
+    .values({
+      account_id: entry.accountId,
+      action: entry.action,
+      object_type: entry.objectType ?? null,
+      object_id: entry.objectId === undefined ? null : String(entry.objectId),
+      request_id: origin.requestId,
+      ip: origin.ip,
+      before: entry.before === undefined ? null : JSON.stringify(entry.before),
+      after: entry.after === undefined ? null : JSON.stringify(entry.after),
+      created_at: at,
+    })
+    .execute();
+}
+
+export interface ActivityFilter {
+  userId?: number;
+  action?: string;
+  startDate?: Date;
+  endDate?: Date;
+  skip: number;
+  limit: number;
+}
+
+export async function listActivity(db: Executor, f: ActivityFilter) {
+  let q = db.selectFrom('activity_logs');
+  if (f.userId !== undefined) q = q.where('account_id', '=', f.userId);
+  if (f.action !== undefined) q = q.where('action', '=', f.action);
+  if (f.startDate !== undefined) q = q.where('created_at', '>=', f.startDate);
+  if (f.endDate !== undefined) q = q.where('created_at', '<=', f.endDate);
+  const [rows, total] = await Promise.all([
+    q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').offset(f.skip).limit(f.limit).execute(),
+    q.select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: total.n };
+}

@@ -1,0 +1,165 @@
+// Accounts and their module levels (CONTRACTS §2): the repository, and a cached view of what a token holder may
+// do, dropped on every instance the moment an account changes.
+import { sql } from 'kysely';
+import { ALL_MODULES } from '../../config.ts';
+import type { Executor } from '../db/tables.ts';
+import type { Bus } from '../notify/bus.ts';
+
+/** Level 100 in `platform` makes a platform admin: level 100 in every module. */
+export const PLATFORM = 'platform';
+export const MEMBERSHIP_MODULES = [...ALL_MODULES, PLATFORM] as const;
+
+export type Memberships = Record<string, number>;
+
+export interface Account {
+  id: number;
+  email: string | null;
+  username: string | null;
+  name: string;
+  phone: string | null;
+  status: 'active' | 'disabled';
+  memberships: Memberships;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AuthState {
+  active: boolean;
+  sessionVersion: number;
+  memberships: Memberships;
+}
+
+export function levelFor(memberships: Memberships, module: string): number {
+  if (memberships[PLATFORM] === 100) return 100;
+  return memberships[module] ?? 0;
+}
+
+const normalise = (s: string | null | undefined) => (s === undefined || s === null ? null : s.trim());
+
+export async function findByLogin(db: Executor, login: string) {
+  const l = login.trim().toLowerCase();
+  return db
+    .selectFrom('accounts')
+    .selectAll()
+    .where('deleted_at', 'is', null)
+    .where((eb) => eb.or([eb(sql`lower(email)`, '=', l), eb(sql`lower(username)`, '=', l)]))
+    .executeTakeFirst();
+}
+
+export async function getAccount(db: Executor, id: number): Promise<Account | undefined> {
+  const row = await db
+    .selectFrom('accounts')
+    .select(['id', 'email', 'username', 'name', 'phone', 'status', 'created_at', 'updated_at'])
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return { ...row, ...stamps(row), memberships: await membershipsOf(db, id) };
+}
+
+const stamps = (r: { created_at: Date; updated_at: Date }) => ({
+  created_at: new Date(r.created_at).toISOString(),
+  updated_at: new Date(r.updated_at).toISOString(),
+});
+
+export async function membershipsOf(db: Executor, id: number): Promise<Memberships> {
+  const rows = await db.selectFrom('memberships').select(['module', 'level']).where('account_id', '=', id).execute();
+  return Object.fromEntries(rows.map((r) => [r.module, r.level]));
+}
+
+export async function listAccounts(db: Executor, opts: { skip: number; limit: number; search?: string }) {
+  let q = db.selectFrom('accounts').where('deleted_at', 'is', null);
+  if (opts.search) {
+    const s = `%${opts.search.toLowerCase().replace(/[%_\\]/g, '\\$&')}%`;
+    q = q.where((eb) =>
+      eb.or([eb(sql`lower(email)`, 'like', s), eb(sql`lower(username)`, 'like', s), eb(sql`lower(name)`, 'like', s)]),
+    );
+  }
+  const [rows, total] = await Promise.all([
+    q
+      .select(['id', 'email', 'username', 'name', 'phone', 'status', 'created_at', 'updated_at'])
+      .orderBy('id')
+      .offset(opts.skip)
+      .limit(opts.limit)
+      .execute(),
+    q.select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow(),
+  ]);
+  const ids = rows.map((r) => r.id);
+  const members =
+    ids.length === 0
+      ? []
+      : await db
+          .selectFrom('memberships')
+          .select(['account_id', 'module', 'level'])
+          .where('account_id', 'in', ids)
+          .execute();
+  return {
+    total: total.n,
+    items: rows.map((r) => ({
+      ...r,
+      ...stamps(r),
+      memberships: Object.fromEntries(members.filter((m) => m.account_id === r.id).map((m) => [m.module, m.level])),
+    })),
+  };
+}
+
+export interface NewAccount {
+  email?: string | null;
+  username?: string | null;
+  name: string;
+  phone?: string | null;
+  passwordHash?: string | null;
+  memberships: Memberships;
+}
+
+export async function insertAccount(db: Executor, a: NewAccount): Promise<number> {
+  const row = await db
+    .insertInto('accounts')
+    .values({
+      email: normalise(a.email),
+      username: normalise(a.username),
+      name: a.name.trim(),
+      phone: normalise(a.phone),
+      password_hash: a.passwordHash ?? null,
+      status: 'active',
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await setMemberships(db, row.id, a.memberships);
+  return row.id;
+}
+
+export async function setMemberships(db: Executor, id: number, memberships: Memberships): Promise<void> {
+  await db.deleteFrom('memberships').where('account_id', '=', id).execute();
+  const rows = Object.entries(memberships).map(([module, level]) => ({ account_id: id, module, level }));
+  if (rows.length > 0) await db.insertInto('memberships').values(rows).execute();
+}
+
+/** Caches AuthState per account for a short time; `account.changed` on the bus drops an entry everywhere. */
+export function createAuthStateCache(db: Executor, bus: Bus, ttlMs = 30_000) {
+  const cache = new Map<number, { state: AuthState | null; until: number }>();
+  bus.subscribe('account.changed', (p) => {
+    cache.delete(Number(p.id));
+  });
+  return {
+    async get(id: number): Promise<AuthState | null> {
+      const hit = cache.get(id);
+      if (hit && hit.until > Date.now()) return hit.state;
+      const row = await db
+        .selectFrom('accounts')
+        .select(['status', 'session_version', 'deleted_at'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      const state: AuthState | null = row
+        ? {
+            active: row.status === 'active' && row.deleted_at === null,
+            sessionVersion: row.session_version,
+            memberships: await membershipsOf(db, id),
+          }
+        : null;
+      cache.set(id, { state, until: Date.now() + ttlMs });
+      return state;
+    },
+    changed: (id: number) => bus.publish('account.changed', { id }),
+  };
+}

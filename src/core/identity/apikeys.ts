@@ -1,0 +1,111 @@
+// API keys per account and module (PPOB). Lookups are served from an in-process cache keyed by the key's hash;
+// rotating or revoking a key publishes its hash on the bus so every instance forgets it at once.
+import type { Kysely } from 'kysely';
+import { open, seal } from '../crypto.ts';
+import type { Executor, Tables } from '../db/tables.ts';
+import type { Bus } from '../notify/bus.ts';
+import { hashApiKey, isWellFormedApiKey, newApiKey, newPrivateKey } from './keys.ts';
+
+export interface KeyOwner {
+  accountId: number;
+  keyId: number;
+}
+
+export interface IssuedKeys {
+  apiKey: string;
+  privateKey: string;
+  keyId: number;
+  displayPrefix: string;
+}
+
+export function createApiKeys(deps: { db: Kysely<Tables>; bus: Bus; sealKey: Buffer; ttlMs?: number }) {
+  const ttl = deps.ttlMs ?? 5 * 60_000;
+  const cache = new Map<string, { owner: KeyOwner; until: number }>();
+  deps.bus.subscribe('apikey.revoked', (p) => {
+    for (const h of (p.hashes as string[]) ?? []) cache.delete(h);
+  });
+  deps.bus.subscribe('account.changed', (p) => {
+    const id = Number(p.id);
+    for (const [h, v] of cache) if (v.owner.accountId === id) cache.delete(h);
+  });
+
+  return {
+    /**
+     * Issues a new key pair for the account and module, revoking the ones it had (rotation). Runs on `db`: pass
+     * the caller's transaction. Call `announce` with the result after the transaction commits.
+     */
+    async issue(db: Executor, accountId: number, module: string): Promise<IssuedKeys & { revokedHashes: string[] }> {
+      const revokedRows = await db
+        .updateTable('api_keys')
+        .set({ revoked_at: new Date() })
+        .where('account_id', '=', accountId)
+        .where('module', '=', module)
+        .where('revoked_at', 'is', null)
+        .returning('key_hash')
+        .execute();
+      const k = newApiKey();
+      const privateKey = newPrivateKey();
+      const row = await db
+        .insertInto('api_keys')
+        .values({
+          account_id: accountId,
+          module,
+          display_prefix: k.displayPrefix,
+          key_hash: k.hash,
+          private_key_enc: seal(deps.sealKey, privateKey),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return {
+        apiKey: k.key,
+        privateKey,
+        keyId: row.id,
+        displayPrefix: k.displayPrefix,
+        revokedHashes: revokedRows.map((r) => r.key_hash),
+      };
+    },
+
+    /** Tells every instance to forget revoked keys (after the revoking transaction committed). */
+    async announce(revokedHashes: string[]): Promise<void> {
+      if (revokedHashes.length > 0) await deps.bus.publish('apikey.revoked', { hashes: revokedHashes });
+    },
+
+    /** The owner of a live key, or null. Malformed keys are refused without touching the database. */
+    async authenticate(key: string, module: string): Promise<KeyOwner | null> {
+      if (!isWellFormedApiKey(key)) return null;
+      const hash = hashApiKey(key);
+      const hit = cache.get(hash);
+      const now = Date.now();
+      if (hit && hit.until > now) return hit.owner;
+      const row = await deps.db
+        .selectFrom('api_keys')
+        .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
+        .select(['api_keys.id', 'api_keys.account_id'])
+        .where('api_keys.key_hash', '=', hash)
+        .where('api_keys.module', '=', module)
+        .where('api_keys.revoked_at', 'is', null)
+        .where('accounts.status', '=', 'active')
+        .where('accounts.deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (!row) return null;
+      const owner = { accountId: row.account_id, keyId: row.id };
+      cache.set(hash, { owner, until: now + ttl });
+      return owner;
+    },
+
+    /** The live private key of an account's module key (to sign its outgoing webhooks). */
+    async privateKey(db: Executor, accountId: number, module: string): Promise<string | null> {
+      const row = await db
+        .selectFrom('api_keys')
+        .select('private_key_enc')
+        .where('account_id', '=', accountId)
+        .where('module', '=', module)
+        .where('revoked_at', 'is', null)
+        .orderBy('id', 'desc')
+        .executeTakeFirst();
+      return row ? open(deps.sealKey, row.private_key_enc) : null;
+    },
+  };
+}
+
+export type ApiKeys = ReturnType<typeof createApiKeys>;

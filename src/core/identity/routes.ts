@@ -1,0 +1,374 @@
+// HTTP for the identity core: tokens (billing shapes and IM3's login), the platform admin API, the activity log.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type Static, Type } from 'typebox';
+import { listActivity, originOf } from '../audit/audit.ts';
+import type { Core } from '../context.ts';
+import { errorResponses, im3Ok, im3OkSchema } from '../http/envelopes.ts';
+import { AppError } from '../http/errors.ts';
+import { rateLimit } from '../limits/limiter.ts';
+import { MEMBERSHIP_MODULES, PLATFORM } from './accounts.ts';
+
+const TokenPair = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('bearer'),
+  expires_in: Type.Integer(),
+  refresh_token: Type.String(),
+});
+
+const Credentials = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 320 }),
+  password: Type.String({ minLength: 1, maxLength: 1024 }),
+});
+
+const MembershipsSchema = Type.Record(
+  Type.String({ pattern: `^(${MEMBERSHIP_MODULES.join('|')})$` }),
+  Type.Integer({ minimum: 1, maximum: 100 }),
+  {
+    description: 'module → level (1 user, 10 staff, 50 module admin; platform: 100 = platform admin)',
+  },
+);
+
+const Email = Type.String({ format: 'email', maxLength: 320 });
+const Username = Type.String({ pattern: '^[A-Za-z0-9_.-]{3,80}$' });
+const Phone = Type.String({ pattern: '^\\+?[0-9]{6,20}$' });
+
+const AccountSchema = Type.Object({
+  id: Type.Integer(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  username: Type.Union([Type.String(), Type.Null()]),
+  name: Type.String(),
+  phone: Type.Union([Type.String(), Type.Null()]),
+  status: Type.String(),
+  memberships: Type.Record(Type.String(), Type.Integer()),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+});
+
+const CreateAccount = Type.Object({
+  email: Type.Optional(Email),
+  username: Type.Optional(Username),
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  phone: Type.Optional(Phone),
+  memberships: MembershipsSchema,
+});
+
+const PatchAccount = Type.Object(
+  {
+    email: Type.Optional(Type.Union([Email, Type.Null()])),
+    username: Type.Optional(Type.Union([Username, Type.Null()])),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    phone: Type.Optional(Type.Union([Phone, Type.Null()])),
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
+    memberships: Type.Optional(MembershipsSchema),
+  },
+  { minProperties: 1 },
+);
+
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }) });
+
+function checkMemberships(m: Record<string, number>) {
+  if (m[PLATFORM] !== undefined && m[PLATFORM] !== 100) {
+    throw new AppError('VALIDATION_ERROR', 'platform membership must be level 100', {
+      details: { 'memberships.platform': ['must be 100'] },
+    });
+  }
+}
+
+export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
+  const { identity, limiter, config } = core;
+  const limitsOn = config.rateLimits;
+  const billingAuth = rateLimit(limiter, limitsOn, { name: 'billing-auth', max: 5, windowMs: 5 * 60_000, by: 'ip' });
+  const im3Auth = rateLimit(limiter, limitsOn, { name: 'im3-auth', max: 5, windowMs: 60_000, by: 'ip' });
+  const adminOnly = identity.guards.bearer(PLATFORM, 100);
+  const general = rateLimit(limiter, limitsOn, { name: 'general', max: 100, windowMs: 60_000, by: 'account' });
+
+  app.post(
+    '/api/users/token',
+    {
+      preHandler: [billingAuth],
+      schema: {
+        tags: ['identity'],
+        summary: 'Sign in (OAuth2 password form or JSON); username is the e-mail or username',
+        body: Credentials,
+        consumes: ['application/x-www-form-urlencoded', 'application/json'],
+        response: { 200: TokenPair, ...errorResponses('billing', [401, 403, 422, 429]) },
+      },
+    },
+    async (request) => {
+      const body = request.body as Static<typeof Credentials>;
+      return (await identity.service.login(body.username, body.password)).tokens;
+    },
+  );
+
+  app.post(
+    '/api/users/refresh',
+    {
+      preHandler: [billingAuth],
+      schema: {
+        tags: ['identity'],
+        summary: 'Trade a refresh token for a new pair (the old one stops working)',
+        body: Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 512 }) }),
+        response: { 200: TokenPair, ...errorResponses('billing', [401, 422, 429]) },
+      },
+    },
+    async (request) => {
+      const { refresh_token } = request.body as { refresh_token: string };
+      return identity.sessions.refresh(refresh_token, (id) => identity.service.canRefresh(id));
+    },
+  );
+
+  app.post(
+    '/api/users/logout',
+    {
+      preHandler: [
+        async (request: FastifyRequest) => {
+          request.auth = await identity.guards.fromBearer(request, PLATFORM);
+        },
+      ],
+      schema: {
+        tags: ['identity'],
+        summary: 'End this session: the access token stops working at once, and its refresh tokens too',
+        security: [{ bearer: [] }],
+        body: Type.Optional(Type.Object({ refresh_token: Type.Optional(Type.String({ maxLength: 512 })) })),
+        response: { 200: Type.Object({ detail: Type.String() }), ...errorResponses('billing', [401]) },
+      },
+    },
+    async (request) => {
+      const auth = request.auth!;
+      const body = (request.body ?? {}) as { refresh_token?: string };
+      await identity.sessions.logout(
+        {
+          accountId: auth.accountId,
+          jti: auth.jti!,
+          family: auth.family ?? '',
+          exp: auth.exp!,
+          sessionVersion: auth.sessionVersion ?? 0,
+        },
+        body.refresh_token,
+      );
+      return { detail: 'Logged out' };
+    },
+  );
+
+  app.post(
+    '/api/auth/login',
+    {
+      config: { envelope: 'im3' },
+      preHandler: [im3Auth],
+      schema: {
+        tags: ['identity'],
+        summary: 'Sign in (IM3 shape)',
+        body: Credentials,
+        response: {
+          200: im3OkSchema(
+            Type.Object({
+              access_token: Type.String(),
+              token_type: Type.String(),
+              expires_in: Type.Integer(),
+              refresh_token: Type.String(),
+              user: Type.Object({
+                id: Type.Integer(),
+                username: Type.Union([Type.String(), Type.Null()]),
+                email: Type.Union([Type.String(), Type.Null()]),
+              }),
+              message: Type.String(),
+            }),
+          ),
+          ...errorResponses('im3', [400, 401, 403, 429]),
+        },
+      },
+    },
+    async (request) => {
+      const body = request.body as Static<typeof Credentials>;
+      const { tokens, account } = await identity.service.login(body.username, body.password);
+      return im3Ok(
+        String(request.id),
+        {
+          ...tokens,
+          user: { id: account.id, username: account.username, email: account.email },
+          message: 'Login successful',
+        },
+        'Login successful',
+      );
+    },
+  );
+
+  // ---- platform admin -------------------------------------------------------------------------------------------
+
+  const adminSchema = { tags: ['platform admin'], security: [{ bearer: [] }] };
+
+  app.post(
+    '/api/admin/accounts',
+    {
+      preHandler: [adminOnly, general],
+      schema: {
+        ...adminSchema,
+        summary: 'Create an account with module levels',
+        body: CreateAccount,
+        response: { 201: AccountSchema, ...errorResponses('billing', [401, 403, 409, 422]) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as Static<typeof CreateAccount>;
+      if (!body.email && !body.username && !body.phone) {
+        throw new AppError('VALIDATION_ERROR', 'An account needs an email, a username or a phone', {
+          details: { email: ['email, username or phone is required'] },
+        });
+      }
+      checkMemberships(body.memberships);
+      const account = await identity.service.createAccount(body, request.auth!.accountId, originOf(request));
+      return reply.code(201).send(account);
+    },
+  );
+
+  app.get(
+    '/api/admin/accounts',
+    {
+      preHandler: [adminOnly, general],
+      schema: {
+        ...adminSchema,
+        summary: 'List accounts',
+        querystring: Type.Object({
+          skip: Type.Integer({ minimum: 0, default: 0 }),
+          limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+          search: Type.Optional(Type.String({ maxLength: 100 })),
+        }),
+        response: {
+          200: Type.Object({ total: Type.Integer(), items: Type.Array(AccountSchema) }),
+          ...errorResponses('billing', [401, 403, 422]),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query as { skip: number; limit: number; search?: string };
+      const { listAccounts } = await import('./accounts.ts');
+      return listAccounts(core.database.db, q);
+    },
+  );
+
+  app.get(
+    '/api/admin/accounts/:id',
+    {
+      preHandler: [adminOnly, general],
+      schema: {
+        ...adminSchema,
+        summary: 'One account',
+        params: IdParams,
+        response: { 200: AccountSchema, ...errorResponses('billing', [401, 403, 404]) },
+      },
+    },
+    async (request) => identity.service.getAccount((request.params as { id: number }).id),
+  );
+
+  app.patch(
+    '/api/admin/accounts/:id',
+    {
+      preHandler: [adminOnly, general],
+      schema: {
+        ...adminSchema,
+        summary: 'Change an account (fields left out stay as they are); a new password or disabling ends its sessions',
+        params: IdParams,
+        body: PatchAccount,
+        response: { 200: AccountSchema, ...errorResponses('billing', [401, 403, 404, 409, 422]) },
+      },
+    },
+    async (request) => {
+      const body = request.body as Static<typeof PatchAccount>;
+      if (body.memberships) checkMemberships(body.memberships);
+      const { id } = request.params as { id: number };
+      return identity.service.updateAccount(id, body, request.auth!.accountId, originOf(request));
+    },
+  );
+
+  app.delete(
+    '/api/admin/accounts/:id',
+    {
+      preHandler: [adminOnly, general],
+      schema: {
+        ...adminSchema,
+        summary: 'Delete an account (disabled and hidden; its sessions and keys end)',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errorResponses('billing', [400, 401, 403, 404]) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: number };
+      await identity.service.deleteAccount(id, request.auth!.accountId, originOf(request));
+      return reply.code(204).send();
+    },
+  );
+
+  const ActivityQuery = Type.Object({
+    skip: Type.Integer({ minimum: 0, default: 0 }),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    user_id: Type.Optional(Type.Integer({ minimum: 1 })),
+    action: Type.Optional(Type.String({ maxLength: 100 })),
+    start_date: Type.Optional(Type.String({ format: 'date-time' })),
+    end_date: Type.Optional(Type.String({ format: 'date-time' })),
+  });
+  const ActivityItem = Type.Object({
+    id: Type.Integer(),
+    user_id: Type.Union([Type.Integer(), Type.Null()]),
+    action: Type.String(),
+    object_type: Type.Union([Type.String(), Type.Null()]),
+    object_id: Type.Union([Type.String(), Type.Null()]),
+    request_id: Type.Union([Type.String(), Type.Null()]),
+    ip: Type.Union([Type.String(), Type.Null()]),
+    before: Type.Unknown(),
+    after: Type.Unknown(),
+    created_at: Type.String(),
+  });
+  for (const url of ['/api/activity-logs', '/api/activity-logs/']) {
+    app.get(
+      url,
+      {
+        preHandler: [adminOnly, general],
+        schema: {
+          ...adminSchema,
+          tags: ['activity log'],
+          summary: 'Who did what, newest first',
+          querystring: ActivityQuery,
+          response: {
+            200: Type.Object({
+              total: Type.Integer(),
+              skip: Type.Integer(),
+              limit: Type.Integer(),
+              items: Type.Array(ActivityItem),
+            }),
+            ...errorResponses('billing', [401, 403, 422]),
+          },
+        },
+      },
+      async (request) => {
+        const q = request.query as Static<typeof ActivityQuery>;
+        const { rows, total } = await listActivity(core.database.db, {
+          skip: q.skip,
+          limit: q.limit,
+          userId: q.user_id,
+          action: q.action,
+          startDate: q.start_date ? new Date(q.start_date) : undefined,
+          endDate: q.end_date ? new Date(q.end_date) : undefined,
+        });
+        return {
+          total,
+          skip: q.skip,
+          limit: q.limit,
+          items: rows.map((r) => ({
+            id: r.id,
+            user_id: r.account_id,
+            action: r.action,
+            object_type: r.object_type,
+            object_id: r.object_id,
+            request_id: r.request_id,
+            ip: r.ip,
+            before: r.before,
+            after: r.after,
+            created_at: new Date(r.created_at).toISOString(),
+          })),
+        };
+      },
+    );
+  }
+}

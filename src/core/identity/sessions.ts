@@ -1,0 +1,238 @@
+// Sessions: JWT access tokens (jose) and rotating refresh tokens. A refresh token is used once; presenting a
+// used one again means it was stolen, so its whole family is revoked. Logout revokes the access token's id
+// (jti) at once on every instance and ends the refresh family.
+import { createHash, randomUUID } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { Kysely } from 'kysely';
+import type { Config } from '../../config.ts';
+import { deriveKey, randomToken, sha256Hex } from '../crypto.ts';
+import type { Executor, Tables } from '../db/tables.ts';
+import { withTransaction } from '../db/transaction.ts';
+import { AppError } from '../http/errors.ts';
+import type { Bus } from '../notify/bus.ts';
+
+export const TOKEN_TYPE = 'at+jwt';
+const ISSUER = 'loket';
+const AUDIENCE = 'loket';
+
+export interface AccessClaims {
+  accountId: number;
+  jti: string;
+  family: string;
+  sessionVersion: number;
+  exp: number;
+}
+
+export interface TokenPair {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+  refresh_token: string;
+}
+
+interface SigningKey {
+  kid: string;
+  key: Uint8Array;
+}
+
+const signingKey = (secret: string): SigningKey => {
+  const key = deriveKey(secret, 'jwt-hs256');
+  return { kid: createHash('sha256').update(key).digest('hex').slice(0, 12), key: new Uint8Array(key) };
+};
+
+export const unauthenticated = (message = 'Missing or invalid credentials') =>
+  new AppError('AUTHENTICATION_ERROR', message, { headers: { 'www-authenticate': 'Bearer' } });
+
+export function createSessions(deps: {
+  config: Pick<Config, 'secret' | 'previousSecret' | 'accessTokenTtlMinutes' | 'refreshTokenTtlDays'>;
+  db: Kysely<Tables>;
+  bus: Bus;
+  now: () => Date;
+}) {
+  const current = signingKey(deps.config.secret);
+  const keys = new Map<string, Uint8Array>([[current.kid, current.key]]);
+  if (deps.config.previousSecret) {
+    const prev = signingKey(deps.config.previousSecret);
+    keys.set(prev.kid, prev.key);
+  }
+  const accessTtl = deps.config.accessTokenTtlMinutes * 60;
+  const refreshTtlMs = deps.config.refreshTokenTtlDays * 86_400_000;
+
+  // Revoked access-token ids until they would have expired anyway; kept in step on every instance by the bus.
+  const revoked = new Map<string, number>();
+  deps.bus.subscribe('token.revoked', (p) => {
+    revoked.set(String(p.jti), Number(p.exp));
+  });
+  const sweep = () => {
+    const t = deps.now().getTime();
+    for (const [jti, exp] of revoked) if (exp * 1000 < t) revoked.delete(jti);
+  };
+
+  async function issueAccess(accountId: number, family: string, sessionVersion: number): Promise<string> {
+    const iat = Math.floor(deps.now().getTime() / 1000);
+    return new SignJWT({ fam: family, sv: sessionVersion })
+      .setProtectedHeader({ alg: 'HS256', typ: TOKEN_TYPE, kid: current.kid })
+      .setSubject(String(accountId))
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(iat)
+      .setNotBefore(iat)
+      .setExpirationTime(iat + accessTtl)
+      .setJti(randomUUID())
+      .sign(current.key);
+  }
+
+  async function newRefresh(db: Executor, accountId: number, family: string): Promise<string> {
+    const token = `lkr_${randomToken(32)}`;
+    await db
+      .insertInto('refresh_tokens')
+      .values({
+        account_id: accountId,
+        family_id: family,
+        token_hash: sha256Hex(token),
+        expires_at: new Date(deps.now().getTime() + refreshTtlMs),
+      })
+      .execute();
+    return token;
+  }
+
+  const pair = async (access: string, refresh: string): Promise<TokenPair> => ({
+    access_token: access,
+    token_type: 'bearer',
+    expires_in: accessTtl,
+    refresh_token: refresh,
+  });
+
+  return {
+    async load(): Promise<void> {
+      const rows = await deps.db
+        .selectFrom('revoked_access_tokens')
+        .select(['jti', 'expires_at'])
+        .where('expires_at', '>', deps.now())
+        .execute();
+      for (const r of rows) revoked.set(r.jti, Math.floor(new Date(r.expires_at).getTime() / 1000));
+    },
+
+    /** Verifies signature, algorithm, type, issuer, audience, times and revocation. Throws 401 otherwise. */
+    async verifyAccess(token: string): Promise<AccessClaims> {
+      try {
+        const { payload } = await jwtVerify(
+          token,
+          (header) => {
+            const key = header.kid ? keys.get(header.kid) : undefined;
+            if (!key) throw new joseErrors.JWKSNoMatchingKey();
+            return key;
+          },
+          {
+            algorithms: ['HS256'],
+            typ: TOKEN_TYPE,
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            requiredClaims: ['exp', 'iat', 'nbf', 'jti', 'sub'],
+            currentDate: deps.now(),
+            clockTolerance: 5,
+          },
+        );
+        const accountId = Number(payload.sub);
+        if (!Number.isSafeInteger(accountId) || typeof payload.jti !== 'string') throw unauthenticated();
+        if (revoked.has(payload.jti)) throw unauthenticated('This token has been revoked');
+        return {
+          accountId,
+          jti: payload.jti,
+          family: String(payload.fam ?? ''),
+          sessionVersion: Number(payload.sv ?? 0),
+          exp: payload.exp as number,
+        };
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        throw unauthenticated(err instanceof joseErrors.JWTExpired ? 'The token has expired' : undefined);
+      }
+    },
+
+    /** A new session (new refresh family) for an account whose credentials were just checked. */
+    async start(accountId: number, sessionVersion: number): Promise<TokenPair> {
+      const family = randomUUID();
+      const refresh = await newRefresh(deps.db, accountId, family);
+      return pair(await issueAccess(accountId, family, sessionVersion), refresh);
+    },
+
+    /**
+     * Trades a refresh token for a new pair. `check` confirms the account may still sign in. Reuse of a used
+     * token revokes the family (committed even though the caller gets 401).
+     */
+    async refresh(token: string, check: (accountId: number) => Promise<number | null>): Promise<TokenPair> {
+      const outcome = await withTransaction(deps.db, async (trx) => {
+        const row = await trx
+          .selectFrom('refresh_tokens')
+          .selectAll()
+          .where('token_hash', '=', sha256Hex(token))
+          .forUpdate()
+          .executeTakeFirst();
+        if (!row || row.revoked_at) return { error: 'Invalid refresh token' } as const;
+        if (row.used_at) {
+          await trx
+            .updateTable('refresh_tokens')
+            .set({ revoked_at: deps.now() })
+            .where('family_id', '=', row.family_id)
+            .where('revoked_at', 'is', null)
+            .execute();
+          return { error: 'Refresh token reuse detected; every session of this login has been ended' } as const;
+        }
+        if (new Date(row.expires_at).getTime() <= deps.now().getTime())
+          return { error: 'Refresh token expired' } as const;
+        const sessionVersion = await check(row.account_id);
+        if (sessionVersion === null) return { error: 'Account cannot sign in' } as const;
+        await trx.updateTable('refresh_tokens').set({ used_at: deps.now() }).where('id', '=', row.id).execute();
+        const refresh = await newRefresh(trx, row.account_id, row.family_id);
+        return { accountId: row.account_id, family: row.family_id, sessionVersion, refresh } as const;
+      });
+      if ('error' in outcome) throw unauthenticated(outcome.error);
+      return pair(await issueAccess(outcome.accountId, outcome.family, outcome.sessionVersion), outcome.refresh);
+    },
+
+    /** Ends a session: the access token at once (every instance), and its refresh family. */
+    async logout(claims: AccessClaims, refreshToken: string | undefined): Promise<void> {
+      await withTransaction(deps.db, async (trx) => {
+        await trx
+          .insertInto('revoked_access_tokens')
+          .values({ jti: claims.jti, account_id: claims.accountId, expires_at: new Date(claims.exp * 1000) })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+        const families = [claims.family];
+        if (refreshToken) {
+          const r = await trx
+            .selectFrom('refresh_tokens')
+            .select(['family_id', 'account_id'])
+            .where('token_hash', '=', sha256Hex(refreshToken))
+            .executeTakeFirst();
+          if (r && r.account_id === claims.accountId) families.push(r.family_id);
+        }
+        await trx
+          .updateTable('refresh_tokens')
+          .set({ revoked_at: deps.now() })
+          .where('family_id', 'in', families.filter(Boolean))
+          .where('revoked_at', 'is', null)
+          .execute();
+      });
+      sweep();
+      await deps.bus.publish('token.revoked', { jti: claims.jti, exp: claims.exp });
+    },
+
+    /** Ends every refresh family of an account except `keepFamily` (password change). */
+    async endOtherSessions(db: Executor, accountId: number, keepFamily: string | undefined): Promise<void> {
+      let q = db
+        .updateTable('refresh_tokens')
+        .set({ revoked_at: deps.now() })
+        .where('account_id', '=', accountId)
+        .where('revoked_at', 'is', null);
+      if (keepFamily) q = q.where('family_id', '!=', keepFamily);
+      await q.execute();
+    },
+
+    issueAccess,
+    newRefresh,
+    accessTtl,
+  };
+}
+
+export type Sessions = ReturnType<typeof createSessions>;
