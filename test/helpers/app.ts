@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { type App, type AppOverrides, buildApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
@@ -41,11 +42,15 @@ export async function startTestApp(
   opts: { env?: Record<string, string>; config?: Partial<Config>; overrides?: AppOverrides; db?: TestDatabase } = {},
 ): Promise<TestApp> {
   const db = opts.db ?? (await createTestDatabase());
+  // Rate limits are off unless a test turns them on; each app gets its own Redis key space unless a test
+  // shares one between instances on purpose.
   const config = testConfig(opts.env, {
     databaseUrl: db.url,
     dataDir: db.dataDir,
     redisUrl: REDIS_URL,
+    redisPrefix: `loket-test-${randomBytes(6).toString('hex')}:`,
     modules: [],
+    rateLimits: false,
     ...opts.config,
   });
   const logs = new LogCapture();

@@ -1,4 +1,5 @@
-// Guards any module uses in one line: `preHandler: identity.bearer('photobox', 50)` or `identity.apiKey('ppob')`.
+// Guards any module uses in one line: `onRequest: identity.guards.bearer('photobox', 50)` or `…apiKey('ppob')`.
+// They run before body validation, so an unauthenticated caller learns nothing about the schema.
 // 401 for missing or invalid credentials, 403 for a level too low. (Another account's resource is the module's
 // 404: repositories filter by `request.auth.accountId`.)
 import type { FastifyRequest } from 'fastify';

@@ -6,7 +6,7 @@ import type { Core } from '../context.ts';
 import { errorResponses, im3Ok, im3OkSchema } from '../http/envelopes.ts';
 import { AppError } from '../http/errors.ts';
 import { rateLimit } from '../limits/limiter.ts';
-import { MEMBERSHIP_MODULES, PLATFORM } from './accounts.ts';
+import { MEMBERSHIP_MODULES, type Memberships, PLATFORM } from './accounts.ts';
 
 const TokenPair = Type.Object({
   access_token: Type.String(),
@@ -20,13 +20,11 @@ const Credentials = Type.Object({
   password: Type.String({ minLength: 1, maxLength: 1024 }),
 });
 
-const MembershipsSchema = Type.Record(
-  Type.String({ pattern: `^(${MEMBERSHIP_MODULES.join('|')})$` }),
-  Type.Integer({ minimum: 1, maximum: 100 }),
-  {
-    description: 'module → level (1 user, 10 staff, 50 module admin; platform: 100 = platform admin)',
-  },
-);
+const Level = Type.Integer({ minimum: 1, maximum: 100 });
+const MembershipsSchema = Type.Object(Object.fromEntries(MEMBERSHIP_MODULES.map((m) => [m, Type.Optional(Level)])), {
+  additionalProperties: false,
+  description: 'module → level (1 user, 10 staff, 50 module admin); platform: 100 makes a platform admin',
+});
 
 const Email = Type.String({ format: 'email', maxLength: 320 });
 const Username = Type.String({ pattern: '^[A-Za-z0-9_.-]{3,80}$' });
@@ -87,7 +85,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
   app.post(
     '/api/users/token',
     {
-      preHandler: [billingAuth],
+      onRequest: [billingAuth],
       schema: {
         tags: ['identity'],
         summary: 'Sign in (OAuth2 password form or JSON); username is the e-mail or username',
@@ -105,7 +103,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
   app.post(
     '/api/users/refresh',
     {
-      preHandler: [billingAuth],
+      onRequest: [billingAuth],
       schema: {
         tags: ['identity'],
         summary: 'Trade a refresh token for a new pair (the old one stops working)',
@@ -115,14 +113,14 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
     },
     async (request) => {
       const { refresh_token } = request.body as { refresh_token: string };
-      return identity.sessions.refresh(refresh_token, (id) => identity.service.canRefresh(id));
+      return identity.sessions.refresh(refresh_token, (db, id) => identity.service.canRefresh(db, id));
     },
   );
 
   app.post(
     '/api/users/logout',
     {
-      preHandler: [
+      onRequest: [
         async (request: FastifyRequest) => {
           request.auth = await identity.guards.fromBearer(request, PLATFORM);
         },
@@ -156,7 +154,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
     '/api/auth/login',
     {
       config: { envelope: 'im3' },
-      preHandler: [im3Auth],
+      onRequest: [im3Auth],
       schema: {
         tags: ['identity'],
         summary: 'Sign in (IM3 shape)',
@@ -202,7 +200,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
   app.post(
     '/api/admin/accounts',
     {
-      preHandler: [adminOnly, general],
+      onRequest: [adminOnly, general],
       schema: {
         ...adminSchema,
         summary: 'Create an account with module levels',
@@ -217,8 +215,13 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
           details: { email: ['email, username or phone is required'] },
         });
       }
-      checkMemberships(body.memberships);
-      const account = await identity.service.createAccount(body, request.auth!.accountId, originOf(request));
+      const memberships = body.memberships as Memberships; // the schema allows only known modules and levels
+      checkMemberships(memberships);
+      const account = await identity.service.createAccount(
+        { ...body, memberships },
+        request.auth!.accountId,
+        originOf(request),
+      );
       return reply.code(201).send(account);
     },
   );
@@ -226,7 +229,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
   app.get(
     '/api/admin/accounts',
     {
-      preHandler: [adminOnly, general],
+      onRequest: [adminOnly, general],
       schema: {
         ...adminSchema,
         summary: 'List accounts',
@@ -251,7 +254,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
   app.get(
     '/api/admin/accounts/:id',
     {
-      preHandler: [adminOnly, general],
+      onRequest: [adminOnly, general],
       schema: {
         ...adminSchema,
         summary: 'One account',
@@ -265,7 +268,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
   app.patch(
     '/api/admin/accounts/:id',
     {
-      preHandler: [adminOnly, general],
+      onRequest: [adminOnly, general],
       schema: {
         ...adminSchema,
         summary: 'Change an account (fields left out stay as they are); a new password or disabling ends its sessions',
@@ -276,16 +279,17 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
     },
     async (request) => {
       const body = request.body as Static<typeof PatchAccount>;
-      if (body.memberships) checkMemberships(body.memberships);
+      const memberships = body.memberships as Memberships | undefined;
+      if (memberships) checkMemberships(memberships);
       const { id } = request.params as { id: number };
-      return identity.service.updateAccount(id, body, request.auth!.accountId, originOf(request));
+      return identity.service.updateAccount(id, { ...body, memberships }, request.auth!.accountId, originOf(request));
     },
   );
 
   app.delete(
     '/api/admin/accounts/:id',
     {
-      preHandler: [adminOnly, general],
+      onRequest: [adminOnly, general],
       schema: {
         ...adminSchema,
         summary: 'Delete an account (disabled and hidden; its sessions and keys end)',
@@ -324,7 +328,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
     app.get(
       url,
       {
-        preHandler: [adminOnly, general],
+        onRequest: [adminOnly, general],
         schema: {
           ...adminSchema,
           tags: ['activity log'],

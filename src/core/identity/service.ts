@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
 import { type RequestOrigin, recordActivity } from '../audit/audit.ts';
-import type { Tables } from '../db/tables.ts';
+import type { Executor, Tables } from '../db/tables.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { AppError } from '../http/errors.ts';
 import {
@@ -78,8 +78,8 @@ export function createIdentityService(deps: {
     },
 
     /** Returns the session version a refresh may continue with, or null when the account may not sign in. */
-    async canRefresh(accountId: number): Promise<number | null> {
-      const row = await db
+    async canRefresh(executor: Executor, accountId: number): Promise<number | null> {
+      const row = await executor
         .selectFrom('accounts')
         .select(['status', 'session_version', 'deleted_at'])
         .where('id', '=', accountId)

@@ -160,7 +160,10 @@ export function createSessions(deps: {
      * Trades a refresh token for a new pair. `check` confirms the account may still sign in. Reuse of a used
      * token revokes the family (committed even though the caller gets 401).
      */
-    async refresh(token: string, check: (accountId: number) => Promise<number | null>): Promise<TokenPair> {
+    async refresh(
+      token: string,
+      check: (db: Executor, accountId: number) => Promise<number | null>,
+    ): Promise<TokenPair> {
       const outcome = await withTransaction(deps.db, async (trx) => {
         const row = await trx
           .selectFrom('refresh_tokens')
@@ -180,7 +183,7 @@ export function createSessions(deps: {
         }
         if (new Date(row.expires_at).getTime() <= deps.now().getTime())
           return { error: 'Refresh token expired' } as const;
-        const sessionVersion = await check(row.account_id);
+        const sessionVersion = await check(trx, row.account_id);
         if (sessionVersion === null) return { error: 'Account cannot sign in' } as const;
         await trx.updateTable('refresh_tokens').set({ used_at: deps.now() }).where('id', '=', row.id).execute();
         const refresh = await newRefresh(trx, row.account_id, row.family_id);

@@ -74,7 +74,7 @@ export class RateLimitError extends AppError {
   }
 }
 
-/** A preHandler enforcing `limit` (nothing when rate limits are off). Place it after the auth guard. */
+/** A hook enforcing `limit` (nothing when rate limits are off). Use it in `onRequest`, after the auth guard. */
 export function rateLimit(limiter: Limiter, enabled: boolean, limit: RouteLimit) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (!enabled) return;
