@@ -3,6 +3,7 @@ import { buildApp } from './app.ts';
 import { type Config, ConfigError, loadConfig, renderConfigTable, renderEnvExample } from './config.ts';
 import { openDatabase } from './core/db/database.ts';
 import { migrate } from './core/db/migrate.ts';
+import { AppError } from './core/http/errors.ts';
 import { createLogger } from './core/log.ts';
 
 const USAGE = `Usage: npm run loket -- <command>
@@ -10,6 +11,11 @@ const USAGE = `Usage: npm run loket -- <command>
   serve              start the HTTP server and job workers (default; what npm start runs)
   migrate            apply database migrations and exit
   demo seed          seed demo data for the enabled modules and exit
+  admin create --email E --password P [--name N] [--username U] [--level module=level ...]
+                     create an account (--level platform=100 makes a platform admin)
+  admin list         list accounts
+  admin set-password --email E --password P
+  admin disable --email E | admin enable --email E
   config env         print .env.example (every variable, with its default)
   config table       print the configuration table for the README
   help               this text
@@ -49,6 +55,83 @@ async function serve(config: Config): Promise<void> {
   );
 }
 
+function flags(args: string[]): { values: Record<string, string>; levels: Record<string, number> } {
+  const values: Record<string, string> = {};
+  const levels: Record<string, number> = {};
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i]?.replace(/^--/, '') ?? '';
+    const value = args[i + 1];
+    if (!args[i]?.startsWith('--') || value === undefined) throw new Error(`expected --name value, got "${args[i]}"`);
+    i++;
+    if (name === 'level') {
+      const [module, level] = value.split('=');
+      if (!module || !level || !/^\d+$/.test(level)) throw new Error(`--level wants module=level, got "${value}"`);
+      levels[module] = Number(level);
+    } else {
+      values[name] = value;
+    }
+  }
+  return { values, levels };
+}
+
+/** Account administration from the shell (the same service the admin API uses). */
+async function admin(config: Config, args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values, levels } = flags(rest);
+  const app = await buildApp({ ...config, demo: false });
+  const { service } = app.loket.identity;
+  const origin = { requestId: 'cli', ip: null };
+  const out = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+  try {
+    const byEmail = async () => {
+      if (!values.email) throw new Error('--email is required');
+      const { findByLogin } = await import('./core/identity/accounts.ts');
+      const row = await findByLogin(app.loket.database.db, values.email);
+      if (!row) throw new Error(`no account with e-mail ${values.email}`);
+      return row.id;
+    };
+    switch (sub) {
+      case 'create':
+        if (!values.email && !values.username) throw new Error('--email or --username is required');
+        out(
+          await service.createAccount(
+            {
+              email: values.email,
+              username: values.username,
+              name: values.name ?? values.email ?? values.username ?? 'Admin',
+              password: values.password,
+              memberships: levels,
+            },
+            null,
+            origin,
+          ),
+        );
+        return;
+      case 'list': {
+        const { listAccounts } = await import('./core/identity/accounts.ts');
+        out(await listAccounts(app.loket.database.db, { skip: 0, limit: 1000 }));
+        return;
+      }
+      case 'set-password': {
+        if (!values.password) throw new Error('--password is required');
+        const id = await byEmail();
+        out(await service.updateAccount(id, { password: values.password }, id, origin));
+        return;
+      }
+      case 'disable':
+      case 'enable': {
+        const id = await byEmail();
+        out(await service.updateAccount(id, { status: sub === 'disable' ? 'disabled' : 'active' }, id, origin));
+        return;
+      }
+      default:
+        throw new Error(`unknown admin command "${sub ?? ''}"; see npm run loket -- help`);
+    }
+  } finally {
+    await app.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
   if (command === 'help' || command === '--help' || command === '-h') {
@@ -74,6 +157,8 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     }
+    case 'admin':
+      return admin(config, rest);
     case 'demo': {
       if (rest[0] !== 'seed') break;
       const app = await buildApp({ ...config, demo: true });
@@ -89,6 +174,9 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((err) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n`);
+  } else if (err instanceof AppError) {
+    const details = err.details ? ` (${JSON.stringify(err.details)})` : '';
+    process.stderr.write(`${err.code}: ${err.message}${details}\n`);
   } else {
     process.stderr.write(`Loket failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   }

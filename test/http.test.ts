@@ -8,7 +8,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-const json = (body: unknown) => ({ 'content-type': 'application/json' }) as const;
+const json = (_body: unknown) => ({ 'content-type': 'application/json' }) as const;
 
 describe('error envelopes per seed style', () => {
   it.each(STYLES)('%s: validation error names the field and changes nothing', async (style, prefix) => {

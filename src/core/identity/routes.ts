@@ -129,13 +129,22 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
         tags: ['identity'],
         summary: 'End this session: the access token stops working at once, and its refresh tokens too',
         security: [{ bearer: [] }],
-        body: Type.Optional(Type.Object({ refresh_token: Type.Optional(Type.String({ maxLength: 512 })) })),
-        response: { 200: Type.Object({ detail: Type.String() }), ...errorResponses('billing', [401]) },
+        // The body ({refresh_token}) is optional, and a JSON schema cannot say "no body or this object".
+        description: 'Body (optional): `{"refresh_token": "…"}` to end that refresh token\'s family too.',
+        response: { 200: Type.Object({ detail: Type.String() }), ...errorResponses('billing', [401, 422]) },
       },
     },
     async (request) => {
       const auth = request.auth!;
-      const body = (request.body ?? {}) as { refresh_token?: string };
+      const body = (request.body ?? {}) as { refresh_token?: unknown };
+      if (
+        body.refresh_token !== undefined &&
+        (typeof body.refresh_token !== 'string' || body.refresh_token.length > 512)
+      ) {
+        throw new AppError('VALIDATION_ERROR', 'refresh_token must be a string', {
+          details: { refresh_token: ['must be a string of at most 512 characters'] },
+        });
+      }
       await identity.sessions.logout(
         {
           accountId: auth.accountId,
@@ -144,7 +153,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
           exp: auth.exp!,
           sessionVersion: auth.sessionVersion ?? 0,
         },
-        body.refresh_token,
+        body.refresh_token as string | undefined,
       );
       return { detail: 'Logged out' };
     },

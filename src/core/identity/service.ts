@@ -6,12 +6,13 @@ import type { Config } from '../../config.ts';
 import { type RequestOrigin, recordActivity } from '../audit/audit.ts';
 import type { Executor, Tables } from '../db/tables.ts';
 import { withTransaction } from '../db/transaction.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError, type FieldErrors } from '../http/errors.ts';
 import {
   type Account,
   findByLogin,
   getAccount,
   insertAccount,
+  MEMBERSHIP_MODULES,
   type Memberships,
   membershipsOf,
   PLATFORM,
@@ -37,6 +38,32 @@ export interface AccountPatch {
   password?: string;
   status?: 'active' | 'disabled';
   memberships?: Memberships;
+}
+
+/** The service's own check of account fields, so the CLI and modules get the same rules as the HTTP schema. */
+export function accountProblems(a: {
+  email?: string | null;
+  username?: string | null;
+  memberships?: Memberships;
+}): FieldErrors {
+  const out: FieldErrors = {};
+  if (a.email && !/^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$/.test(a.email)) out.email = ['must be an e-mail address'];
+  if (a.username && !/^[A-Za-z0-9_.-]{3,80}$/.test(a.username)) {
+    out.username = ['must be 3-80 letters, digits, dots, dashes or underscores'];
+  }
+  for (const [module, level] of Object.entries(a.memberships ?? {})) {
+    if (!(MEMBERSHIP_MODULES as readonly string[]).includes(module)) out[`memberships.${module}`] = ['unknown module'];
+    else if (!Number.isInteger(level) || level < 1 || level > 100)
+      out[`memberships.${module}`] = ['level must be 1-100'];
+    else if (module === PLATFORM && level !== 100) out[`memberships.${module}`] = ['must be 100'];
+  }
+  return out;
+}
+
+function assertValid(a: Parameters<typeof accountProblems>[0]) {
+  const details = accountProblems(a);
+  const fields = Object.keys(details);
+  if (fields.length > 0) throw new AppError('VALIDATION_ERROR', `Invalid ${fields.join(', ')}`, { details });
 }
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505';
@@ -133,6 +160,12 @@ export function createIdentityService(deps: {
     },
 
     async createAccount(input: AccountInput, actor: number | null, origin: RequestOrigin): Promise<Account> {
+      assertValid(input);
+      if (!input.email && !input.username && !input.phone) {
+        throw new AppError('VALIDATION_ERROR', 'An account needs an e-mail, a username or a phone', {
+          details: { email: ['email, username or phone is required'] },
+        });
+      }
       if (input.password) checkPassword(input.password);
       const passwordHash = input.password ? await hashPassword(input.password) : null;
       let id: number;
@@ -164,6 +197,7 @@ export function createIdentityService(deps: {
 
     async updateAccount(id: number, patch: AccountPatch, actor: number, origin: RequestOrigin): Promise<Account> {
       const before = await snapshot(id);
+      assertValid(patch);
       if (patch.password !== undefined) checkPassword(patch.password);
       const passwordHash = patch.password !== undefined ? await hashPassword(patch.password) : undefined;
       try {

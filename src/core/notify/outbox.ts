@@ -42,7 +42,7 @@ export function createOutbox(deps: {
         .selectAll()
         .where('id', '=', job.data.id)
         .executeTakeFirst();
-      if (!msg || msg.status !== 'pending') return; // already handled (a retried job must not send twice)
+      if (msg?.status !== 'pending') return; // already handled (a retried job must not send twice)
       if (msg.channel === 'email' && transport) {
         try {
           await transport.sendMail({
