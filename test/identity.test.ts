@@ -283,6 +283,17 @@ describe('logout and password changes', () => {
       payload: { refresh_token: pair.refresh_token },
     });
     expect(refresh.statusCode).toBe(401);
+    // The body is optional: the token's own refresh family ends either way.
+    const other = await tokensFor(t.app, a);
+    const out2 = await t.app.inject({ method: 'POST', url: '/api/users/logout', headers: bearer(other.access_token) });
+    expect(out2.statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url, headers: bearer(other.access_token) })).statusCode).toBe(401);
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/api/users/refresh',
+      payload: { refresh_token: other.refresh_token },
+    });
+    expect(again.statusCode).toBe(401);
   });
 
   it('changing the password ends every other session and keeps this one', async () => {
