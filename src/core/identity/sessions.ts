@@ -13,6 +13,7 @@ import type { Bus } from '../notify/bus.ts';
 
 export const TOKEN_TYPE = 'at+jwt';
 const ISSUER = 'loket';
+const VERIFIED_CACHE_MAX = 50_000;
 const AUDIENCE = 'loket';
 
 export interface AccessClaims {
@@ -58,6 +59,7 @@ export function createSessions(deps: {
   const accessTtl = deps.config.accessTokenTtlMinutes * 60;
   const refreshTtlMs = deps.config.refreshTokenTtlDays * 86_400_000;
 
+  const verified = new Map<string, AccessClaims>();
   // Revoked access-token ids until they would have expired anyway; kept in step on every instance by the bus.
   const revoked = new Map<string, number>();
   deps.bus.subscribe('token.revoked', (p) => {
@@ -115,6 +117,17 @@ export function createSessions(deps: {
 
     /** Verifies signature, algorithm, type, issuer, audience, times and revocation. Throws 401 otherwise. */
     async verifyAccess(token: string): Promise<AccessClaims> {
+      // A token whose signature was already verified is remembered by its exact text; expiry and revocation
+      // are still checked on every use. A forged token never matches an entry, so it always takes the full path.
+      const known = verified.get(token);
+      if (known) {
+        if (known.exp * 1000 + 5000 <= deps.now().getTime()) {
+          verified.delete(token);
+          throw unauthenticated('The token has expired');
+        }
+        if (revoked.has(known.jti)) throw unauthenticated('This token has been revoked');
+        return known;
+      }
       try {
         const { payload } = await jwtVerify(
           token,
@@ -136,13 +149,16 @@ export function createSessions(deps: {
         const accountId = Number(payload.sub);
         if (!Number.isSafeInteger(accountId) || typeof payload.jti !== 'string') throw unauthenticated();
         if (revoked.has(payload.jti)) throw unauthenticated('This token has been revoked');
-        return {
+        const claims: AccessClaims = {
           accountId,
           jti: payload.jti,
           family: String(payload.fam ?? ''),
           sessionVersion: Number(payload.sv ?? 0),
           exp: payload.exp as number,
         };
+        if (verified.size >= VERIFIED_CACHE_MAX) verified.clear();
+        verified.set(token, claims);
+        return claims;
       } catch (err) {
         if (err instanceof AppError) throw err;
         throw unauthenticated(err instanceof joseErrors.JWTExpired ? 'The token has expired' : undefined);
