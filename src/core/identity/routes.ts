@@ -5,7 +5,7 @@ import { listActivity, originOf } from '../audit/audit.ts';
 import type { Core } from '../context.ts';
 import { errorResponses, im3Ok, im3OkSchema } from '../http/envelopes.ts';
 import { AppError } from '../http/errors.ts';
-import { rateLimit } from '../limits/limiter.ts';
+import { LIMITS, rateLimit } from '../limits/limiter.ts';
 import { MEMBERSHIP_MODULES, type Memberships, PLATFORM } from './accounts.ts';
 
 const TokenPair = Type.Object({
@@ -77,10 +77,10 @@ function checkMemberships(m: Record<string, number>) {
 export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
   const { identity, limiter, config } = core;
   const limitsOn = config.rateLimits;
-  const billingAuth = rateLimit(limiter, limitsOn, { name: 'billing-auth', max: 5, windowMs: 5 * 60_000, by: 'ip' });
-  const im3Auth = rateLimit(limiter, limitsOn, { name: 'im3-auth', max: 5, windowMs: 60_000, by: 'ip' });
+  const billingAuth = rateLimit(limiter, limitsOn, LIMITS.billingAuth);
+  const im3Auth = rateLimit(limiter, limitsOn, LIMITS.im3Auth);
   const adminOnly = identity.guards.bearer(PLATFORM, 100);
-  const general = rateLimit(limiter, limitsOn, { name: 'general', max: 100, windowMs: 60_000, by: 'account' });
+  const general = rateLimit(limiter, limitsOn, LIMITS.billingGeneral);
 
   app.post(
     '/api/users/token',
