@@ -22,6 +22,10 @@ import { createBus } from './core/notify/bus.ts';
 import { createOutbox, registerDevOutbox } from './core/notify/outbox.ts';
 import { createMetrics } from './core/ops/metrics.ts';
 import { registerOpsRoutes } from './core/ops/routes.ts';
+import type { PaymentGateway } from './core/payments/gateway.ts';
+import { registerPaymentRoutes, WEBHOOK_PATH } from './core/payments/routes.ts';
+import { createPayments } from './core/payments/service.ts';
+import { createSimulatorGateway } from './core/payments/simulator.ts';
 import { createRedis } from './core/redis.ts';
 import { MODULE_LOADERS } from './modules/index.ts';
 
@@ -35,6 +39,16 @@ export interface AppOverrides {
 }
 
 export type App = FastifyInstance;
+
+async function xenditGateway(config: Config): Promise<PaymentGateway> {
+  const { createXenditGateway } = await import('./core/payments/xendit.ts');
+  return createXenditGateway({
+    secretKey: config.xenditSecretKey as string,
+    baseUrl: config.xenditBaseUrl,
+    qrApiVersion: config.xenditQrApiVersion,
+    timeoutMs: config.xenditTimeoutMs,
+  });
+}
 
 /**
  * Builds the whole service: opens the database (and migrates it), the job queue and Redis, mounts the core
@@ -87,7 +101,40 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     now,
   });
   const identity = createIdentity({ config, db: database.db, bus, outbox, limiter, logger, now });
-  const core: Core = { config, logger, database, jobs, metrics, redis, prefixes, now, bus, limiter, outbox, identity };
+  const simulator = config.xenditSecretKey
+    ? undefined
+    : createSimulatorGateway({
+        merchantName: config.merchantName,
+        merchantCity: config.merchantCity,
+        publicUrl: config.publicUrl,
+      });
+  const gateway = simulator ?? (await xenditGateway(config));
+  if (!simulator && !config.xenditCallbackToken) {
+    logger.warn('XENDIT_CALLBACK_TOKEN is not set: Xendit webhooks will be refused with 503');
+  }
+  const payments = createPayments({
+    db: database.db,
+    jobs,
+    gateway,
+    logger,
+    now,
+    callbackUrl: `${config.publicUrl}${WEBHOOK_PATH}`,
+  });
+  const core: Core = {
+    config,
+    logger,
+    database,
+    jobs,
+    metrics,
+    redis,
+    prefixes,
+    now,
+    bus,
+    limiter,
+    outbox,
+    identity,
+    payments,
+  };
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -163,6 +210,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   }
   registerOpsRoutes(app, core, readiness);
   registerIdentityRoutes(app, core);
+  registerPaymentRoutes(app, core, simulator);
   if (config.env !== 'production') registerDevOutbox(app, database.db);
 
   app.addHook('onReady', async () => {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 // The one place that reads process.env. Every variable Loket understands is declared in VARIABLES below;
 // `.env.example` and the README's configuration table are generated from the same list
 // (`npm run loket -- config`), so documentation cannot drift from the parser.
@@ -29,6 +31,13 @@ export interface Config {
   refreshTokenTtlDays: number;
   passwordMinLength: number;
   smtpUrl: string | undefined;
+  xenditSecretKey: string | undefined;
+  xenditBaseUrl: string;
+  xenditQrApiVersion: 'v1' | 'v2';
+  xenditCallbackToken: string | undefined;
+  xenditTimeoutMs: number;
+  merchantName: string;
+  merchantCity: string;
   mailFrom: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimit: number;
@@ -127,6 +136,31 @@ export const VARIABLES: VarDef[] = [
     example: 'smtp://127.0.0.1:1025',
   },
   { name: 'MAIL_FROM', doc: 'Sender address of e-mail.', defaultText: 'Loket <no-reply@loket.local>' },
+  {
+    name: 'XENDIT_SECRET_KEY',
+    doc: 'Xendit secret API key. Unset: payments run on the built-in simulator (valid QRIS codes, nothing charged).',
+    defaultText: '(simulator)',
+    secret: true,
+  },
+  { name: 'XENDIT_BASE_URL', doc: 'Xendit API base URL.', defaultText: 'https://api.xendit.co' },
+  { name: 'XENDIT_QR_API_VERSION', doc: '`v2` (api-version 2022-07-31) or `v1` (legacy QR codes).', defaultText: 'v2' },
+  {
+    name: 'XENDIT_CALLBACK_TOKEN',
+    doc: 'Xendit callback verification token, checked on every webhook (without it, with Xendit, webhooks get 503).',
+    defaultText: '(derived from LOKET_SECRET for the simulator)',
+    secret: true,
+  },
+  { name: 'XENDIT_TIMEOUT_MS', doc: 'Timeout of each call to Xendit.', defaultText: '10000' },
+  {
+    name: 'PAYMENT_MERCHANT_NAME',
+    doc: 'Merchant name in simulator QRIS codes (≤ 25 characters).',
+    defaultText: 'LOKET',
+  },
+  {
+    name: 'PAYMENT_MERCHANT_CITY',
+    doc: 'Merchant city in simulator QRIS codes (≤ 15 characters).',
+    defaultText: 'JAKARTA',
+  },
   { name: 'LOG_LEVEL', doc: 'pino level: fatal, error, warn, info, debug, trace, silent.', defaultText: 'info' },
   {
     name: 'BODY_LIMIT',
@@ -256,6 +290,12 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`LOKET_ADMIN_EMAIL="${adminEmail}" is not an e-mail address`);
   }
 
+  const xenditSecretKey = get('XENDIT_SECRET_KEY');
+  if ((get('PAYMENT_MERCHANT_NAME') ?? '').length > 25)
+    problems.push('PAYMENT_MERCHANT_NAME must be at most 25 characters');
+  if ((get('PAYMENT_MERCHANT_CITY') ?? '').length > 15)
+    problems.push('PAYMENT_MERCHANT_CITY must be at most 15 characters');
+
   const corsRaw = get('CORS_ORIGINS');
   const corsOrigins = corsRaw === undefined ? [] : corsRaw.split(',').map((s) => s.trim());
 
@@ -288,6 +328,16 @@ export function loadConfig(env: Env = process.env): Config {
     passwordMinLength: int('PASSWORD_MIN_LENGTH', 8, 8, 128),
     smtpUrl: url('SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: get('MAIL_FROM') ?? 'Loket <no-reply@loket.local>',
+    xenditSecretKey,
+    xenditBaseUrl: (url('XENDIT_BASE_URL', ['http:', 'https:']) ?? 'https://api.xendit.co').replace(/\/+$/, ''),
+    xenditQrApiVersion: oneOf('XENDIT_QR_API_VERSION', ['v1', 'v2'] as const, 'v2'),
+    // Without Xendit the simulator signs its own callbacks with a token derived from the master secret.
+    xenditCallbackToken:
+      get('XENDIT_CALLBACK_TOKEN') ??
+      (xenditSecretKey ? undefined : createHash('sha256').update(`loket:xendit-callback:${secret}`).digest('hex')),
+    xenditTimeoutMs: int('XENDIT_TIMEOUT_MS', 10_000, 100, 120_000),
+    merchantName: get('PAYMENT_MERCHANT_NAME') ?? 'LOKET',
+    merchantCity: get('PAYMENT_MERCHANT_CITY') ?? 'JAKARTA',
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     bodyLimit: int('BODY_LIMIT', 1_048_576, 1024, 1_073_741_824),
     corsOrigins,

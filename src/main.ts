@@ -50,7 +50,12 @@ async function serve(config: Config): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   app.log.info(
-    { startup_ms: ms, database: app.loket.database.kind, rss_mb: Math.round(process.memoryUsage().rss / 1e6) },
+    {
+      startup_ms: Math.round(process.uptime() * 1000),
+      build_app_ms: ms,
+      database: app.loket.database.kind,
+      rss_mb: Math.round(process.memoryUsage().rss / 1e6),
+    },
     `Loket is listening on ${base} (API docs: ${base}/docs)`,
   );
 }

@@ -10,6 +10,7 @@ import type { Limiter } from './limits/limiter.ts';
 import type { Bus } from './notify/bus.ts';
 import type { Outbox } from './notify/outbox.ts';
 import type { Metrics } from './ops/metrics.ts';
+import type { Payments } from './payments/service.ts';
 
 /** What the core gives every module. Modules take what they need from it in their own `wire()`. */
 export interface Core {
@@ -26,6 +27,7 @@ export interface Core {
   limiter: Limiter;
   outbox: Outbox;
   identity: Identity;
+  payments: Payments;
 }
 
 /** A module: the paths it answers in its style, its routes and jobs, and optionally demo data. */

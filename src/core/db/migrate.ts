@@ -1,10 +1,19 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 
-export const MIGRATIONS_DIR = join(import.meta.dirname, '..', '..', '..', 'migrations');
+/** The repository's `migrations/`, found by walking up (the same code runs from `src/` and from `dist/src/`). */
+function findMigrations(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'migrations');
+    if (existsSync(join(dir, 'package.json')) && existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error(`no migrations folder above ${start}`);
+  }
+}
+
+export const MIGRATIONS_DIR = findMigrations(import.meta.dirname);
 
 // Any constant works; it only has to be the same for every Loket instance sharing a database.
 const MIGRATION_LOCK_KEY = 7_310_519_001;

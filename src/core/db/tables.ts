@@ -102,6 +102,39 @@ export interface ActivityLogsTable {
   created_at: Timestamp;
 }
 
+export interface PaymentIntentsTable {
+  id: Generated<number>;
+  reference: string;
+  module: string;
+  kind: 'qr' | 'invoice';
+  amount: number;
+  status: Generated<'PENDING' | 'COMPLETED' | 'FAILED' | 'EXPIRED'>;
+  provider: string;
+  provider_id: string | null;
+  payment_id: string | null;
+  qr_string: string | null;
+  invoice_url: string | null;
+  expires_at: Timestamp | null;
+  paid_at: Timestamp | null;
+  failure_reason: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  provider: string;
+  dedup_key: string;
+  reference: string | null;
+  status: string | null;
+  amount: number | null;
+  outcome: 'accepted' | 'duplicate' | 'amount_mismatch' | 'unknown_reference' | 'unrecognised';
+  body: unknown;
+  received_at: Timestamp;
+  processed_at: Timestamp | null;
+  result: string | null;
+}
+
 export interface Tables {
   schema_migrations: SchemaMigrationsTable;
   core_settings: CoreSettingsTable;
@@ -113,6 +146,8 @@ export interface Tables {
   otp_challenges: OtpChallengesTable;
   outbox_messages: OutboxMessagesTable;
   activity_logs: ActivityLogsTable;
+  payment_intents: PaymentIntentsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 /** A database handle: the pool-backed instance or an open transaction. Every repository function takes one. */

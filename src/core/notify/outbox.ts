@@ -2,7 +2,7 @@
 // transaction that caused it, sent by a job. E-mail leaves over SMTP when SMTP_URL is set; SMS and WhatsApp
 // need a provider adapter, and until one is configured the message stays readable in /_dev/outbox.
 import type { FastifyInstance } from 'fastify';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import { Type } from 'typebox';
 import type { Executor } from '../db/tables.ts';
@@ -30,7 +30,14 @@ export function createOutbox(deps: {
   mailFrom: string;
   now: () => Date;
 }): Outbox {
-  const transport: Transporter | undefined = deps.smtpUrl ? nodemailer.createTransport(deps.smtpUrl) : undefined;
+  // nodemailer is loaded only when SMTP is configured (it is a large module an idle instance need not carry).
+  const smtpUrl = deps.smtpUrl;
+  let transport: Promise<Transporter> | undefined;
+  const smtp = () => {
+    if (!smtpUrl) return undefined;
+    transport ??= import('nodemailer').then((m) => m.default.createTransport(smtpUrl));
+    return transport;
+  };
 
   deps.jobs.define<{ id: number }>({
     name: 'outbox.send',
@@ -43,9 +50,10 @@ export function createOutbox(deps: {
         .where('id', '=', job.data.id)
         .executeTakeFirst();
       if (msg?.status !== 'pending') return; // already handled (a retried job must not send twice)
-      if (msg.channel === 'email' && transport) {
+      const mailer = msg.channel === 'email' ? smtp() : undefined;
+      if (mailer) {
         try {
-          await transport.sendMail({
+          await (await mailer).sendMail({
             from: deps.mailFrom,
             to: msg.recipient,
             subject: msg.subject ?? '',

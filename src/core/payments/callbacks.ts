@@ -1,0 +1,167 @@
+// Xendit callbacks in the shapes Loket accepts, reduced to the facts the payments service needs, and built again
+// by the simulator so that a simulated payment travels the same road as a real one.
+import { randomBytes } from 'node:crypto';
+
+export type CallbackStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'EXPIRED';
+
+export interface CallbackFacts {
+  shape: 'qr.v2' | 'qr.v1' | 'invoice' | 'flat';
+  reference: string;
+  status: CallbackStatus;
+  /** Absent in the Photobox document's flat body; every Xendit shape carries it. */
+  amount: number | undefined;
+  providerPaymentId: string | undefined;
+  paidAt: Date | undefined;
+}
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : undefined;
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const date = (v: unknown): Date | undefined => {
+  const d = typeof v === 'string' ? new Date(v) : undefined;
+  return d && !Number.isNaN(d.getTime()) ? d : undefined;
+};
+
+function mapStatus(raw: string | undefined): CallbackStatus | undefined {
+  switch (raw?.toUpperCase()) {
+    case 'COMPLETED':
+    case 'SUCCEEDED':
+    case 'PAID':
+    case 'SETTLED':
+      return 'COMPLETED';
+    case 'FAILED':
+      return 'FAILED';
+    case 'EXPIRED':
+      return 'EXPIRED';
+    case 'PENDING':
+    case 'ACTIVE':
+      return 'PENDING';
+    default:
+      return undefined;
+  }
+}
+
+/** The facts of a callback, or undefined when the body is none of the accepted shapes. */
+export function readCallback(body: unknown): CallbackFacts | undefined {
+  const b = obj(body);
+  if (!b) return undefined;
+  const data = obj(b.data);
+  if (data && str(data.reference_id)) {
+    const status = mapStatus(str(data.status));
+    if (!status) return undefined;
+    return {
+      shape: 'qr.v2',
+      reference: str(data.reference_id) as string,
+      status,
+      amount: num(data.amount),
+      providerPaymentId: str(data.id),
+      paidAt: status === 'COMPLETED' ? (date(data.created) ?? date(b.created)) : undefined,
+    };
+  }
+  const qr = obj(b.qr_code);
+  if (qr && str(qr.external_id)) {
+    const status = mapStatus(str(b.status));
+    if (!status) return undefined;
+    return {
+      shape: 'qr.v1',
+      reference: str(qr.external_id) as string,
+      status,
+      amount: num(b.amount),
+      providerPaymentId: str(b.id),
+      paidAt: status === 'COMPLETED' ? date(b.created) : undefined,
+    };
+  }
+  const reference = str(b.external_id);
+  const status = mapStatus(str(b.status));
+  if (!reference || !status) return undefined;
+  if (str(b.xendit_id) !== undefined || (b.amount === undefined && b.paid_amount === undefined)) {
+    return {
+      shape: 'flat',
+      reference,
+      status,
+      amount: undefined,
+      providerPaymentId: str(b.xendit_id),
+      paidAt: undefined,
+    };
+  }
+  return {
+    shape: 'invoice',
+    reference,
+    status,
+    amount: num(b.paid_amount) ?? num(b.amount),
+    providerPaymentId: str(b.id),
+    paidAt: status === 'COMPLETED' ? date(b.paid_at) : undefined,
+  };
+}
+
+const id = (prefix: string) => `${prefix}${randomBytes(12).toString('hex')}`;
+
+/** The callback Xendit sends when a QR code is paid, in the API version the deployment uses. */
+export function qrPaidCallback(
+  version: 'v1' | 'v2',
+  qr: { providerId: string; reference: string; amount: number; qrString: string; paymentId: string; paidAt: Date },
+): Json {
+  if (version === 'v1') {
+    return {
+      event: 'qr.payment',
+      id: qr.paymentId,
+      amount: qr.amount,
+      created: qr.paidAt.toISOString(),
+      qr_code: { id: qr.providerId, external_id: qr.reference, qr_string: qr.qrString, type: 'DYNAMIC' },
+      status: 'COMPLETED',
+    };
+  }
+  const business = 'loket-simulator';
+  return {
+    event: 'qr.payment',
+    business_id: business,
+    created: qr.paidAt.toISOString(),
+    data: {
+      id: qr.paymentId,
+      business_id: business,
+      currency: 'IDR',
+      amount: qr.amount,
+      status: 'SUCCEEDED',
+      created: qr.paidAt.toISOString(),
+      qr_id: qr.providerId,
+      qr_string: qr.qrString,
+      reference_id: qr.reference,
+      type: 'DYNAMIC',
+      channel_code: 'QRIS',
+      payment_detail: { receipt_id: id(''), source: 'SIMULATOR' },
+    },
+  };
+}
+
+/** The callback Xendit sends when an invoice is paid or expires. */
+export function invoiceCallback(inv: {
+  providerId: string;
+  reference: string;
+  amount: number;
+  status: 'PAID' | 'EXPIRED';
+  paidAt: Date | null;
+}): Json {
+  return {
+    id: inv.providerId,
+    external_id: inv.reference,
+    user_id: 'loket-simulator',
+    is_high: false,
+    status: inv.status,
+    merchant_name: 'Loket',
+    amount: inv.amount,
+    currency: 'IDR',
+    ...(inv.status === 'PAID'
+      ? {
+          paid_amount: inv.amount,
+          paid_at: (inv.paidAt ?? new Date()).toISOString(),
+          payment_method: 'QR_CODE',
+          payment_channel: 'QRIS',
+        }
+      : {}),
+    created: new Date().toISOString(),
+    updated: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,327 @@
+// Payment intents and the one webhook intake. A payment moves one way only (PENDING → COMPLETED | FAILED |
+// EXPIRED), in exactly one function (`transition`), which also tells the owning module inside the same
+// transaction. A webhook is stored and handed to a job in one transaction, so it answers fast and a crash
+// between receiving and processing loses nothing.
+import { randomBytes } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import type { Logger } from 'pino';
+import type { PaymentIntentsTable, Tables, Trx } from '../db/tables.ts';
+import { withTransaction } from '../db/transaction.ts';
+import { AppError } from '../http/errors.ts';
+import type { Jobs } from '../jobs/jobs.ts';
+import { type CallbackFacts, readCallback } from './callbacks.ts';
+import { GatewayError, type PaymentGateway } from './gateway.ts';
+
+export type PaymentIntent = Selectable<PaymentIntentsTable>;
+export type PaymentStatus = PaymentIntent['status'];
+
+/** Called inside the transaction that changed the payment; throw to undo the change (it will be retried). */
+export type PaymentListener = (trx: Trx, intent: PaymentIntent, previous: PaymentStatus) => Promise<void>;
+
+export interface IntakeResult {
+  status: number;
+  outcome: 'accepted' | 'duplicate' | 'amount_mismatch' | 'unknown_reference' | 'unrecognised';
+  message: string;
+  reference?: string;
+  paymentStatus?: string;
+}
+
+export function createPayments(deps: {
+  db: Kysely<Tables>;
+  jobs: Jobs;
+  gateway: PaymentGateway;
+  logger: Logger;
+  now: () => Date;
+  callbackUrl: string;
+}) {
+  const { db, gateway } = deps;
+  const listeners = new Map<string, PaymentListener>();
+
+  async function transition(
+    trx: Trx,
+    intent: PaymentIntent,
+    status: Exclude<PaymentStatus, 'PENDING'>,
+    facts: { paidAt?: Date; paymentId?: string; reason?: string },
+  ): Promise<PaymentIntent | undefined> {
+    if (intent.status !== 'PENDING') return undefined;
+    const updated = await trx
+      .updateTable('payment_intents')
+      .set({
+        status,
+        paid_at: status === 'COMPLETED' ? (facts.paidAt ?? deps.now()) : null,
+        payment_id: facts.paymentId ?? intent.payment_id,
+        failure_reason: facts.reason ?? null,
+        updated_at: deps.now(),
+      })
+      .where('id', '=', intent.id)
+      .where('status', '=', 'PENDING')
+      .returningAll()
+      .executeTakeFirst();
+    if (!updated) return undefined;
+    const listener = listeners.get(intent.module);
+    if (listener) await listener(trx, updated, 'PENDING');
+    return updated;
+  }
+
+  deps.jobs.define<{ deliveryId: number }>({
+    name: 'payments.process',
+    retryLimit: 10,
+    retryDelay: 2,
+    handler: async (job) => {
+      await withTransaction(db, async (trx) => {
+        const delivery = await trx
+          .selectFrom('webhook_deliveries')
+          .selectAll()
+          .where('id', '=', job.data.deliveryId)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!delivery || delivery.processed_at) return;
+        const facts = readCallback(delivery.body);
+        const intent = await trx
+          .selectFrom('payment_intents')
+          .selectAll()
+          .where('reference', '=', delivery.reference ?? '')
+          .forUpdate()
+          .executeTakeFirst();
+        let result = 'no change';
+        if (intent && facts && facts.status !== 'PENDING') {
+          const changed = await transition(trx, intent, facts.status, {
+            paidAt: facts.paidAt,
+            paymentId: facts.providerPaymentId,
+            reason: facts.status === 'FAILED' ? 'provider reported failure' : undefined,
+          });
+          if (changed) result = `${intent.status} -> ${changed.status}`;
+          else if (facts.status === 'COMPLETED' && intent.status === 'EXPIRED') {
+            // Paid after Loket gave up on it: money arrived for a payment the module no longer waits for.
+            result = 'late payment after expiry: needs a refund or manual handling';
+            deps.logger.warn({ reference: intent.reference }, 'payment completed after it expired');
+          } else result = `ignored: already ${intent.status}`;
+        }
+        await trx
+          .updateTable('webhook_deliveries')
+          .set({ processed_at: deps.now(), result })
+          .where('id', '=', delivery.id)
+          .execute();
+      });
+    },
+  });
+
+  deps.jobs.define({
+    name: 'payments.expire',
+    cron: '* * * * *',
+    handler: async () => {
+      await expireDue();
+    },
+  });
+
+  async function expireDue(): Promise<number> {
+    const due = await db
+      .selectFrom('payment_intents')
+      .select('id')
+      .where('status', '=', 'PENDING')
+      .where('expires_at', '<=', deps.now())
+      .limit(500)
+      .execute();
+    let n = 0;
+    for (const { id } of due) {
+      await withTransaction(db, async (trx) => {
+        const intent = await trx
+          .selectFrom('payment_intents')
+          .selectAll()
+          .where('id', '=', id)
+          .forUpdate()
+          .executeTakeFirst();
+        if (intent && (await transition(trx, intent, 'EXPIRED', { reason: 'not paid in time' }))) n++;
+      });
+    }
+    return n;
+  }
+
+  async function recordFailure(reference: string, err: unknown): Promise<never> {
+    const reason = err instanceof GatewayError ? `${err.providerCode}: ${err.message}` : 'provider unavailable';
+    await withTransaction(db, async (trx) => {
+      const intent = await trx
+        .selectFrom('payment_intents')
+        .selectAll()
+        .where('reference', '=', reference)
+        .forUpdate()
+        .executeTakeFirst();
+      if (intent) await transition(trx, intent, 'FAILED', { reason: reason.slice(0, 300) });
+    });
+    deps.logger.warn({ reference, err: { message: (err as Error).message } }, 'payment provider refused a payment');
+    throw new AppError('EXTERNAL_SERVICE_ERROR', 'The payment provider could not create the payment; please try again');
+  }
+
+  return {
+    gateway,
+    transition,
+    expireDue,
+
+    /** A module asks to be told (inside the changing transaction) when one of its payments changes. */
+    register(module: string, listener: PaymentListener) {
+      if (listeners.has(module)) throw new Error(`payments listener for ${module} registered twice`);
+      listeners.set(module, listener);
+    },
+
+    /**
+     * Creates a QRIS payment. The intent is recorded first (so a provider-side code never exists without our
+     * record), the provider is called outside any transaction, then its answer is recorded.
+     */
+    async createQr(input: {
+      module: string;
+      reference: string;
+      amount: number;
+      ttlMs: number;
+    }): Promise<PaymentIntent> {
+      const expiresAt = new Date(deps.now().getTime() + input.ttlMs);
+      await db
+        .insertInto('payment_intents')
+        .values({
+          reference: input.reference,
+          module: input.module,
+          kind: 'qr',
+          amount: input.amount,
+          provider: gateway.name,
+          expires_at: expiresAt,
+        })
+        .execute();
+      let qr: Awaited<ReturnType<PaymentGateway['createQr']>>;
+      try {
+        qr = await gateway.createQr({
+          reference: input.reference,
+          amount: input.amount,
+          expiresAt,
+          callbackUrl: deps.callbackUrl,
+        });
+      } catch (err) {
+        return recordFailure(input.reference, err);
+      }
+      return db
+        .updateTable('payment_intents')
+        .set({ provider_id: qr.providerId, qr_string: qr.qrString, updated_at: deps.now() })
+        .where('reference', '=', input.reference)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+
+    /** Creates a hosted invoice (Xendit's payment page, or the simulator's). */
+    async createInvoice(input: {
+      module: string;
+      reference: string;
+      amount: number;
+      description: string;
+      payerEmail?: string;
+      ttlSeconds: number;
+    }): Promise<PaymentIntent> {
+      await db
+        .insertInto('payment_intents')
+        .values({
+          reference: input.reference,
+          module: input.module,
+          kind: 'invoice',
+          amount: input.amount,
+          provider: gateway.name,
+          expires_at: new Date(deps.now().getTime() + input.ttlSeconds * 1000),
+        })
+        .execute();
+      let invoice: Awaited<ReturnType<PaymentGateway['createInvoice']>>;
+      try {
+        invoice = await gateway.createInvoice({
+          reference: input.reference,
+          amount: input.amount,
+          description: input.description,
+          payerEmail: input.payerEmail,
+          durationSeconds: input.ttlSeconds,
+        });
+      } catch (err) {
+        return recordFailure(input.reference, err);
+      }
+      return db
+        .updateTable('payment_intents')
+        .set({ provider_id: invoice.providerId, invoice_url: invoice.invoiceUrl, updated_at: deps.now() })
+        .where('reference', '=', input.reference)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+
+    find: (reference: string) =>
+      db.selectFrom('payment_intents').selectAll().where('reference', '=', reference).executeTakeFirst(),
+
+    /**
+     * The webhook intake, after the callback token was checked: store the delivery, drop duplicates, refuse a
+     * wrong amount, and hand the rest to the `payments.process` job, all in one transaction.
+     */
+    async intake(body: unknown, webhookId: string | undefined): Promise<IntakeResult> {
+      const facts = readCallback(body);
+      const raw = JSON.stringify(body ?? null);
+      return withTransaction(db, async (trx) => {
+        const store = (outcome: IntakeResult['outcome'], f?: CallbackFacts, dedup?: string) =>
+          trx
+            .insertInto('webhook_deliveries')
+            .values({
+              provider: 'xendit',
+              dedup_key: dedup ?? `raw:${randomBytes(8).toString('hex')}`,
+              reference: f?.reference ?? null,
+              status: f?.status ?? null,
+              amount: f?.amount ?? null,
+              outcome,
+              body: raw,
+              received_at: deps.now(),
+            })
+            .returning('id')
+            .executeTakeFirstOrThrow();
+        if (!facts) {
+          await store('unrecognised');
+          return {
+            status: 400,
+            outcome: 'unrecognised',
+            message: 'The callback body is not a recognised Xendit callback',
+          };
+        }
+        const intent = await trx
+          .selectFrom('payment_intents')
+          .select(['amount', 'status'])
+          .where('reference', '=', facts.reference)
+          .executeTakeFirst();
+        const dedup = webhookId ? `id:${webhookId}` : `${facts.providerPaymentId ?? facts.reference}:${facts.status}`;
+        const base = { reference: facts.reference, paymentStatus: intent?.status };
+        if (!intent) {
+          await store('unknown_reference', facts, dedup);
+          return { ...base, status: 404, outcome: 'unknown_reference', message: 'No payment with this reference' };
+        }
+        if (facts.amount !== undefined && facts.amount !== intent.amount) {
+          await store('amount_mismatch', facts, dedup);
+          return {
+            ...base,
+            status: 422,
+            outcome: 'amount_mismatch',
+            message: 'The paid amount does not match the payment',
+          };
+        }
+        const inserted = await trx
+          .insertInto('webhook_deliveries')
+          .values({
+            provider: 'xendit',
+            dedup_key: dedup,
+            reference: facts.reference,
+            status: facts.status,
+            amount: facts.amount ?? null,
+            outcome: 'accepted',
+            body: raw,
+            received_at: deps.now(),
+          })
+          .onConflict((oc) => oc.columns(['provider', 'dedup_key']).where('outcome', '=', 'accepted').doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (!inserted) {
+          await store('duplicate', facts, dedup);
+          return { ...base, status: 200, outcome: 'duplicate', message: 'Already received' };
+        }
+        await deps.jobs.enqueue(trx, 'payments.process', { deliveryId: inserted.id });
+        return { ...base, status: 200, outcome: 'accepted', message: 'Webhook received' };
+      });
+    },
+  };
+}
+
+export type Payments = ReturnType<typeof createPayments>;
