@@ -1,23 +1,14 @@
 // Loket as separate operating-system processes: kill -9 in the middle of a job, the CLI, start-up failures.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, REAL_PG } from './helpers/db.ts';
+import { freePort } from './helpers/net.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const NODE = process.execPath; // the project's Node 24, as npm test runs it
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function start(script: string, env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(NODE, ['--disable-warning=ExperimentalWarning', script], {
