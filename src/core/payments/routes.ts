@@ -199,7 +199,7 @@ export function registerPaymentRoutes(app: FastifyInstance, core: Core, simulato
     },
     async (request, reply) => {
       const intent = await payments.find((request.params as { reference: string }).reference);
-      if (!intent || intent.kind !== 'invoice') throw new AppError('NOT_FOUND', 'No invoice with this reference');
+      if (intent?.kind !== 'invoice') throw new AppError('NOT_FOUND', 'No invoice with this reference');
       const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
       const rupiah = new Intl.NumberFormat('id-ID', {
         style: 'currency',

@@ -152,6 +152,39 @@ export function createPayments(deps: {
     throw new AppError('EXTERNAL_SERVICE_ERROR', 'The payment provider could not create the payment; please try again');
   }
 
+  /**
+   * Records the intent first (so a provider-side code never exists without our record), calls the provider
+   * outside any transaction, then records its answer. A provider failure leaves the intent FAILED with the reason.
+   */
+  async function open(
+    intent: { module: string; reference: string; amount: number; kind: 'qr' | 'invoice'; expiresAt: Date },
+    call: () => Promise<{ provider_id: string; qr_string?: string; invoice_url?: string }>,
+  ): Promise<PaymentIntent> {
+    await db
+      .insertInto('payment_intents')
+      .values({
+        reference: intent.reference,
+        module: intent.module,
+        kind: intent.kind,
+        amount: intent.amount,
+        provider: gateway.name,
+        expires_at: intent.expiresAt,
+      })
+      .execute();
+    let answer: Awaited<ReturnType<typeof call>>;
+    try {
+      answer = await call();
+    } catch (err) {
+      return recordFailure(intent.reference, err);
+    }
+    return db
+      .updateTable('payment_intents')
+      .set({ ...answer, updated_at: deps.now() })
+      .where('reference', '=', intent.reference)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
   return {
     gateway,
     transition,
@@ -163,10 +196,7 @@ export function createPayments(deps: {
       listeners.set(module, listener);
     },
 
-    /**
-     * Creates a QRIS payment. The intent is recorded first (so a provider-side code never exists without our
-     * record), the provider is called outside any transaction, then its answer is recorded.
-     */
+    /** Creates a QRIS payment valid for `ttlMs`. */
     async createQr(input: {
       module: string;
       reference: string;
@@ -174,34 +204,10 @@ export function createPayments(deps: {
       ttlMs: number;
     }): Promise<PaymentIntent> {
       const expiresAt = new Date(deps.now().getTime() + input.ttlMs);
-      await db
-        .insertInto('payment_intents')
-        .values({
-          reference: input.reference,
-          module: input.module,
-          kind: 'qr',
-          amount: input.amount,
-          provider: gateway.name,
-          expires_at: expiresAt,
-        })
-        .execute();
-      let qr: Awaited<ReturnType<PaymentGateway['createQr']>>;
-      try {
-        qr = await gateway.createQr({
-          reference: input.reference,
-          amount: input.amount,
-          expiresAt,
-          callbackUrl: deps.callbackUrl,
-        });
-      } catch (err) {
-        return recordFailure(input.reference, err);
-      }
-      return db
-        .updateTable('payment_intents')
-        .set({ provider_id: qr.providerId, qr_string: qr.qrString, updated_at: deps.now() })
-        .where('reference', '=', input.reference)
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      return open({ ...input, kind: 'qr', expiresAt }, async () => {
+        const qr = await gateway.createQr({ ...input, expiresAt, callbackUrl: deps.callbackUrl });
+        return { provider_id: qr.providerId, qr_string: qr.qrString };
+      });
     },
 
     /** Creates a hosted invoice (Xendit's payment page, or the simulator's). */
@@ -213,35 +219,11 @@ export function createPayments(deps: {
       payerEmail?: string;
       ttlSeconds: number;
     }): Promise<PaymentIntent> {
-      await db
-        .insertInto('payment_intents')
-        .values({
-          reference: input.reference,
-          module: input.module,
-          kind: 'invoice',
-          amount: input.amount,
-          provider: gateway.name,
-          expires_at: new Date(deps.now().getTime() + input.ttlSeconds * 1000),
-        })
-        .execute();
-      let invoice: Awaited<ReturnType<PaymentGateway['createInvoice']>>;
-      try {
-        invoice = await gateway.createInvoice({
-          reference: input.reference,
-          amount: input.amount,
-          description: input.description,
-          payerEmail: input.payerEmail,
-          durationSeconds: input.ttlSeconds,
-        });
-      } catch (err) {
-        return recordFailure(input.reference, err);
-      }
-      return db
-        .updateTable('payment_intents')
-        .set({ provider_id: invoice.providerId, invoice_url: invoice.invoiceUrl, updated_at: deps.now() })
-        .where('reference', '=', input.reference)
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const expiresAt = new Date(deps.now().getTime() + input.ttlSeconds * 1000);
+      return open({ ...input, kind: 'invoice', expiresAt }, async () => {
+        const invoice = await gateway.createInvoice({ ...input, durationSeconds: input.ttlSeconds });
+        return { provider_id: invoice.providerId, invoice_url: invoice.invoiceUrl };
+      });
     },
 
     find: (reference: string) =>

@@ -13,6 +13,9 @@ export function qrisReference(reference: string): string {
   return `LK${createHash('sha256').update(reference).digest('hex').slice(0, 23).toUpperCase()}`;
 }
 
+const notFound = (what: string, providerCode: string) =>
+  new GatewayError(`${what} not found`, { providerCode, httpStatus: 404, retryable: false });
+
 export function createSimulatorGateway(opts: { merchantName: string; merchantCity: string; publicUrl: string }) {
   const qrs = new Map<string, QrPayment>();
   const invoices = new Map<string, Invoice>();
@@ -52,12 +55,7 @@ export function createSimulatorGateway(opts: { merchantName: string; merchantCit
     },
     async getQr(ids) {
       const qr = qrs.get(ids.providerId);
-      if (!qr)
-        throw new GatewayError('QR code not found', {
-          providerCode: 'DATA_NOT_FOUND',
-          httpStatus: 404,
-          retryable: false,
-        });
+      if (!qr) throw notFound('QR code', 'DATA_NOT_FOUND');
       return { ...qr };
     },
     async createInvoice(req: InvoiceRequest) {
@@ -78,12 +76,7 @@ export function createSimulatorGateway(opts: { merchantName: string; merchantCit
     },
     async getInvoice(providerId) {
       const inv = invoices.get(providerId);
-      if (!inv)
-        throw new GatewayError('Invoice not found', {
-          providerCode: 'INVOICE_NOT_FOUND_ERROR',
-          httpStatus: 404,
-          retryable: false,
-        });
+      if (!inv) throw notFound('Invoice', 'INVOICE_NOT_FOUND_ERROR');
       return { ...inv };
     },
     async expireInvoice(providerId) {
@@ -110,12 +103,7 @@ export function createSimulatorGateway(opts: { merchantName: string; merchantCit
     },
     markInvoice(providerId, status, at) {
       const inv = invoices.get(providerId);
-      if (!inv)
-        throw new GatewayError('Invoice not found', {
-          providerCode: 'INVOICE_NOT_FOUND_ERROR',
-          httpStatus: 404,
-          retryable: false,
-        });
+      if (!inv) throw notFound('Invoice', 'INVOICE_NOT_FOUND_ERROR');
       if (inv.status === 'PENDING') {
         Object.assign(inv, status === 'PAID' ? { status, paidAt: at, paidAmount: inv.amount } : { status });
       }
