@@ -5,4 +5,6 @@ import type { LoketModule } from '../core/context.ts';
  * The modules this build contains, loaded lazily so that a disabled module costs nothing. A module named in
  * LOKET_MODULES but missing here is reported at start-up.
  */
-export const MODULE_LOADERS: Partial<Record<ModuleName, () => Promise<LoketModule>>> = {};
+export const MODULE_LOADERS: Partial<Record<ModuleName, () => Promise<LoketModule>>> = {
+  staff: async () => (await import('./staff/index.ts')).staffModule,
+};
