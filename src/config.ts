@@ -38,6 +38,15 @@ export interface Config {
   xenditTimeoutMs: number;
   merchantName: string;
   merchantCity: string;
+  ppobProvider: 'simulator' | 'digiflazz';
+  ppobSimulatorDelayMs: number;
+  ppobTrxPrefix: string;
+  digiflazzUsername: string | undefined;
+  digiflazzApiKey: string | undefined;
+  digiflazzWebhookSecret: string | undefined;
+  digiflazzBaseUrl: string;
+  digiflazzTesting: boolean;
+  ppobProviderTimeoutMs: number;
   mailFrom: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimit: number;
@@ -161,6 +170,29 @@ export const VARIABLES: VarDef[] = [
     doc: 'Merchant city in simulator QRIS codes (≤ 15 characters).',
     defaultText: 'JAKARTA',
   },
+  { name: 'PPOB_PROVIDER', doc: '`simulator` or `digiflazz`.', defaultText: 'simulator' },
+  {
+    name: 'PPOB_SIMULATOR_DELAY_MS',
+    doc: 'How long the simulator takes to finish a purchase (a number ending in 000 fails).',
+    defaultText: '2000',
+  },
+  { name: 'PPOB_TRX_PREFIX', doc: 'Prefix of PPOB transaction ids (letters, at most 6).', defaultText: 'LKT' },
+  { name: 'DIGIFLAZZ_USERNAME', doc: 'Digiflazz username.', defaultText: '(none)' },
+  {
+    name: 'DIGIFLAZZ_API_KEY',
+    doc: 'Digiflazz API key (production or development key).',
+    defaultText: '(none)',
+    secret: true,
+  },
+  {
+    name: 'DIGIFLAZZ_WEBHOOK_SECRET',
+    doc: 'Secret of the Digiflazz webhook (X-Hub-Signature).',
+    defaultText: '(none)',
+    secret: true,
+  },
+  { name: 'DIGIFLAZZ_BASE_URL', doc: 'Digiflazz API base URL.', defaultText: 'https://api.digiflazz.com' },
+  { name: 'DIGIFLAZZ_TESTING', doc: '`on` sends `testing: true` (Digiflazz sandbox behaviour).', defaultText: 'off' },
+  { name: 'PPOB_PROVIDER_TIMEOUT_MS', doc: 'Timeout of each call to the PPOB provider.', defaultText: '20000' },
   { name: 'LOG_LEVEL', doc: 'pino level: fatal, error, warn, info, debug, trace, silent.', defaultText: 'info' },
   {
     name: 'BODY_LIMIT',
@@ -296,6 +328,13 @@ export function loadConfig(env: Env = process.env): Config {
   if ((get('PAYMENT_MERCHANT_CITY') ?? '').length > 15)
     problems.push('PAYMENT_MERCHANT_CITY must be at most 15 characters');
 
+  const ppobProvider = oneOf('PPOB_PROVIDER', ['simulator', 'digiflazz'] as const, 'simulator');
+  if (ppobProvider === 'digiflazz' && (!get('DIGIFLAZZ_USERNAME') || !get('DIGIFLAZZ_API_KEY'))) {
+    problems.push('PPOB_PROVIDER=digiflazz needs DIGIFLAZZ_USERNAME and DIGIFLAZZ_API_KEY');
+  }
+  const ppobTrxPrefix = get('PPOB_TRX_PREFIX') ?? 'LKT';
+  if (!/^[A-Z]{1,6}$/.test(ppobTrxPrefix)) problems.push('PPOB_TRX_PREFIX must be 1-6 capital letters');
+
   const corsRaw = get('CORS_ORIGINS');
   const corsOrigins = corsRaw === undefined ? [] : corsRaw.split(',').map((s) => s.trim());
 
@@ -338,6 +377,18 @@ export function loadConfig(env: Env = process.env): Config {
     xenditTimeoutMs: int('XENDIT_TIMEOUT_MS', 10_000, 100, 120_000),
     merchantName: get('PAYMENT_MERCHANT_NAME') ?? 'LOKET',
     merchantCity: get('PAYMENT_MERCHANT_CITY') ?? 'JAKARTA',
+    ppobProvider,
+    ppobSimulatorDelayMs: int('PPOB_SIMULATOR_DELAY_MS', 2000, 0, 600_000),
+    ppobTrxPrefix,
+    digiflazzUsername: get('DIGIFLAZZ_USERNAME'),
+    digiflazzApiKey: get('DIGIFLAZZ_API_KEY'),
+    digiflazzWebhookSecret: get('DIGIFLAZZ_WEBHOOK_SECRET'),
+    digiflazzBaseUrl: (url('DIGIFLAZZ_BASE_URL', ['http:', 'https:']) ?? 'https://api.digiflazz.com').replace(
+      /\/+$/,
+      '',
+    ),
+    digiflazzTesting: flag('DIGIFLAZZ_TESTING', false),
+    ppobProviderTimeoutMs: int('PPOB_PROVIDER_TIMEOUT_MS', 20_000, 100, 120_000),
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     bodyLimit: int('BODY_LIMIT', 1_048_576, 1024, 1_073_741_824),
     corsOrigins,

@@ -6,5 +6,6 @@ import type { LoketModule } from '../core/context.ts';
  * LOKET_MODULES but missing here is reported at start-up.
  */
 export const MODULE_LOADERS: Partial<Record<ModuleName, () => Promise<LoketModule>>> = {
+  ppob: async () => (await import('./ppob/index.ts')).createPpobModule(),
   staff: async () => (await import('./staff/index.ts')).staffModule,
 };

@@ -1,0 +1,97 @@
+// Idempotency-Key for money-moving requests (CONTRACTS §4): the same key with the same body answers the first
+// response again without doing the work twice; the same key with another body is 422; while the first request is
+// still running, 409. The key is claimed in its own short transaction; the operation marks it done inside its own
+// transaction (`complete`), so a purchase and its stored answer commit together.
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Executor, Tables } from '../../core/db/tables.ts';
+import { AppError } from '../../core/http/errors.ts';
+
+/** A claim older than this whose request never finished (its process died) may be taken over. */
+const STALE_MS = 60_000;
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+export interface Claim {
+  id: number;
+  /** Marks the key done with its response, on the operation's own transaction. */
+  complete(db: Executor, response: StoredResponse): Promise<void>;
+}
+
+export const requestHash = (body: unknown) =>
+  createHash('sha256')
+    .update(JSON.stringify(body ?? null))
+    .digest('hex');
+
+export async function runIdempotent(
+  db: Kysely<Tables>,
+  scope: { accountId: number; name: string; key: string; body: unknown; now: Date },
+  operation: (claim: Claim | undefined) => Promise<StoredResponse>,
+): Promise<StoredResponse> {
+  if (!/^[\x21-\x7e]{1,128}$/.test(scope.key)) {
+    throw new AppError('VALIDATION_ERROR', 'Idempotency-Key must be 1-128 visible ASCII characters', {
+      details: { 'Idempotency-Key': ['must be 1-128 visible ASCII characters'] },
+    });
+  }
+  const hash = requestHash(scope.body);
+  let claimId: number | undefined;
+  const inserted = await db
+    .insertInto('idempotency_keys')
+    .values({
+      account_id: scope.accountId,
+      scope: scope.name,
+      key: scope.key,
+      request_hash: hash,
+      created_at: scope.now,
+    })
+    .onConflict((oc) => oc.columns(['account_id', 'scope', 'key']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (inserted) claimId = inserted.id;
+  else {
+    const row = await db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('account_id', '=', scope.accountId)
+      .where('scope', '=', scope.name)
+      .where('key', '=', scope.key)
+      .executeTakeFirstOrThrow();
+    if (row.request_hash !== hash) {
+      throw new AppError('VALIDATION_ERROR', 'Idempotency-Key ini sudah dipakai untuk permintaan lain', {
+        details: { 'Idempotency-Key': ['was used with a different request body'] },
+      });
+    }
+    if (row.state === 'done') return { status: row.status_code ?? 200, body: row.response };
+    // Still running: either in flight right now (409), or its process died (take it over).
+    const taken = await db
+      .updateTable('idempotency_keys')
+      .set({ created_at: scope.now })
+      .where('id', '=', row.id)
+      .where('state', '=', 'running')
+      .where('created_at', '<', new Date(scope.now.getTime() - STALE_MS))
+      .returning('id')
+      .executeTakeFirst();
+    if (!taken) throw new AppError('CONFLICT', 'Permintaan dengan Idempotency-Key ini masih diproses');
+    claimId = taken.id;
+  }
+  const id = claimId;
+  try {
+    return await operation({
+      id,
+      async complete(tx, response) {
+        await tx
+          .updateTable('idempotency_keys')
+          .set({ state: 'done', status_code: response.status, response: JSON.stringify(response.body) })
+          .where('id', '=', id)
+          .execute();
+      },
+    });
+  } catch (err) {
+    // Nothing was done (the operation's transaction rolled back): let a retry with the same key run again.
+    await db.deleteFrom('idempotency_keys').where('id', '=', id).where('state', '=', 'running').execute();
+    throw err;
+  }
+}

@@ -1,0 +1,125 @@
+// SQL for the PPOB module. Every function takes the handle it runs on.
+import type { Generated, Selectable } from 'kysely';
+import type { Executor, Timestamp } from '../../core/db/tables.ts';
+
+interface PpobProductsTable {
+  id: Generated<number>;
+  kode_produk: string;
+  nama: string;
+  plp: string | null;
+  plp_nomor: string | null;
+  harga: number;
+  deskripsi: string | null;
+  provider_sku: string | null;
+  kategori: string | null;
+  brand: string | null;
+  aktif: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+interface PpobProfilesTable {
+  account_id: number;
+  hp: string | null;
+  is_verified: Generated<boolean>;
+  callback_url: string | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+interface PpobTransactionsTable {
+  id: Generated<number>;
+  trx_id: string;
+  account_id: number;
+  produk_id: number;
+  kode_produk: string;
+  nomor_tujuan: string;
+  status: Generated<'pending' | 'sukses' | 'gagal'>;
+  hasil_eksekusi: string | null;
+  nama_produk: string;
+  nama_user: string | null;
+  email_user: string | null;
+  harga: number;
+  sisa_saldo: number | null;
+  provider: string;
+  provider_code: string | null;
+  serial_number: string | null;
+  checks: Generated<number>;
+  waktu: Timestamp;
+  finished_at: Timestamp | null;
+}
+interface PpobDepositsTable {
+  id: Generated<number>;
+  deposit_id: string;
+  account_id: number;
+  nominal: number;
+  status: Generated<string>;
+  created_at: Timestamp;
+  paid_at: Timestamp | null;
+}
+interface PpobCallbacksTable {
+  id: Generated<number>;
+  account_id: number;
+  trx_id: string;
+  url: string;
+  webhook_id: string;
+  payload: unknown;
+  attempts: Generated<number>;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: Timestamp | null;
+  created_at: Timestamp;
+}
+interface IdempotencyKeysTable {
+  id: Generated<number>;
+  account_id: number;
+  scope: string;
+  key: string;
+  request_hash: string;
+  state: Generated<'running' | 'done'>;
+  status_code: number | null;
+  response: unknown;
+  created_at: Timestamp;
+}
+
+declare module '../../core/db/tables.ts' {
+  interface Tables {
+    ppob_products: PpobProductsTable;
+    ppob_profiles: PpobProfilesTable;
+    ppob_transactions: PpobTransactionsTable;
+    ppob_deposits: PpobDepositsTable;
+    ppob_callbacks: PpobCallbacksTable;
+    idempotency_keys: IdempotencyKeysTable;
+  }
+}
+
+export type Product = Selectable<PpobProductsTable>;
+export type PpobTransaction = Selectable<PpobTransactionsTable>;
+export type Deposit = Selectable<PpobDepositsTable>;
+
+export const activeProducts = (db: Executor) =>
+  db.selectFrom('ppob_products').selectAll().where('aktif', '=', true).orderBy('id').execute();
+
+export const productByCode = (db: Executor, kode: string) =>
+  db.selectFrom('ppob_products').selectAll().where('kode_produk', '=', kode).executeTakeFirst();
+
+export const profileOf = (db: Executor, accountId: number) =>
+  db.selectFrom('ppob_profiles').selectAll().where('account_id', '=', accountId).executeTakeFirst();
+
+export const transactionOf = (db: Executor, accountId: number, trxId: string) =>
+  db
+    .selectFrom('ppob_transactions')
+    .selectAll()
+    .where('trx_id', '=', trxId)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+
+export const history = (db: Executor, accountId: number, limit = 100) =>
+  db
+    .selectFrom('ppob_transactions')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+
+export const lockTransaction = (db: Executor, trxId: string) =>
+  db.selectFrom('ppob_transactions').selectAll().where('trx_id', '=', trxId).forUpdate().executeTakeFirst();

@@ -1,0 +1,625 @@
+// PPOB business rules: registration by e-mail OTP, API keys, the catalogue, purchases against a ledger wallet,
+// provider results (refund exactly once on "gagal"), QRIS top-ups, and signed callbacks to the reseller.
+import { createHmac, randomBytes } from 'node:crypto';
+
+import { type RequestOrigin, recordActivity } from '../../core/audit/audit.ts';
+import type { Core } from '../../core/context.ts';
+import type { Executor, Trx } from '../../core/db/tables.ts';
+import { withTransaction } from '../../core/db/transaction.ts';
+import { AppError, registerErrorCodes } from '../../core/http/errors.ts';
+import { findByLogin } from '../../core/identity/accounts.ts';
+import { balanceOf, type Posting, post, walletCode } from '../../core/ledger/ledger.ts';
+import type { PaymentIntent } from '../../core/payments/service.ts';
+import { type Claim, runIdempotent, type StoredResponse } from './idempotency.ts';
+import type { PpobProvider, ProviderResult } from './providers/provider.ts';
+import * as repo from './repo.ts';
+
+registerErrorCodes({ INSUFFICIENT_BALANCE: 400 });
+
+export const MODULE = 'ppob';
+const OTP_PURPOSE = 'ppob.register';
+const CLEARING = { code: 'clearing:ppob:provider', kind: 'clearing' } as const;
+const REVENUE = { code: 'revenue:ppob', kind: 'revenue' } as const;
+const CASH_QRIS = { code: 'cash:ppob:qris', kind: 'cash' } as const;
+const ADJUSTMENTS = { code: 'adjustment:ppob', kind: 'adjustment' } as const;
+const wallet = (accountId: number) => ({
+  code: walletCode(MODULE, accountId),
+  kind: 'wallet' as const,
+  ownerAccountId: accountId,
+});
+
+export const DEPOSIT_TTL_MS = 15 * 60_000;
+
+export type PpobServiceDeps = Pick<
+  Core,
+  'database' | 'jobs' | 'identity' | 'payments' | 'outbox' | 'now' | 'config' | 'logger' | 'bus'
+>;
+
+export function createPpobService(core: PpobServiceDeps, provider: PpobProvider) {
+  const { db } = core.database;
+  const now = () => core.now();
+
+  // ---- catalogue, cached per instance; admin changes drop the cache on every instance ----
+  let catalogue: { at: number; products: repo.Product[]; byCode: Map<string, repo.Product> } | undefined;
+  core.bus.subscribe('ppob.products.changed', () => {
+    catalogue = undefined;
+  });
+  async function products() {
+    if (!catalogue || Date.now() - catalogue.at > 30_000) {
+      const list = await repo.activeProducts(db);
+      catalogue = { at: Date.now(), products: list, byCode: new Map(list.map((p) => [p.kode_produk, p])) };
+    }
+    return catalogue;
+  }
+  const productsChanged = () => core.bus.publish('ppob.products.changed', {});
+
+  const newId = (prefix: string, length: number) => {
+    const time = Date.now().toString(36).toUpperCase();
+    const rand = randomBytes(8).toString('hex').toUpperCase();
+    return `${prefix}${time}${rand}`.slice(0, length);
+  };
+
+  // ---- provider results: the one place a purchase becomes final ----
+  async function record(trxId: string, result: ProviderResult): Promise<'final' | 'pending' | 'unchanged'> {
+    const outcome = await withTransaction(db, async (trx) => {
+      const t = await repo.lockTransaction(trx, trxId);
+      if (!t || t.status !== 'pending') return 'unchanged' as const;
+      const hasil = result.serialNumber ? `${result.message} SN: ${result.serialNumber}` : result.message;
+      if (result.status === 'pending') {
+        await trx
+          .updateTable('ppob_transactions')
+          .set({ checks: t.checks + 1, hasil_eksekusi: hasil, provider_code: result.code ?? null })
+          .where('id', '=', t.id)
+          .execute();
+        // The simulator decides after its fixed delay; a real provider is asked again with growing pauses, for as
+        // long as it takes: an unknown outcome is never refunded blindly.
+        const wait =
+          provider.name === 'simulator'
+            ? core.config.ppobSimulatorDelayMs
+            : Math.min(600_000, 5_000 * 2 ** Math.min(t.checks, 7));
+        await core.jobs.enqueue(trx, 'ppob.purchase', { trxId }, { startAfter: new Date(now().getTime() + wait) });
+        return 'pending' as const;
+      }
+      let sisa = t.sisa_saldo;
+      if (result.status === 'sukses') {
+        await postOrFail(trx, 'ppob.settle', trxId, [
+          { account: CLEARING, amount: -t.harga },
+          { account: REVENUE, amount: t.harga },
+        ]);
+      } else {
+        const res = await postOrFail(trx, 'ppob.refund', trxId, [
+          { account: CLEARING, amount: -t.harga },
+          { account: wallet(t.account_id), amount: t.harga },
+        ]);
+        sisa = res.get(walletCode(MODULE, t.account_id)) ?? sisa;
+      }
+      await trx
+        .updateTable('ppob_transactions')
+        .set({
+          status: result.status,
+          hasil_eksekusi: hasil,
+          serial_number: result.serialNumber ?? null,
+          provider_code: result.code ?? null,
+          sisa_saldo: sisa,
+          checks: t.checks + 1,
+          finished_at: now(),
+        })
+        .where('id', '=', t.id)
+        .execute();
+      await queueClientCallback(trx, { ...t, status: result.status, hasil_eksekusi: hasil, sisa_saldo: sisa });
+      return 'final' as const;
+    });
+    return outcome;
+  }
+
+  async function postOrFail(trx: Executor, kind: string, reference: string, postings: Posting[]) {
+    const res = await post(trx, { kind, reference, at: now() }, postings);
+    if (res.ok) return res.balances;
+    if (res.reason === 'insufficient') throw new AppError('INSUFFICIENT_BALANCE', 'Saldo tidak mencukupi');
+    throw new Error(`journal ${kind}/${reference} was already posted`);
+  }
+
+  // ---- client callbacks (Standard Webhooks) ----
+  async function queueClientCallback(trx: Trx, t: repo.PpobTransaction) {
+    const profile = await repo.profileOf(trx, t.account_id);
+    if (!profile?.callback_url) return;
+    const webhookId = `msg_${t.trx_id}_${t.status}`;
+    const payload = {
+      type: `transaksi.${t.status}`,
+      timestamp: now().toISOString(),
+      data: {
+        trx_id: t.trx_id,
+        kode_produk: t.kode_produk,
+        nomor_tujuan: t.nomor_tujuan,
+        status: t.status,
+        hasil_eksekusi: t.hasil_eksekusi,
+        nominal: t.harga,
+        sisa_saldo: t.sisa_saldo,
+        waktu: new Date(t.waktu).toISOString(),
+      },
+    };
+    const row = await trx
+      .insertInto('ppob_callbacks')
+      .values({
+        account_id: t.account_id,
+        trx_id: t.trx_id,
+        url: profile.callback_url,
+        webhook_id: webhookId,
+        payload: JSON.stringify(payload),
+        created_at: now(),
+      })
+      .onConflict((oc) => oc.column('webhook_id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (row) await core.jobs.enqueue(trx, 'ppob.client-callback', { id: row.id });
+  }
+
+  async function deliverCallback(id: number): Promise<void> {
+    const cb = await db.selectFrom('ppob_callbacks').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!cb || cb.delivered_at) return;
+    const secret = await core.identity.apiKeys.privateKey(db, cb.account_id, MODULE);
+    if (!secret) return; // the reseller has no live key pair any more: nothing to sign with
+    const body = JSON.stringify(cb.payload);
+    const timestamp = Math.floor(now().getTime() / 1000).toString();
+    const signature = createHmac('sha256', secret).update(`${cb.webhook_id}.${timestamp}.${body}`).digest('base64');
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      const res = await fetch(cb.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Loket-PPOB-Callback/1',
+          'webhook-id': cb.webhook_id,
+          'webhook-timestamp': timestamp,
+          'webhook-signature': `v1,${signature}`,
+        },
+        body,
+        signal: AbortSignal.timeout(10_000),
+        redirect: 'manual',
+      });
+      status = res.status;
+      await res.body?.cancel();
+    } catch (err) {
+      error = (err as Error).message.slice(0, 300);
+    }
+    const ok = status !== null && status >= 200 && status < 300;
+    await db
+      .updateTable('ppob_callbacks')
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1),
+        last_status: status,
+        last_error: error,
+        delivered_at: ok ? now() : null,
+      }))
+      .where('id', '=', id)
+      .execute();
+    if (!ok) throw new Error(`callback ${cb.webhook_id} not accepted (${status ?? error})`);
+  }
+
+  core.jobs.define<{ trxId: string }>({
+    name: 'ppob.purchase',
+    retryLimit: 20,
+    retryDelay: 5,
+    concurrency: 8,
+    handler: async (job) => {
+      const t = await db
+        .selectFrom('ppob_transactions')
+        .selectAll()
+        .where('trx_id', '=', job.data.trxId)
+        .executeTakeFirst();
+      if (!t || t.status !== 'pending') return;
+      const product = await db
+        .selectFrom('ppob_products')
+        .select('provider_sku')
+        .where('id', '=', t.produk_id)
+        .executeTakeFirst();
+      const request = { refId: t.trx_id, sku: product?.provider_sku ?? t.kode_produk, customerNo: t.nomor_tujuan };
+      // The first run submits; later runs ask again. Resending the same ref_id never buys twice.
+      const result = t.checks === 0 ? await provider.purchase(request) : await provider.check(request);
+      await record(t.trx_id, result);
+    },
+  });
+  core.jobs.define<{ id: number }>({
+    name: 'ppob.client-callback',
+    retryLimit: 8,
+    retryDelay: 10,
+    handler: async (job) => deliverCallback(job.data.id),
+  });
+
+  // Top-ups: the payments core tells us, inside its transaction, when a deposit's QRIS payment changed.
+  core.payments.register(MODULE, async (trx: Trx, intent: PaymentIntent) => {
+    const dep = await trx
+      .selectFrom('ppob_deposits')
+      .selectAll()
+      .where('deposit_id', '=', intent.reference)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!dep || dep.status !== 'PENDING') return;
+    if (intent.status === 'COMPLETED') {
+      await postOrFail(trx, 'ppob.deposit', dep.deposit_id, [
+        { account: CASH_QRIS, amount: -dep.nominal },
+        { account: wallet(dep.account_id), amount: dep.nominal },
+      ]);
+    }
+    await trx
+      .updateTable('ppob_deposits')
+      .set({ status: intent.status, paid_at: intent.status === 'COMPLETED' ? (intent.paid_at ?? now()) : null })
+      .where('id', '=', dep.id)
+      .execute();
+  });
+
+  return {
+    provider,
+    record,
+
+    async register(input: { nama: string; email: string; hp?: string }, origin: RequestOrigin) {
+      const email = input.email.trim().toLowerCase();
+      let account = await findByLogin(db, email);
+      if (account) {
+        const profile = await repo.profileOf(db, account.id);
+        if (profile?.is_verified) throw new AppError('CONFLICT', 'Email sudah terdaftar.');
+      } else {
+        await core.identity.service.createAccount(
+          { email, name: input.nama.trim(), phone: input.hp ?? null, memberships: { [MODULE]: 1 } },
+          null,
+          origin,
+        );
+        account = await findByLogin(db, email);
+      }
+      const accountId = account!.id;
+      await withTransaction(db, async (trx) => {
+        await trx
+          .insertInto('ppob_profiles')
+          .values({ account_id: accountId, hp: input.hp ?? null, updated_at: now() })
+          .onConflict((oc) => oc.column('account_id').doUpdateSet({ hp: input.hp ?? null, updated_at: now() }))
+          .execute();
+        await core.identity.otp.issue(trx, OTP_PURPOSE, email, {
+          channel: 'email',
+          to: email,
+          subject: 'Kode OTP registrasi PPOB',
+          body: (code) =>
+            `Halo ${input.nama.trim()},\n\nKode OTP Anda: ${code}\nBerlaku 5 menit. Jangan berikan kode ini kepada siapa pun.`,
+        });
+      });
+    },
+
+    async verifyOtp(emailRaw: string, code: string) {
+      const email = emailRaw.trim().toLowerCase();
+      const account = await findByLogin(db, email);
+      const profile = account ? await repo.profileOf(db, account.id) : undefined;
+      if (!account || !profile) throw new AppError('NOT_FOUND', 'Email belum terdaftar. Silakan /register dahulu.');
+      if (profile.is_verified)
+        throw new AppError('CONFLICT', 'Akun sudah terverifikasi. Gunakan /generate-key untuk kunci baru.');
+      const check = await core.identity.otp.verify(OTP_PURPOSE, email, code.trim());
+      if (!check.ok) {
+        if (check.reason === 'locked')
+          throw new AppError('RATE_LIMITED', 'Terlalu banyak percobaan OTP salah. Minta OTP baru lewat /register.');
+        if (check.reason === 'wrong') throw new AppError('BAD_REQUEST', 'OTP salah.');
+        throw new AppError('BAD_REQUEST', 'OTP tidak ditemukan atau sudah kedaluwarsa.');
+      }
+      const keys = await withTransaction(db, async (trx) => {
+        await trx
+          .updateTable('ppob_profiles')
+          .set({ is_verified: true, updated_at: now() })
+          .where('account_id', '=', account.id)
+          .execute();
+        return core.identity.apiKeys.issue(trx, account.id, MODULE);
+      });
+      await core.identity.apiKeys.announce(keys.revokedHashes);
+      return keys;
+    },
+
+    async rotateKeys(accountId: number) {
+      const keys = await withTransaction(db, (trx) => core.identity.apiKeys.issue(trx, accountId, MODULE));
+      await core.identity.apiKeys.announce(keys.revokedHashes);
+      return keys;
+    },
+
+    products: async () => (await products()).products,
+    productByCode: async (kode: string) => (await products()).byCode.get(kode),
+
+    /** One transaction: conditional wallet debit, the transaction row, its journal, the provider job. */
+    async buy(accountId: number, input: { kode_produk: string; nomor_tujuan: string }, idempotencyKey?: string) {
+      const run = async (claim: Claim | undefined): Promise<StoredResponse> => {
+        const product = (await products()).byCode.get(input.kode_produk);
+        if (!product) throw new AppError('NOT_FOUND', 'Produk tidak ditemukan');
+        const trxId = newId(core.config.ppobTrxPrefix, 20);
+        const who = await db
+          .selectFrom('accounts')
+          .select(['name', 'email'])
+          .where('id', '=', accountId)
+          .executeTakeFirst();
+        return withTransaction(db, async (trx) => {
+          const balances = await postOrFail(trx, 'ppob.purchase', trxId, [
+            { account: wallet(accountId), amount: -product.harga },
+            { account: CLEARING, amount: product.harga },
+          ]);
+          const sisa = balances.get(walletCode(MODULE, accountId)) ?? 0;
+          await trx
+            .insertInto('ppob_transactions')
+            .values({
+              trx_id: trxId,
+              account_id: accountId,
+              produk_id: product.id,
+              kode_produk: product.kode_produk,
+              nomor_tujuan: input.nomor_tujuan,
+              hasil_eksekusi: 'Transaksi sedang diproses',
+              nama_produk: product.nama,
+              nama_user: who?.name ?? null,
+              email_user: who?.email ?? null,
+              harga: product.harga,
+              sisa_saldo: sisa,
+              provider: provider.name,
+              waktu: now(),
+            })
+            .execute();
+          await core.jobs.enqueue(trx, 'ppob.purchase', { trxId });
+          const response: StoredResponse = {
+            status: 200,
+            body: {
+              code: 200,
+              status: 'success',
+              message: 'Transaksi berhasil dibuat',
+              data: {
+                id: trxId,
+                'kode-produk': product.kode_produk,
+                'nomor-tujuan': input.nomor_tujuan,
+                'nama-produk': product.nama,
+                status: 'pending',
+                harga: product.harga,
+                sisa_saldo: sisa,
+                info: 'Proses transaksi sedang berjalan, cek status untuk hasilnya.',
+              },
+            },
+          };
+          await claim?.complete(trx, response);
+          return response;
+        });
+      };
+      if (!idempotencyKey) return run(undefined);
+      return runIdempotent(db, { accountId, name: 'ppob.beli', key: idempotencyKey, body: input, now: now() }, run);
+    },
+
+    status: (accountId: number, trxId: string) => repo.transactionOf(db, accountId, trxId),
+    history: (accountId: number) => repo.history(db, accountId),
+    balance: (accountId: number) => balanceOf(db, walletCode(MODULE, accountId)),
+    profile: (accountId: number) => repo.profileOf(db, accountId),
+
+    async setCallbackUrl(accountId: number, url: string) {
+      if (core.config.env === 'production' && !url.startsWith('https://')) {
+        throw new AppError('VALIDATION_ERROR', 'URL callback harus https', { details: { url: ['must use https'] } });
+      }
+      await db
+        .updateTable('ppob_profiles')
+        .set({ callback_url: url, updated_at: now() })
+        .where('account_id', '=', accountId)
+        .execute();
+    },
+
+    callbackLog: (accountId: number) =>
+      db
+        .selectFrom('ppob_callbacks')
+        .select(['webhook_id', 'trx_id', 'url', 'attempts', 'last_status', 'last_error', 'delivered_at', 'created_at'])
+        .where('account_id', '=', accountId)
+        .orderBy('id', 'desc')
+        .limit(100)
+        .execute(),
+
+    async createDeposit(accountId: number, nominal: number, idempotencyKey?: string) {
+      const run = async (claim: Claim | undefined): Promise<StoredResponse> => {
+        const depositId = newId('DEP', 24);
+        await db
+          .insertInto('ppob_deposits')
+          .values({ deposit_id: depositId, account_id: accountId, nominal, created_at: now() })
+          .execute();
+        const intent = await core.payments.createQr({
+          module: MODULE,
+          reference: depositId,
+          amount: nominal,
+          ttlMs: DEPOSIT_TTL_MS,
+        });
+        const response: StoredResponse = {
+          status: 201,
+          body: {
+            code: 201,
+            status: 'success',
+            message: 'Silakan bayar QRIS berikut; saldo bertambah setelah pembayaran diterima.',
+            data: depositView(
+              { deposit_id: depositId, nominal, status: 'PENDING', created_at: now(), paid_at: null },
+              intent,
+            ),
+          },
+        };
+        if (claim) await claim.complete(db, response);
+        return response;
+      };
+      if (!idempotencyKey) return run(undefined);
+      return runIdempotent(
+        db,
+        { accountId, name: 'ppob.deposit', key: idempotencyKey, body: { nominal }, now: now() },
+        run,
+      );
+    },
+
+    async deposit(accountId: number, depositId: string) {
+      const dep = await db
+        .selectFrom('ppob_deposits')
+        .selectAll()
+        .where('deposit_id', '=', depositId)
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
+      if (!dep) return undefined;
+      return depositView(dep, await core.payments.find(depositId));
+    },
+
+    // ---- admin ----
+    listAllProducts: () => db.selectFrom('ppob_products').selectAll().orderBy('id').execute(),
+
+    async createProduct(v: ProductInput, actor: number, origin: RequestOrigin) {
+      const row = await withTransaction(db, async (trx) => {
+        const p = await trx
+          .insertInto('ppob_products')
+          .values({ ...v, updated_at: now() })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await recordActivity(
+          trx,
+          { accountId: actor, action: 'ppob.product.created', objectType: 'ppob.product', objectId: p.id, after: p },
+          origin,
+          now(),
+        );
+        return p;
+      });
+      await productsChanged();
+      return row;
+    },
+
+    async updateProduct(id: number, v: Partial<ProductInput>, actor: number, origin: RequestOrigin) {
+      const row = await withTransaction(db, async (trx) => {
+        const before = await trx.selectFrom('ppob_products').selectAll().where('id', '=', id).executeTakeFirst();
+        if (!before) throw new AppError('NOT_FOUND', 'Produk tidak ditemukan');
+        const p = await trx
+          .updateTable('ppob_products')
+          .set({ ...v, updated_at: now() })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await recordActivity(
+          trx,
+          {
+            accountId: actor,
+            action: 'ppob.product.updated',
+            objectType: 'ppob.product',
+            objectId: id,
+            before,
+            after: v,
+          },
+          origin,
+          now(),
+        );
+        return p;
+      });
+      await productsChanged();
+      return row;
+    },
+
+    /** A product that was ever sold is deactivated instead of deleted, so history keeps its name. */
+    async deleteProduct(id: number, actor: number, origin: RequestOrigin) {
+      const result = await withTransaction(db, async (trx) => {
+        const before = await trx.selectFrom('ppob_products').selectAll().where('id', '=', id).executeTakeFirst();
+        if (!before) throw new AppError('NOT_FOUND', 'Produk tidak ditemukan');
+        const sold = await trx
+          .selectFrom('ppob_transactions')
+          .select('id')
+          .where('produk_id', '=', id)
+          .limit(1)
+          .executeTakeFirst();
+        if (sold)
+          await trx
+            .updateTable('ppob_products')
+            .set({ aktif: false, updated_at: now() })
+            .where('id', '=', id)
+            .execute();
+        else await trx.deleteFrom('ppob_products').where('id', '=', id).execute();
+        await recordActivity(
+          trx,
+          {
+            accountId: actor,
+            action: sold ? 'ppob.product.deactivated' : 'ppob.product.deleted',
+            objectType: 'ppob.product',
+            objectId: id,
+            before,
+          },
+          origin,
+          now(),
+        );
+        return sold ? 'deactivated' : 'deleted';
+      });
+      await productsChanged();
+      return result;
+    },
+
+    async adjustBalance(
+      input: { email: string; amount: number; reason: string },
+      actor: number,
+      origin: RequestOrigin,
+    ) {
+      const account = await findByLogin(db, input.email);
+      if (!account || !(await repo.profileOf(db, account.id)))
+        throw new AppError('NOT_FOUND', 'Akun PPOB dengan email ini tidak ditemukan');
+      const reference = `ADJ-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+      return withTransaction(db, async (trx) => {
+        const balances = await postOrFail(trx, 'ppob.adjustment', reference, [
+          { account: wallet(account.id), amount: input.amount },
+          { account: ADJUSTMENTS, amount: -input.amount },
+        ]);
+        const saldo = balances.get(walletCode(MODULE, account.id)) ?? 0;
+        await recordActivity(
+          trx,
+          {
+            accountId: actor,
+            action: 'ppob.balance.adjusted',
+            objectType: 'account',
+            objectId: account.id,
+            after: { amount: input.amount, reason: input.reason, saldo, reference },
+          },
+          origin,
+          now(),
+        );
+        return { reference, email: account.email, amount: input.amount, saldo };
+      });
+    },
+
+    /** Pending purchases older than a minute get their job again (for example after a restart lost a timer). */
+    async sweepPending(): Promise<number> {
+      const stale = await db
+        .selectFrom('ppob_transactions')
+        .select('trx_id')
+        .where('status', '=', 'pending')
+        .where('waktu', '<', new Date(now().getTime() - 60_000))
+        .limit(500)
+        .execute();
+      for (const s of stale)
+        await core.jobs.enqueue(db, 'ppob.purchase', { trxId: s.trx_id }, { singletonKey: `ppob:${s.trx_id}` });
+      return stale.length;
+    },
+  };
+}
+
+export interface ProductInput {
+  kode_produk: string;
+  nama: string;
+  harga: number;
+  deskripsi?: string | null;
+  plp?: string | null;
+  plp_nomor?: string | null;
+  provider_sku?: string | null;
+  kategori?: string | null;
+  brand?: string | null;
+  aktif?: boolean;
+}
+
+function depositView(
+  dep: {
+    deposit_id: string;
+    nominal: number;
+    status: string;
+    created_at: Date | string;
+    paid_at: Date | string | null;
+  },
+  intent: PaymentIntent | undefined,
+) {
+  return {
+    id: dep.deposit_id,
+    nominal: dep.nominal,
+    status: intent?.status ?? dep.status,
+    qris_string: intent?.qr_string ?? null,
+    qr_image_url: intent?.qr_string ? `/payments/${dep.deposit_id}/qr.png` : null,
+    expired_at: intent?.expires_at ? new Date(intent.expires_at).toISOString() : null,
+    paid_at: dep.paid_at ? new Date(dep.paid_at).toISOString() : null,
+    created_at: new Date(dep.created_at).toISOString(),
+  };
+}
+
+export type PpobService = ReturnType<typeof createPpobService>;

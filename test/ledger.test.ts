@@ -1,0 +1,116 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTransaction } from '../src/core/db/transaction.ts';
+import { audit, balanceOf, post } from '../src/core/ledger/ledger.ts';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => t?.close());
+
+const cash = { code: 'test:cash', kind: 'cash' } as const;
+const clearing = { code: 'test:clearing', kind: 'clearing' } as const;
+const wallet = (n: number) => ({ code: `test:wallet:${n}`, kind: 'wallet' }) as const;
+let seq = 0;
+const ref = () => `r${++seq}`;
+
+describe('ledger', () => {
+  it('a posting changes exactly the accounts it names', async () => {
+    const db = t.app.loket.database.db;
+    await post(db, { kind: 'iso', reference: ref(), at: new Date() }, [
+      { account: wallet(900), amount: 5_000 },
+      { account: cash, amount: -5_000 },
+    ]);
+    await post(db, { kind: 'iso', reference: ref(), at: new Date() }, [
+      { account: wallet(901), amount: 7_000 },
+      { account: cash, amount: -7_000 },
+    ]);
+    const before = await balanceOf(db, 'test:wallet:900');
+    await post(db, { kind: 'iso', reference: ref(), at: new Date() }, [
+      { account: wallet(901), amount: -1_000 },
+      { account: clearing, amount: 1_000 },
+    ]);
+    expect(await balanceOf(db, 'test:wallet:900')).toBe(before);
+    expect(await balanceOf(db, 'test:wallet:901')).toBe(6_000);
+  });
+
+  it('refuses unbalanced journals and the same (kind, reference) twice', async () => {
+    const db = t.app.loket.database.db;
+    await expect(
+      post(db, { kind: 'x', reference: ref(), at: new Date() }, [
+        { account: cash, amount: 1 },
+        { account: clearing, amount: 2 },
+      ]),
+    ).rejects.toThrow(/unbalanced/);
+    const r = ref();
+    const once = await post(db, { kind: 'refund', reference: r, at: new Date() }, [
+      { account: cash, amount: -1 },
+      { account: wallet(1), amount: 1 },
+    ]);
+    const twice = await post(db, { kind: 'refund', reference: r, at: new Date() }, [
+      { account: cash, amount: -1 },
+      { account: wallet(1), amount: 1 },
+    ]);
+    expect(once.ok).toBe(true);
+    expect(twice).toEqual({ ok: false, reason: 'duplicate' });
+  });
+
+  it('any sequence of top-ups, purchases and refunds keeps every journal balanced and no wallet below zero', async () => {
+    const db = t.app.loket.database.db;
+    const op = fc.record({
+      kind: fc.constantFrom('topup', 'buy', 'refund'),
+      wallet: fc.integer({ min: 0, max: 3 }),
+      amount: fc.integer({ min: 1, max: 50_000 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 25 }), async (ops) => {
+        const base = 1000 + Math.floor(Math.random() * 1e6);
+        const model = new Map<number, number>();
+        for (const o of ops) {
+          const w = wallet(base + o.wallet);
+          const have = model.get(o.wallet) ?? 0;
+          const postings =
+            o.kind === 'topup'
+              ? [
+                  { account: w, amount: o.amount },
+                  { account: cash, amount: -o.amount },
+                ]
+              : o.kind === 'buy'
+                ? [
+                    { account: w, amount: -o.amount },
+                    { account: clearing, amount: o.amount },
+                  ]
+                : [
+                    { account: clearing, amount: -Math.min(o.amount, 1) },
+                    { account: w, amount: Math.min(o.amount, 1) },
+                  ];
+          const res = await withTransaction(db, async (trx) => {
+            const r = await post(trx, { kind: o.kind, reference: ref(), at: new Date() }, postings);
+            if (!r.ok) throw Object.assign(new Error('refused'), { result: r });
+            return r;
+          }).catch((e) => e.result);
+          const delta = postings[o.kind === 'refund' ? 1 : 0]!.amount;
+          if (have + delta < 0) expect(res).toMatchObject({ ok: false, reason: 'insufficient' });
+          else if (o.kind !== 'refund' || (await balanceOf(db, 'test:clearing')) >= 0) {
+            if (res.ok) model.set(o.wallet, have + delta);
+          }
+        }
+        for (const [n, expected] of model) expect(await balanceOf(db, `test:wallet:${base + n}`)).toBe(expected);
+      }),
+      { numRuns: 15 },
+    );
+    const a = await audit(db);
+    expect(a.unbalancedJournals).toBe(0);
+    expect(a.driftedAccounts).toBe(0);
+    expect(a.total).toBe(0);
+    const negative = await db
+      .selectFrom('ledger_accounts')
+      .select('code')
+      .where('kind', '=', 'wallet')
+      .where('balance', '<', 0)
+      .execute();
+    expect(negative).toEqual([]);
+  }, 120_000);
+});

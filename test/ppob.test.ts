@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { audit } from '../src/core/ledger/ledger.ts';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
+import { apiKeySecuritySuite } from './helpers/security.ts';
+
+let t: TestApp;
+let admin: Record<string, string>;
+beforeAll(async () => {
+  t = await startTestApp({ config: { modules: ['ppob'], ppobSimulatorDelayMs: 100, demo: true } });
+  admin = bearer((await tokensFor(t.app, await makeAccount(t.app, { ppob: 50 }))).access_token);
+});
+afterAll(async () => t?.close());
+
+interface Reseller {
+  email: string;
+  apiKey: string;
+  privateKey: string;
+  h: Record<string, string>;
+}
+
+async function register(): Promise<Reseller> {
+  const email = `reseller-${randomBytes(4).toString('hex')}@example.com`;
+  const reg = await t.app.inject({
+    method: 'POST',
+    url: '/register',
+    payload: { nama: 'Rama', email, hp: '081212345678' },
+  });
+  expect(reg.statusCode).toBe(201);
+  expect(reg.json()).toMatchObject({
+    code: 201,
+    status: 'success',
+    message: 'Registrasi sukses. OTP telah dikirim ke email Anda.',
+  });
+  const box = (await t.app.inject({ method: 'GET', url: `/_dev/outbox?to=${encodeURIComponent(email)}` })).json();
+  const otp = /(\d{6})/.exec(box.messages[0].body)?.[1] as string;
+  const ver = await t.app.inject({ method: 'POST', url: '/verif-otp', payload: { email, otp } });
+  expect(ver.statusCode).toBe(200);
+  const data = ver.json().data;
+  expect(data['privat-key']).toBe(data.private_key);
+  return { email, apiKey: data.api_key, privateKey: data.private_key, h: { 'x-api-key': data.api_key } };
+}
+
+async function fund(email: string, amount: number) {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/admin/ppob/balance-adjustments',
+    headers: admin,
+    payload: { email, amount, reason: 'modal awal' },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+const saldo = async (r: Reseller) =>
+  (await t.app.inject({ method: 'GET', url: '/saldo', headers: r.h })).json().data.saldo as number;
+const beli = (r: Reseller, kode: string, nomor: string, extra: Record<string, string> = {}) =>
+  t.app.inject({
+    method: 'POST',
+    url: '/beli',
+    headers: { ...r.h, ...extra },
+    payload: { kode_produk: kode, nomor_tujuan: nomor },
+  });
+
+async function untilFinal(r: Reseller, trxId: string) {
+  for (let i = 0; i < 150; i++) {
+    const s = (await t.app.inject({ method: 'GET', url: `/status/${trxId}`, headers: r.h })).json().data;
+    if (s.status !== 'pending') return s;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`${trxId} still pending`);
+}
+
+async function ledgerIsSound() {
+  const a = await audit(t.app.loket.database.db);
+  expect(a).toEqual({ unbalancedJournals: 0, driftedAccounts: 0, total: 0 });
+  const negative = await t.app.loket.database.db
+    .selectFrom('ledger_accounts')
+    .select('code')
+    .where('kind', '=', 'wallet')
+    .where('balance', '<', 0)
+    .execute();
+  expect(negative).toEqual([]);
+}
+
+describe('registration and keys', () => {
+  it('register → e-mailed OTP → verif-otp gives the keys once; registering or verifying again is refused', async () => {
+    const r = await register();
+    expect(r.apiKey).toMatch(/^lk_/);
+    expect(r.privateKey).toMatch(/^lkp_/);
+    expect((await t.app.inject({ method: 'GET', url: '/produk', headers: r.h })).statusCode).toBe(200);
+    const again = await t.app.inject({ method: 'POST', url: '/register', payload: { nama: 'Rama', email: r.email } });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ code: 409, status: 'error', data: null });
+  });
+
+  it('a wrong OTP is 400 and gives no key', async () => {
+    const email = `x-${randomBytes(4).toString('hex')}@example.com`;
+    await t.app.inject({ method: 'POST', url: '/register', payload: { nama: 'X', email } });
+    const res = await t.app.inject({ method: 'POST', url: '/verif-otp', payload: { email, otp: '000000' } });
+    expect([400]).toContain(res.statusCode);
+    expect(res.body).not.toContain('lk_');
+  });
+
+  it('/generate-key rotates: the old key stops working at once', async () => {
+    const r = await register();
+    const res = await t.app.inject({ method: 'POST', url: '/generate-key', headers: r.h });
+    expect(res.statusCode).toBe(201);
+    expect(res.json().data.info).toBe('Yang lama sudah tidak berlaku. Simpan baik-baik!');
+    expect((await t.app.inject({ method: 'GET', url: '/produk', headers: r.h })).statusCode).toBe(401);
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/produk', headers: { 'x-api-key': res.json().data.api_key } }))
+        .statusCode,
+    ).toBe(200);
+  });
+});
+
+describe('catalogue', () => {
+  it('/produk lists products; /cek-produk shows one or 404', async () => {
+    const r = await register();
+    const list = (await t.app.inject({ method: 'GET', url: '/produk', headers: r.h })).json();
+    expect(list).toMatchObject({ code: 200, status: 'success', message: 'Daftar produk' });
+    expect(list.data).toContainEqual(
+      expect.objectContaining({ kode_produk: 'PLS10', nama: 'Pulsa 10k', harga: 12_000 }),
+    );
+    const one = await t.app.inject({ method: 'GET', url: '/cek-produk/PLS10', headers: r.h });
+    expect(one.json().data.harga).toBe(12_000);
+    const none = await t.app.inject({ method: 'GET', url: '/cek-produk/NOPE', headers: r.h });
+    expect(none.statusCode).toBe(404);
+    expect(none.json()).toEqual({ code: 404, status: 'error', message: 'Produk tidak ditemukan', data: null });
+  });
+});
+
+describe('purchases', () => {
+  it("debits at once, ends sukses with a serial number; status and riwayat show only the caller's own", async () => {
+    const r = await register();
+    await fund(r.email, 50_000);
+    const res = await beli(r, 'PLS10', '081212345678');
+    expect(res.statusCode).toBe(200);
+    const d = res.json().data;
+    expect(d).toMatchObject({
+      'kode-produk': 'PLS10',
+      'nomor-tujuan': '081212345678',
+      status: 'pending',
+      sisa_saldo: 38_000,
+    });
+    expect(d.id.length).toBeLessThanOrEqual(20);
+    const final = await untilFinal(r, d.id);
+    expect(final).toMatchObject({ status: 'sukses', nominal: 12_000, sisa_saldo: 38_000 });
+    expect(final.hasil_eksekusi).toContain('SN:');
+    expect(await saldo(r)).toBe(38_000);
+    const other = await register();
+    expect((await t.app.inject({ method: 'GET', url: `/status/${d.id}`, headers: other.h })).statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'GET', url: '/riwayat', headers: other.h })).json().data).toEqual([]);
+    expect((await t.app.inject({ method: 'GET', url: '/riwayat', headers: r.h })).json().data[0].trx_id).toBe(d.id);
+    await ledgerIsSound();
+  });
+
+  it('a failed purchase (number ending 000) is refunded in full', async () => {
+    const r = await register();
+    await fund(r.email, 30_000);
+    const d = (await beli(r, 'PLS25', '081200000000')).json().data;
+    expect(d.sisa_saldo).toBe(4_000);
+    const final = await untilFinal(r, d.id);
+    expect(final).toMatchObject({ status: 'gagal', sisa_saldo: 30_000 });
+    expect(await saldo(r)).toBe(30_000);
+    await ledgerIsSound();
+  });
+
+  it('not enough balance: 400 "Saldo tidak mencukupi" and nothing changes', async () => {
+    const r = await register();
+    await fund(r.email, 10_000);
+    const res = await beli(r, 'PLS10', '081212345678');
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 400, status: 'error', message: 'Saldo tidak mencukupi' });
+    expect(await saldo(r)).toBe(10_000);
+    expect((await t.app.inject({ method: 'GET', url: '/riwayat', headers: r.h })).json().data).toEqual([]);
+  });
+
+  it('bad input is 422 in the PPOB envelope; unknown product 404', async () => {
+    const r = await register();
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/beli',
+      headers: r.h,
+      payload: { kode_produk: 'PLS10', nomor_tujuan: 'abc' },
+    });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json()).toMatchObject({ code: 422, status: 'error' });
+    expect((await beli(r, 'NOPE', '0812345678')).statusCode).toBe(404);
+  });
+
+  it('double spend: a balance for exactly K items, 200 concurrent /beli over real connections → exactly K accepted', async () => {
+    const r = await register();
+    const K = 7;
+    await fund(r.email, K * 6_500);
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+    const codes = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        fetch(`${base}/beli`, {
+          method: 'POST',
+          headers: { ...r.h, 'content-type': 'application/json' },
+          body: JSON.stringify({ kode_produk: 'PLS5', nomor_tujuan: `0812${String(i).padStart(6, '1')}` }),
+        }).then((res) => res.status),
+      ),
+    );
+    expect(codes.filter((c) => c === 200)).toHaveLength(K);
+    expect(codes.filter((c) => c !== 200).every((c) => c === 400)).toBe(true);
+    expect(await saldo(r)).toBe(0);
+    await ledgerIsSound();
+  }, 60_000);
+});
+
+describe('security suite', () => {
+  apiKeySecuritySuite(() => t, { method: 'GET', url: '/produk', module: 'ppob' });
+  apiKeySecuritySuite(() => t, { method: 'GET', url: '/riwayat', module: 'ppob' });
+  apiKeySecuritySuite(() => t, { method: 'GET', url: '/saldo', module: 'ppob' });
+});
