@@ -169,19 +169,17 @@ export function registerPpobRoutes(app: FastifyInstance, core: Core, service: Pp
     },
     async (req, reply) => {
       const keys = await service.rotateKeys(accountOf(req));
-      return reply
-        .code(201)
-        .send(
-          ppobOk(
-            {
-              api_key: keys.apiKey,
-              private_key: keys.privateKey,
-              info: 'Yang lama sudah tidak berlaku. Simpan baik-baik!',
-            },
-            'API Key dan Private Key telah diperbarui.',
-            201,
-          ),
-        );
+      return reply.code(201).send(
+        ppobOk(
+          {
+            api_key: keys.apiKey,
+            private_key: keys.privateKey,
+            info: 'Yang lama sudah tidak berlaku. Simpan baik-baik!',
+          },
+          'API Key dan Private Key telah diperbarui.',
+          201,
+        ),
+      );
     },
   );
 

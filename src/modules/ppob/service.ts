@@ -63,7 +63,7 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
   async function record(trxId: string, result: ProviderResult): Promise<'final' | 'pending' | 'unchanged'> {
     const outcome = await withTransaction(db, async (trx) => {
       const t = await repo.lockTransaction(trx, trxId);
-      if (!t || t.status !== 'pending') return 'unchanged' as const;
+      if (t?.status !== 'pending') return 'unchanged' as const;
       const hasil = result.serialNumber ? `${result.message} SN: ${result.serialNumber}` : result.message;
       if (result.status === 'pending') {
         await trx
@@ -208,7 +208,7 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
         .selectAll()
         .where('trx_id', '=', job.data.trxId)
         .executeTakeFirst();
-      if (!t || t.status !== 'pending') return;
+      if (t?.status !== 'pending') return;
       const product = await db
         .selectFrom('ppob_products')
         .select('provider_sku')
@@ -235,7 +235,7 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
       .where('deposit_id', '=', intent.reference)
       .forUpdate()
       .executeTakeFirst();
-    if (!dep || dep.status !== 'PENDING') return;
+    if (dep?.status !== 'PENDING') return;
     if (intent.status === 'COMPLETED') {
       await postOrFail(trx, 'ppob.deposit', dep.deposit_id, [
         { account: CASH_QRIS, amount: -dep.nominal },
