@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../src/core/ledger/ledger.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
@@ -217,4 +218,161 @@ describe('security suite', () => {
   apiKeySecuritySuite(() => t, { method: 'GET', url: '/produk', module: 'ppob' });
   apiKeySecuritySuite(() => t, { method: 'GET', url: '/riwayat', module: 'ppob' });
   apiKeySecuritySuite(() => t, { method: 'GET', url: '/saldo', module: 'ppob' });
+});
+
+describe('Idempotency-Key on /beli', () => {
+  it('ten times the same key → one debit and the same answer; another body with it → 422', async () => {
+    const r = await register();
+    await fund(r.email, 100_000);
+    const key = { 'idempotency-key': `order-${randomBytes(4).toString('hex')}` };
+    const answers = [];
+    for (let i = 0; i < 10; i++) answers.push(await beli(r, 'PLS10', '081234567890', key));
+    expect(answers.every((a) => a.statusCode === 200)).toBe(true);
+    expect(new Set(answers.map((a) => a.json().data.id)).size).toBe(1);
+    expect(await saldo(r)).toBe(88_000);
+    const other = await beli(r, 'PLS25', '081234567890', key);
+    expect(other.statusCode).toBe(422);
+    expect(await saldo(r)).toBe(88_000);
+  });
+
+  it('parallel requests with one key execute once (the others replay or are told it is running)', async () => {
+    const r = await register();
+    await fund(r.email, 100_000);
+    const key = { 'idempotency-key': `par-${randomBytes(4).toString('hex')}` };
+    const res = await Promise.all(Array.from({ length: 8 }, () => beli(r, 'PLS10', '081234567891', key)));
+    expect(res.every((x) => x.statusCode === 200 || x.statusCode === 409)).toBe(true);
+    expect(new Set(res.filter((x) => x.statusCode === 200).map((x) => x.json().data.id)).size).toBe(1);
+    expect(await saldo(r)).toBe(88_000);
+    const history = (await t.app.inject({ method: 'GET', url: '/riwayat', headers: r.h })).json().data;
+    expect(history).toHaveLength(1);
+  });
+});
+
+describe('top-up by QRIS', () => {
+  it('POST /deposit gives a QRIS; paying it (simulator → real webhook) credits the balance once', async () => {
+    const r = await register();
+    const res = await t.app.inject({ method: 'POST', url: '/deposit', headers: r.h, payload: { nominal: 50_000 } });
+    expect(res.statusCode).toBe(201);
+    const dep = res.json().data;
+    expect(dep).toMatchObject({ nominal: 50_000, status: 'PENDING', qris_string: expect.stringMatching(/^000201/) });
+    expect((await t.app.inject({ method: 'POST', url: `/_dev/payments/${dep.id}/pay` })).statusCode).toBe(200);
+    for (let i = 0; i < 100 && (await saldo(r)) === 0; i++) await new Promise((x) => setTimeout(x, 100));
+    expect(await saldo(r)).toBe(50_000);
+    await t.app.inject({ method: 'POST', url: `/_dev/payments/${dep.id}/pay` });
+    await new Promise((x) => setTimeout(x, 1500));
+    expect(await saldo(r)).toBe(50_000);
+    const got = await t.app.inject({ method: 'GET', url: `/deposit/${dep.id}`, headers: r.h });
+    expect(got.json().data).toMatchObject({ status: 'COMPLETED', paid_at: expect.any(String) });
+    const other = await register();
+    expect((await t.app.inject({ method: 'GET', url: `/deposit/${dep.id}`, headers: other.h })).statusCode).toBe(404);
+    await ledgerIsSound();
+  });
+
+  it('refuses amounts outside 10.000–10.000.000', async () => {
+    const r = await register();
+    expect(
+      (await t.app.inject({ method: 'POST', url: '/deposit', headers: r.h, payload: { nominal: 5_000 } })).statusCode,
+    ).toBe(422);
+  });
+});
+
+describe('client callbacks', () => {
+  it('the final status is POSTed to the reseller, signed in the Standard Webhooks format with its private key', async () => {
+    const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(received.length === 1 ? 500 : 204).end(); // the first delivery fails: it must be retried
+      });
+    });
+    await new Promise<void>((x) => server.listen(0, '127.0.0.1', () => x()));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+      const r = await register();
+      await fund(r.email, 20_000);
+      expect((await t.app.inject({ method: 'PUT', url: '/callback', headers: r.h, payload: { url } })).statusCode).toBe(
+        200,
+      );
+      const d = (await beli(r, 'PLS10', '081277777777')).json().data;
+      for (let i = 0; i < 300 && received.length < 2; i++) await new Promise((x) => setTimeout(x, 100));
+      expect(received.length).toBeGreaterThanOrEqual(2);
+      const last = received.at(-1)!;
+      const id = String(last.headers['webhook-id']);
+      const ts = String(last.headers['webhook-timestamp']);
+      const expected = createHmac('sha256', r.privateKey).update(`${id}.${ts}.${last.body}`).digest('base64');
+      expect(last.headers['webhook-signature']).toBe(`v1,${expected}`);
+      expect(JSON.parse(last.body).data).toMatchObject({ trx_id: d.id, status: 'sukses' });
+      const log = (await t.app.inject({ method: 'GET', url: '/callback', headers: r.h })).json().data;
+      expect(log.url).toBe(url);
+      expect(log.deliveries[0]).toMatchObject({ trx_id: d.id, delivered_at: expect.any(String), last_status: 204 });
+      expect(log.deliveries[0].attempts).toBeGreaterThanOrEqual(2);
+    } finally {
+      await new Promise((x) => server.close(() => x(null)));
+    }
+  }, 60_000);
+});
+
+describe('admin', () => {
+  it('products: create (unique kode_produk), update, delete; balance adjustments never go below zero and need a reason', async () => {
+    const p = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/ppob/products',
+      headers: admin,
+      payload: { kode_produk: `T${randomBytes(3).toString('hex')}`, nama: 'Tes', harga: 1_000 },
+    });
+    expect(p.statusCode).toBe(201);
+    const dup = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/ppob/products',
+      headers: admin,
+      payload: { kode_produk: p.json().kode_produk, nama: 'Lagi', harga: 1 },
+    });
+    expect(dup.statusCode).toBe(409);
+    const upd = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/admin/ppob/products/${p.json().id}`,
+      headers: admin,
+      payload: { harga: 2_000 },
+    });
+    expect(upd.json().harga).toBe(2_000);
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: `/api/admin/ppob/products/${p.json().id}`, headers: admin })).json(),
+    ).toEqual({ result: 'deleted' });
+
+    const r = await register();
+    await fund(r.email, 5_000);
+    const below = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/ppob/balance-adjustments',
+      headers: admin,
+      payload: { email: r.email, amount: -6_000, reason: 'koreksi' },
+    });
+    expect(below.statusCode).toBe(400);
+    expect(await saldo(r)).toBe(5_000);
+    const noReason = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/ppob/balance-adjustments',
+      headers: admin,
+      payload: { email: r.email, amount: 1 },
+    });
+    expect(noReason.statusCode).toBe(422);
+    const minus = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/ppob/balance-adjustments',
+      headers: admin,
+      payload: { email: r.email, amount: -2_000, reason: 'koreksi salah transfer' },
+    });
+    expect(minus.json().saldo).toBe(3_000);
+    const logged = await t.app.loket.database.db
+      .selectFrom('activity_logs')
+      .selectAll()
+      .where('action', '=', 'ppob.balance.adjusted')
+      .execute();
+    expect(logged.length).toBeGreaterThanOrEqual(3);
+    await ledgerIsSound();
+  });
 });
