@@ -1,0 +1,162 @@
+// PPOB against Digiflazz (the fake one, over real HTTP): purchases, re-checks with the same ref_id, signed
+// provider callbacks that arrive duplicated and out of order, and a provider that does not answer in time.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { audit } from '../src/core/ledger/ledger.ts';
+import { type FakeDigiflazz, startFakeDigiflazz } from './fakes/digiflazz.ts';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { makeAccount } from './helpers/identity.ts';
+import { freePort } from './helpers/net.ts';
+
+let fake: FakeDigiflazz;
+let t: TestApp;
+let base: string;
+let sku: string;
+
+beforeAll(async () => {
+  fake = await startFakeDigiflazz();
+  sku = fake.products[0]?.buyer_sku_code as string;
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  t = await startTestApp({
+    config: {
+      modules: ['ppob'],
+      publicUrl: base,
+      ppobProvider: 'digiflazz',
+      digiflazzUsername: fake.username,
+      digiflazzApiKey: fake.apiKey,
+      digiflazzWebhookSecret: fake.webhookSecret,
+      digiflazzBaseUrl: fake.url,
+      ppobProviderTimeoutMs: 1500,
+    },
+  });
+  await t.app.listen({ host: '127.0.0.1', port });
+  await t.app.loket.database.db
+    .insertInto('ppob_products')
+    .values({ kode_produk: 'DFPLS', nama: 'Pulsa Digiflazz', harga: 15_000, provider_sku: sku, updated_at: new Date() })
+    .execute();
+});
+afterAll(async () => {
+  await t?.close();
+  await fake?.close();
+});
+
+async function reseller(funds: number) {
+  const a = await makeAccount(t.app, { ppob: 1 });
+  const { db } = t.app.loket.database;
+  await db
+    .insertInto('ppob_profiles')
+    .values({ account_id: a.id, is_verified: true, updated_at: new Date() })
+    .execute();
+  const keys = await t.app.loket.identity.apiKeys.issue(db, a.id, 'ppob');
+  const admin = await makeAccount(t.app, { ppob: 50 });
+  const tokens = await t.app.inject({
+    method: 'POST',
+    url: '/api/users/token',
+    payload: { username: admin.email, password: admin.password },
+  });
+  await t.app.inject({
+    method: 'POST',
+    url: '/api/admin/ppob/balance-adjustments',
+    headers: { authorization: `Bearer ${tokens.json().access_token}` },
+    payload: { email: a.email, amount: funds, reason: 'modal awal' },
+  });
+  return { 'x-api-key': keys.apiKey };
+}
+
+const beli = (h: Record<string, string>, nomor: string) =>
+  t.app.inject({ method: 'POST', url: '/beli', headers: h, payload: { kode_produk: 'DFPLS', nomor_tujuan: nomor } });
+const status = async (h: Record<string, string>, id: string) =>
+  (await t.app.inject({ method: 'GET', url: `/status/${id}`, headers: h })).json().data;
+const saldo = async (h: Record<string, string>) =>
+  (await t.app.inject({ method: 'GET', url: '/saldo', headers: h })).json().data.saldo;
+
+async function until(check: () => Promise<boolean>, ms = 20_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('condition not reached in time');
+}
+
+describe('PPOB with Digiflazz', () => {
+  it('submits (the fake refuses a wrong md5 sign) and finishes when Digiflazz says Sukses, bought once', async () => {
+    const h = await reseller(30_000);
+    const nomor = `0812${randomBytes(3).readUIntBE(0, 3).toString().padStart(8, '0')}`.slice(0, 13);
+    fake.setOutcome(nomor, { rc: '00', sn: 'SN-TEST-123' });
+    const d = (await beli(h, nomor)).json().data;
+    await until(async () => (await status(h, d.id)).status === 'sukses');
+    const s = await status(h, d.id);
+    expect(s.hasil_eksekusi).toContain('SN-TEST-123');
+    const tx = fake.transactions.get(d.id);
+    expect(tx?.purchases).toBe(1);
+    expect(await saldo(h)).toBe(15_000);
+  });
+
+  it('duplicated and reordered provider callbacks: refunded exactly once', async () => {
+    const h = await reseller(15_000);
+    const nomor = '081355550001';
+    fake.setOutcome(nomor, { rc: '03' });
+    const d = (await beli(h, nomor)).json().data;
+    await until(async () => fake.transactions.has(d.id));
+    expect(await saldo(h)).toBe(0);
+    fake.finish(d.id, { rc: '40', message: 'Nomor tidak valid' });
+    const url = `${base}/webhooks/ppob-provider`;
+    const sends = await Promise.all([
+      fake.sendCallback(d.id, url),
+      fake.sendCallback(d.id, url),
+      fake.sendCallback(d.id, url, { event: 'update' }),
+      fake.sendCallback(d.id, url),
+    ]);
+    expect(sends.length).toBe(4);
+    await until(async () => (await status(h, d.id)).status === 'gagal');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await saldo(h)).toBe(15_000);
+    const refunds = await t.app.loket.database.db
+      .selectFrom('ledger_journals')
+      .select('id')
+      .where('kind', '=', 'ppob.refund')
+      .where('reference', '=', d.id)
+      .execute();
+    expect(refunds).toHaveLength(1);
+    const a = await audit(t.app.loket.database.db);
+    expect(a).toEqual({ unbalancedJournals: 0, driftedAccounts: 0, total: 0 });
+  });
+
+  it('a callback with a bad signature is refused and changes nothing', async () => {
+    const h = await reseller(15_000);
+    const nomor = '081355550002';
+    fake.setOutcome(nomor, { rc: '03' });
+    const d = (await beli(h, nomor)).json().data;
+    await until(async () => fake.transactions.has(d.id));
+    const body = JSON.stringify({ data: { ref_id: d.id, status: 'Gagal', rc: '40', message: 'forged' } });
+    const res = await fetch(`${base}/webhooks/ppob-provider`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature': 'sha1=0000000000000000000000000000000000000000',
+      },
+      body,
+    });
+    expect(res.status).toBe(401);
+    expect((await status(h, d.id)).status).toBe('pending');
+    expect(await saldo(h)).toBe(0);
+  });
+
+  it('a provider that times out leaves the purchase pending (no blind refund); a later check settles it', async () => {
+    const h = await reseller(15_000);
+    const nomor = '081355550003';
+    fake.setOutcome(nomor, { rc: '00' });
+    fake.delayNext(4000); // longer than PPOB_PROVIDER_TIMEOUT_MS
+    const d = (await beli(h, nomor)).json().data;
+    await new Promise((r) => setTimeout(r, 3000));
+    const s = await status(h, d.id);
+    expect(s.status).toBe('pending');
+    expect(await saldo(h)).toBe(0);
+    // The re-check job (same ref_id) finds the purchase Digiflazz did make: sukses, bought once.
+    await until(async () => (await status(h, d.id)).status === 'sukses', 30_000);
+    expect(fake.transactions.get(d.id)?.purchases).toBe(1);
+    expect(await saldo(h)).toBe(0);
+  }, 45_000);
+});
