@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -13,6 +12,7 @@ import { openDatabase } from './core/db/database.ts';
 import { migrate } from './core/db/migrate.ts';
 import { EnvelopePrefixes } from './core/http/envelopes.ts';
 import { registerHttpCore, requestIdFrom } from './core/http/plugin.ts';
+import { securityHeaders } from './core/http/security-headers.ts';
 import { createIdentity } from './core/identity/index.ts';
 import { registerIdentityRoutes } from './core/identity/routes.ts';
 import { createJobs } from './core/jobs/jobs.ts';
@@ -159,12 +159,16 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(formbody, { bodyLimit: config.bodyLimit });
 
   if (config.securityHeaders) {
-    await app.register(helmet, {
+    const headers = securityHeaders({
       // The API docs page and the kiosk page are the only HTML; their routes set their own policy.
       contentSecurityPolicy: {
         directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], upgradeInsecureRequests: null },
       },
       crossOriginEmbedderPolicy: false,
+    });
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.headers(headers);
+      done();
     });
   }
   if (config.corsOrigins.length > 0) {

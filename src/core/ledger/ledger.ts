@@ -46,6 +46,12 @@ export interface LedgerAccountRef {
   code: string;
   kind: LedgerKind;
   ownerAccountId?: number;
+  /**
+   * A house account that every journal of a kind touches (provider clearing, revenue) would be one row that every
+   * purchase locks until it commits. With `shards: n` it is n rows `code#0…code#n-1`; a journal uses the row chosen
+   * by its reference, so a refund lands on the row its purchase used. `sharedBalance` adds them up.
+   */
+  shards?: number;
 }
 
 export interface Posting {
@@ -63,25 +69,30 @@ const mayGoNegative = (kind: LedgerKind) => kind === 'cash' || kind === 'adjustm
 
 export const walletCode = (module: string, accountId: number) => `wallet:${module}:${accountId}`;
 
-async function accountId(db: Executor, ref: LedgerAccountRef): Promise<number> {
-  const found = await db.selectFrom('ledger_accounts').select('id').where('code', '=', ref.code).executeTakeFirst();
-  if (found) return found.id;
+/** FNV-1a of the reference: stable across processes and versions, so a journal's shard never moves. */
+function shardOf(reference: string, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < reference.length; i++) {
+    h ^= reference.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % shards;
+}
+
+const rowCode = (ref: LedgerAccountRef, reference: string) =>
+  ref.shards && ref.shards > 1 ? `${ref.code}#${shardOf(reference, ref.shards)}` : ref.code;
+
+async function ensureAccount(db: Executor, code: string, ref: LedgerAccountRef): Promise<void> {
   await db
     .insertInto('ledger_accounts')
     .values({
-      code: ref.code,
+      code,
       kind: ref.kind,
       owner_account_id: ref.ownerAccountId ?? null,
       allow_negative: mayGoNegative(ref.kind),
     })
     .onConflict((oc) => oc.column('code').doNothing())
     .execute();
-  const row = await db
-    .selectFrom('ledger_accounts')
-    .select('id')
-    .where('code', '=', ref.code)
-    .executeTakeFirstOrThrow();
-  return row.id;
 }
 
 /**
@@ -107,38 +118,51 @@ export async function post(
     .executeTakeFirst();
   if (!created) return { ok: false, reason: 'duplicate' };
 
-  const resolved = await Promise.all(postings.map(async (p) => ({ ...p, id: await accountId(db, p.account) })));
-  // Fixed order of row locks across all journals, so two journals touching the same accounts cannot deadlock.
-  resolved.sort((a, b) => a.id - b.id);
+  // Fixed order of row locks across all journals (by code), so two journals touching the same accounts cannot
+  // deadlock. Each account is changed by its code: one statement, no lookup, unless the account is new.
+  const rows = postings
+    .map((p) => ({ ...p, code: rowCode(p.account, journal.reference) }))
+    .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
   const balances = new Map<string, number>();
-  for (const p of resolved) {
-    const row = await db
-      .updateTable('ledger_accounts')
-      .set({ balance: sql`balance + ${p.amount}`, updated_at: journal.at })
-      .where('id', '=', p.id)
-      .where(sql<boolean>`(allow_negative OR balance + ${p.amount} >= 0)`)
-      .returning('balance')
-      .executeTakeFirst();
-    if (!row) return { ok: false, reason: 'insufficient', account: p.account.code };
-    balances.set(p.account.code, row.balance);
+  const entries: { journal_id: number; ledger_account_id: number; amount: number; created_at: Date }[] = [];
+  for (const p of rows) {
+    const change = () =>
+      db
+        .updateTable('ledger_accounts')
+        .set({ balance: sql`balance + ${p.amount}`, updated_at: journal.at })
+        .where('code', '=', p.code)
+        .where(sql<boolean>`(allow_negative OR balance + ${p.amount} >= 0)`)
+        .returning(['id', 'balance'])
+        .executeTakeFirst();
+    let row = await change();
+    if (!row) {
+      const exists = await db.selectFrom('ledger_accounts').select('id').where('code', '=', p.code).executeTakeFirst();
+      if (exists) return { ok: false, reason: 'insufficient', account: p.account.code };
+      await ensureAccount(db, p.code, p.account);
+      row = await change();
+      if (!row) return { ok: false, reason: 'insufficient', account: p.account.code };
+    }
+    balances.set(p.code, row.balance);
+    entries.push({ journal_id: created.id, ledger_account_id: row.id, amount: p.amount, created_at: journal.at });
   }
-  await db
-    .insertInto('ledger_entries')
-    .values(
-      resolved.map((p) => ({
-        journal_id: created.id,
-        ledger_account_id: p.id,
-        amount: p.amount,
-        created_at: journal.at,
-      })),
-    )
-    .execute();
+  await db.insertInto('ledger_entries').values(entries).execute();
   return { ok: true, journalId: created.id, balances };
 }
 
 export async function balanceOf(db: Executor, code: string): Promise<number> {
   const row = await db.selectFrom('ledger_accounts').select('balance').where('code', '=', code).executeTakeFirst();
   return row?.balance ?? 0;
+}
+
+/** The balance of an account kept in shards (see `LedgerAccountRef.shards`): the sum of its rows. */
+export async function sharedBalance(db: Executor, ref: LedgerAccountRef): Promise<number> {
+  const codes = [ref.code, ...Array.from({ length: ref.shards ?? 0 }, (_, i) => `${ref.code}#${i}`)];
+  const row = await db
+    .selectFrom('ledger_accounts')
+    .select(sql<string>`COALESCE(sum(balance), 0)::bigint`.as('total'))
+    .where('code', 'in', codes)
+    .executeTakeFirst();
+  return Number(row?.total ?? 0);
 }
 
 /** Ledger-wide checks for tests and operators: every journal sums to zero, balances equal their entries. */

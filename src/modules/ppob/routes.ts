@@ -58,6 +58,8 @@ const DepositView = Type.Object({
   created_at: Type.String(),
 });
 
+let listBody: { of: unknown; body: Buffer } | undefined;
+
 const productView = (p: {
   id: number;
   kode_produk: string;
@@ -195,7 +197,14 @@ export function registerPpobRoutes(app: FastifyInstance, core: Core, service: Pp
         response: { 200: ok(Type.Array(ProductView)), ...errors(401) },
       },
     },
-    async () => ppobOk((await service.products()).map(productView), 'Daftar produk'),
+    async (_req, reply) => {
+      // The list is the same for every reseller until the catalogue changes: serialise it once per version.
+      const list = await service.products();
+      if (listBody?.of !== list) {
+        listBody = { of: list, body: Buffer.from(JSON.stringify(ppobOk(list.map(productView), 'Daftar produk'))) };
+      }
+      return reply.type('application/json; charset=utf-8').send(listBody.body);
+    },
   );
 
   app.get(

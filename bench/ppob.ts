@@ -1,0 +1,233 @@
+// PPOB under load: POST /beli and GET /produk at 200 concurrent connections against the compiled server
+// (`dist/`, as `npm start` runs it) on real PostgreSQL, 200 resellers × 50 products, simulator provider.
+// The load generator (autocannon) runs in this process; the server is a separate process whose RSS is sampled.
+//
+// Run: npm run bench:ppob            (needs PostgreSQL; BENCH_PG_URL overrides postgres://postgres@127.0.0.1:5432)
+// Env: BENCH_SECONDS (default 20), BENCH_CONNECTIONS (200), BENCH_USERS (200), BENCH_PRODUCTS (50),
+//      REDIS_URL (optional, passed to the server).
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const DB_NAME = 'loket_bench_ppob';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 200);
+const USERS = Number(process.env.BENCH_USERS ?? 200);
+const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 50);
+const PORT = Number(process.env.BENCH_PORT ?? 18801);
+const DATABASE_URL = `${PG_BASE}/${DB_NAME}`;
+
+async function freshDatabase() {
+  const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${DB_NAME}`);
+  await admin.end();
+}
+
+const serverEnv = {
+  PATH: process.env.PATH ?? '',
+  PORT: String(PORT),
+  DATABASE_URL,
+  ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+  LOKET_MODULES: 'ppob',
+  LOKET_DEMO: '0',
+  LOKET_RATE_LIMITS: 'off',
+  LOG_LEVEL: 'warn',
+  NODE_ENV: 'development',
+  ...JSON.parse(process.env.BENCH_SERVER_ENV ?? '{}'),
+};
+
+/** Seeds through the application itself: registration, OTP from the outbox, keys, admin top-ups, products. */
+async function seed(): Promise<{ keys: string[]; codes: string[] }> {
+  const config = { ...loadConfig({ ...serverEnv, LOG_LEVEL: 'error' }), modules: ['ppob' as const] };
+  const app = await buildApp(config);
+  await app.ready();
+  const adminPassword = 'bench-admin-password-1';
+  await app.loket.identity.service.createAccount(
+    {
+      email: 'bench-admin@example.com',
+      username: 'bench_admin',
+      name: 'Bench',
+      password: adminPassword,
+      memberships: { ppob: 50 },
+    },
+    null,
+    { requestId: 'bench', ip: null },
+  );
+  const login = await app.inject({
+    method: 'POST',
+    url: '/api/users/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ username: 'bench-admin@example.com', password: adminPassword }).toString(),
+  });
+  const admin = { authorization: `Bearer ${login.json().access_token}` };
+
+  const codes: string[] = [];
+  for (let i = 0; i < PRODUCTS; i++) {
+    const kode = `B${String(i).padStart(3, '0')}`;
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/admin/ppob/products',
+      headers: admin,
+      payload: {
+        kode_produk: kode,
+        nama: `Pulsa bench ${i}`,
+        harga: 1000 + i * 100,
+        kategori: 'Pulsa',
+        brand: 'BENCH',
+      },
+    });
+    if (res.statusCode !== 201) throw new Error(`product: ${res.statusCode} ${res.body}`);
+    codes.push(kode);
+  }
+
+  const keys: string[] = [];
+  for (let i = 0; i < USERS; i++) {
+    const email = `bench-${i}@example.com`;
+    await app.inject({ method: 'POST', url: '/register', payload: { nama: `Reseller ${i}`, email } });
+    const box = (await app.inject({ method: 'GET', url: `/_dev/outbox?to=${encodeURIComponent(email)}` })).json();
+    const otp = /(\d{6})/.exec(box.messages[0].body)?.[1];
+    const ver = await app.inject({ method: 'POST', url: '/verif-otp', payload: { email, otp } });
+    if (ver.statusCode !== 200) throw new Error(`verif-otp: ${ver.statusCode} ${ver.body}`);
+    keys.push(ver.json().data.api_key);
+    for (let k = 0; k < 10; k++) {
+      const top = await app.inject({
+        method: 'POST',
+        url: '/api/admin/ppob/balance-adjustments',
+        headers: admin,
+        payload: { email, amount: 100_000_000, reason: 'bench' },
+      });
+      if (top.statusCode !== 201) throw new Error(`top-up: ${top.statusCode} ${top.body}`);
+    }
+  }
+  await app.close();
+  if (process.env.BENCH_KEYS_FILE) writeFileSync(process.env.BENCH_KEYS_FILE, JSON.stringify({ keys, codes }));
+  return { keys, codes };
+}
+
+let stopping = () => {};
+function startServer(): Promise<ChildProcess> {
+  const main = join(ROOT, 'dist/src/main.js');
+  if (!existsSync(main)) spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+      '--optimize-for-size',
+      main,
+      'serve',
+    ],
+    {
+      cwd: ROOT,
+      env: serverEnv,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  const died = (code: number | null) => {
+    throw new Error(`server exited with ${code}`);
+  };
+  child.on('exit', died);
+  child.once('spawn', () => undefined);
+  stopping = () => child.off('exit', died);
+  return (async () => {
+    for (let i = 0; i < 300; i++) {
+      const up = await fetch(`http://127.0.0.1:${PORT}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (up) return child;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('server did not start');
+  })();
+}
+
+const rssMb = (pid: number) => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+};
+
+async function load(
+  name: string,
+  pid: number,
+  opts: { method: 'GET' | 'POST'; path: string; keys: string[]; codes: string[] },
+) {
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMb(pid));
+  }, 250);
+  let n = 0;
+  const result = await autocannon({
+    url: `http://127.0.0.1:${PORT}`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: [
+      {
+        method: opts.method,
+        path: opts.path,
+        setupRequest: (req) => {
+          const i = n++;
+          const headers = { ...req.headers, 'x-api-key': opts.keys[i % opts.keys.length] as string };
+          if (opts.method === 'GET') return { ...req, headers };
+          return {
+            ...req,
+            headers: { ...headers, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              kode_produk: opts.codes[i % opts.codes.length],
+              nomor_tujuan: `08${String(1_000_000_000 + i).slice(-10)}`,
+            }),
+          };
+        },
+      },
+    ],
+  });
+  clearInterval(sampler);
+  const non2xx = result.non2xx + result.errors + result.timeouts;
+  console.log(
+    `${name}: ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ` +
+      `max ${result.latency.max} ms, ${result.requests.total} requests, errors/non-2xx ${non2xx}, peak RSS ${peak.toFixed(0)} MB`,
+  );
+  return { result, peak, non2xx };
+}
+
+await freshDatabase();
+const t0 = performance.now();
+const { keys, codes } = await seed();
+console.log(`seeded ${USERS} resellers, ${PRODUCTS} products in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+const server = await startServer();
+const pid = server.pid as number;
+try {
+  // Warm-up: caches, JIT, connection pool.
+  await autocannon({
+    url: `http://127.0.0.1:${PORT}/produk`,
+    connections: 20,
+    duration: 2,
+    headers: { 'x-api-key': keys[0] as string },
+  });
+  const only = process.env.BENCH_ONLY;
+  if (only !== 'beli') await load('GET /produk', pid, { method: 'GET', path: '/produk', keys, codes });
+  if (only !== 'produk') await load('POST /beli', pid, { method: 'POST', path: '/beli', keys, codes });
+
+  const db = new pg.Client({ connectionString: DATABASE_URL });
+  await db.connect();
+  const counts = await db.query(
+    `SELECT status, count(*)::int AS n FROM ppob_transactions GROUP BY status ORDER BY status`,
+  );
+  const audit = await db.query(`SELECT
+      (SELECT count(*)::int FROM (SELECT journal_id FROM ledger_entries GROUP BY journal_id HAVING sum(amount) <> 0) j) AS unbalanced,
+      (SELECT COALESCE(sum(balance), 0)::bigint FROM ledger_accounts) AS total,
+      (SELECT count(*)::int FROM ledger_accounts WHERE kind = 'wallet' AND balance < 0) AS negative`);
+  console.log('transactions by status:', counts.rows.map((r) => `${r.status}=${r.n}`).join(' '));
+  console.log('ledger:', audit.rows[0]);
+  await db.end();
+} finally {
+  stopping();
+  server.kill('SIGTERM');
+}
