@@ -13,6 +13,11 @@ export interface Database {
   kind: 'embedded' | 'postgres';
   pool: pg.Pool;
   db: Kysely<Tables>;
+  /**
+   * For background loops that must keep moving while requests queue for `db` (the PPOB dispatcher): its own small
+   * pool on PostgreSQL; the same single connection as `db` on the embedded database.
+   */
+  worker: Kysely<Tables>;
   /** True when the embedded database did not exist before this start (used for the demo-data default). */
   fresh: boolean;
   close(): Promise<void>;
@@ -34,12 +39,23 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     });
     pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL connection failed'));
     const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+    const workerPool = new pg.Pool({
+      connectionString: config.databaseUrl,
+      max: Math.max(2, Math.ceil(config.databasePoolSize / 2)),
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'loket-worker',
+    });
+    workerPool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL connection failed'));
+    const worker = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: workerPool }) });
     return {
       kind: 'postgres',
       pool,
       db,
+      worker,
       fresh: false,
       close: async () => {
+        await worker.destroy();
         await db.destroy();
         // Kysely only ends the pool if it ever used it; migrations and pg-boss use the pool directly.
         if (!pool.ended) await pool.end();
@@ -82,6 +98,7 @@ async function openEmbedded(config: Config, logger: Logger): Promise<Database> {
     kind: 'embedded',
     pool,
     db,
+    worker: db,
     fresh,
     close: async () => {
       await db.destroy();

@@ -40,6 +40,8 @@ declare module '../db/tables.ts' {
   }
 }
 
+/** Outside accounts (`cash`, `adjustment`) may go negative; customer-facing and revenue accounts may not: the rule
+ * lives in `ledger_post` (migrations/0012). */
 export type LedgerKind = 'wallet' | 'clearing' | 'revenue' | 'cash' | 'adjustment';
 
 export interface LedgerAccountRef {
@@ -64,9 +66,6 @@ export type PostResult =
   | { ok: false; reason: 'insufficient'; account: string }
   | { ok: false; reason: 'duplicate' };
 
-/** Outside accounts may go negative; customer-facing and revenue accounts may not. */
-const mayGoNegative = (kind: LedgerKind) => kind === 'cash' || kind === 'adjustment';
-
 export const walletCode = (module: string, accountId: number) => `wallet:${module}:${accountId}`;
 
 /** FNV-1a of the reference: stable across processes and versions, so a journal's shard never moves. */
@@ -82,71 +81,66 @@ function shardOf(reference: string, shards: number): number {
 const rowCode = (ref: LedgerAccountRef, reference: string) =>
   ref.shards && ref.shards > 1 ? `${ref.code}#${shardOf(reference, ref.shards)}` : ref.code;
 
-async function ensureAccount(db: Executor, code: string, ref: LedgerAccountRef): Promise<void> {
-  await db
-    .insertInto('ledger_accounts')
-    .values({
-      code,
-      kind: ref.kind,
-      owner_account_id: ref.ownerAccountId ?? null,
-      allow_negative: mayGoNegative(ref.kind),
-    })
-    .onConflict((oc) => oc.column('code').doNothing())
-    .execute();
+/** SQLSTATE raised by `ledger_post` (migrations/0012) when an account may not go below zero and would. */
+export const INSUFFICIENT_SQLSTATE = 'LK001';
+
+export interface JournalHeader {
+  kind: string;
+  reference: string;
+  memo?: string;
+  at: Date;
 }
 
 /**
- * Posts one balanced journal through `db` (pass the caller's transaction). Returns a named result instead of
- * throwing for the two expected outcomes: an account would go below zero (nothing is written — the caller's
- * transaction must be rolled back or abandoned by the caller when it already wrote something), or the
- * (kind, reference) journal already exists.
+ * The SQL call that posts a journal: one statement, `ledger_post` (migrations/0012_ledger_post.sql). Postings are
+ * sorted by account code first — the fixed lock order that keeps two journals touching the same accounts from
+ * deadlocking. Exposed so a module can embed the posting in a larger statement (see PPOB purchases); `codes` are
+ * the account rows in the order of `out_codes`/`out_balances`.
  */
-export async function post(
-  db: Executor,
-  journal: { kind: string; reference: string; memo?: string; at: Date },
-  postings: Posting[],
-): Promise<PostResult> {
+export function postingCall(journal: JournalHeader, postings: Posting[]) {
   const total = postings.reduce((s, p) => s + p.amount, 0);
   if (postings.length < 2 || total !== 0 || postings.some((p) => !Number.isSafeInteger(p.amount) || p.amount === 0)) {
     throw new Error(`unbalanced or invalid journal ${journal.kind}/${journal.reference}`);
   }
-  const created = await db
-    .insertInto('ledger_journals')
-    .values({ kind: journal.kind, reference: journal.reference, memo: journal.memo ?? null, created_at: journal.at })
-    .onConflict((oc) => oc.columns(['kind', 'reference']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (!created) return { ok: false, reason: 'duplicate' };
-
-  // Fixed order of row locks across all journals (by code), so two journals touching the same accounts cannot
-  // deadlock. Each account is changed by its code: one statement, no lookup, unless the account is new.
   const rows = postings
     .map((p) => ({ ...p, code: rowCode(p.account, journal.reference) }))
     .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
-  const balances = new Map<string, number>();
-  const entries: { journal_id: number; ledger_account_id: number; amount: number; created_at: Date }[] = [];
-  for (const p of rows) {
-    const change = () =>
-      db
-        .updateTable('ledger_accounts')
-        .set({ balance: sql`balance + ${p.amount}`, updated_at: journal.at })
-        .where('code', '=', p.code)
-        .where(sql<boolean>`(allow_negative OR balance + ${p.amount} >= 0)`)
-        .returning(['id', 'balance'])
-        .executeTakeFirst();
-    let row = await change();
-    if (!row) {
-      const exists = await db.selectFrom('ledger_accounts').select('id').where('code', '=', p.code).executeTakeFirst();
-      if (exists) return { ok: false, reason: 'insufficient', account: p.account.code };
-      await ensureAccount(db, p.code, p.account);
-      row = await change();
-      if (!row) return { ok: false, reason: 'insufficient', account: p.account.code };
+  const codes = rows.map((r) => r.code);
+  const call = sql<{
+    out_journal: string | null;
+    out_codes: string[] | null;
+    out_balances: string[] | null;
+  }>`ledger_post(
+    ${journal.kind}, ${journal.reference}, ${journal.memo ?? null}, ${journal.at},
+    ${codes}::text[], ${rows.map((r) => r.account.kind)}::text[],
+    ${rows.map((r) => r.account.ownerAccountId ?? null)}::bigint[], ${rows.map((r) => r.amount)}::bigint[])`;
+  return { call, codes };
+}
+
+export const isInsufficient = (err: unknown) => (err as { code?: unknown })?.code === INSUFFICIENT_SQLSTATE;
+
+/**
+ * Posts one balanced journal through `db` (pass the caller's transaction). Returns a named result instead of
+ * throwing for the two expected outcomes: an account would go below zero (the statement failed, so a caller inside
+ * a transaction must abandon it — every caller throws), or the (kind, reference) journal already exists.
+ */
+export async function post(db: Executor, journal: JournalHeader, postings: Posting[]): Promise<PostResult> {
+  const { call } = postingCall(journal, postings);
+  let row: { out_journal: string | null; out_codes: string[] | null; out_balances: string[] | null } | undefined;
+  try {
+    row = (await sql<NonNullable<typeof row>>`SELECT * FROM ${call}`.execute(db)).rows[0];
+  } catch (err) {
+    if (isInsufficient(err)) {
+      return { ok: false, reason: 'insufficient', account: String((err as { detail?: unknown }).detail ?? '') };
     }
-    balances.set(p.code, row.balance);
-    entries.push({ journal_id: created.id, ledger_account_id: row.id, amount: p.amount, created_at: journal.at });
+    throw err;
   }
-  await db.insertInto('ledger_entries').values(entries).execute();
-  return { ok: true, journalId: created.id, balances };
+  if (!row?.out_journal) return { ok: false, reason: 'duplicate' };
+  const balances = new Map<string, number>();
+  row.out_codes?.forEach((code, i) => {
+    balances.set(code, Number(row.out_balances?.[i]));
+  });
+  return { ok: true, journalId: Number(row.out_journal), balances };
 }
 
 export async function balanceOf(db: Executor, code: string): Promise<number> {

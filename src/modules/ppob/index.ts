@@ -41,7 +41,8 @@ export function createPpobModule(): LoketModule {
       } else provider = createSimulatorProvider();
       service = createPpobService(core, provider);
       const svc = service;
-      core.jobs.define({ name: 'ppob.sweep', cron: '* * * * *', handler: async () => void (await svc.sweepPending()) });
+      app.addHook('onReady', async () => svc.dispatcher.start());
+      app.addHook('preClose', async () => svc.dispatcher.stop(core.config.shutdownTimeoutMs));
       registerPpobRoutes(app, core, svc);
       registerPpobAdminRoutes(app, core, svc);
       const { registerProviderWebhook } = await import('./webhook.ts');

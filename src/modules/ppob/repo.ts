@@ -44,6 +44,7 @@ interface PpobTransactionsTable {
   serial_number: string | null;
   checks: Generated<number>;
   waktu: Timestamp;
+  next_check_at: Timestamp | null;
   finished_at: Timestamp | null;
 }
 interface PpobDepositsTable {

@@ -8,8 +8,9 @@ import type { Executor, Trx } from '../../core/db/tables.ts';
 import { withTransaction } from '../../core/db/transaction.ts';
 import { AppError, registerErrorCodes } from '../../core/http/errors.ts';
 import { findByLogin } from '../../core/identity/accounts.ts';
-import { balanceOf, type Posting, post, walletCode } from '../../core/ledger/ledger.ts';
+import { balanceOf, isInsufficient, type Posting, post, postingCall, walletCode } from '../../core/ledger/ledger.ts';
 import type { PaymentIntent } from '../../core/payments/service.ts';
+import { createDispatcher } from './dispatcher.ts';
 import { type Claim, runIdempotent, type StoredResponse } from './idempotency.ts';
 import type { PpobProvider, ProviderResult } from './providers/provider.ts';
 import * as repo from './repo.ts';
@@ -42,14 +43,21 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
   const now = () => core.now();
 
   // ---- catalogue, cached per instance; admin changes drop the cache on every instance ----
-  let catalogue: { at: number; products: repo.Product[]; byCode: Map<string, repo.Product> } | undefined;
+  let catalogue:
+    | { at: number; products: repo.Product[]; byCode: Map<string, repo.Product>; byId: Map<number, repo.Product> }
+    | undefined;
   core.bus.subscribe('ppob.products.changed', () => {
     catalogue = undefined;
   });
   async function products() {
     if (!catalogue || Date.now() - catalogue.at > 30_000) {
       const list = await repo.activeProducts(db);
-      catalogue = { at: Date.now(), products: list, byCode: new Map(list.map((p) => [p.kode_produk, p])) };
+      catalogue = {
+        at: Date.now(),
+        products: list,
+        byCode: new Map(list.map((p) => [p.kode_produk, p])),
+        byId: new Map(list.map((p) => [p.id, p])),
+      };
     }
     return catalogue;
   }
@@ -62,24 +70,32 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
   };
 
   // ---- provider results: the one place a purchase becomes final ----
-  async function record(trxId: string, result: ProviderResult): Promise<'final' | 'pending' | 'unchanged'> {
-    const outcome = await withTransaction(db, async (trx) => {
+  async function record(
+    trxId: string,
+    result: ProviderResult,
+    via: Executor = db,
+  ): Promise<'final' | 'pending' | 'unchanged'> {
+    const outcome = await withTransaction(via, async (trx) => {
       const t = await repo.lockTransaction(trx, trxId);
       if (t?.status !== 'pending') return 'unchanged' as const;
       const hasil = result.serialNumber ? `${result.message} SN: ${result.serialNumber}` : result.message;
       if (result.status === 'pending') {
-        await trx
-          .updateTable('ppob_transactions')
-          .set({ checks: t.checks + 1, hasil_eksekusi: hasil, provider_code: result.code ?? null })
-          .where('id', '=', t.id)
-          .execute();
         // The simulator decides after its fixed delay; a real provider is asked again with growing pauses, for as
         // long as it takes: an unknown outcome is never refunded blindly.
         const wait =
           provider.name === 'simulator'
             ? core.config.ppobSimulatorDelayMs
             : Math.min(600_000, 5_000 * 2 ** Math.min(t.checks, 7));
-        await core.jobs.enqueue(trx, 'ppob.purchase', { trxId }, { startAfter: new Date(now().getTime() + wait) });
+        await trx
+          .updateTable('ppob_transactions')
+          .set({
+            checks: t.checks + 1,
+            hasil_eksekusi: hasil,
+            provider_code: result.code ?? null,
+            next_check_at: new Date(now().getTime() + wait),
+          })
+          .where('id', '=', t.id)
+          .execute();
         return 'pending' as const;
       }
       let sisa = t.sisa_saldo;
@@ -105,6 +121,7 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
           sisa_saldo: sisa,
           checks: t.checks + 1,
           finished_at: now(),
+          next_check_at: null,
         })
         .where('id', '=', t.id)
         .execute();
@@ -199,29 +216,51 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
     if (!ok) throw new Error(`callback ${cb.webhook_id} not accepted (${status ?? error})`);
   }
 
-  core.jobs.define<{ trxId: string }>({
-    name: 'ppob.purchase',
-    retryLimit: 20,
-    retryDelay: 5,
-    concurrency: 8,
-    handler: async (job) => {
-      const t = await db
+  // ---- the provider calls: each pending purchase row is due at `next_check_at` (see dispatcher.ts) ----
+  // A claimed row is leased for twice the provider timeout: long enough for the call to finish, short enough that a
+  // purchase left behind by a killed instance is taken up again soon.
+  const leaseMs = Math.max(2 * core.config.ppobProviderTimeoutMs, 1_000);
+  const dispatcher = createDispatcher<repo.PpobTransaction>({
+    concurrency: 32,
+    pollMs: core.config.jobPollSeconds * 1000,
+    logger: core.logger,
+    claim: async (limit) => {
+      const at = now();
+      const rows = await sql<repo.PpobTransaction>`
+        UPDATE ppob_transactions SET next_check_at = ${new Date(at.getTime() + leaseMs)}
+        WHERE id IN (
+          SELECT id FROM ppob_transactions
+          WHERE status = 'pending' AND next_check_at <= ${at}
+          ORDER BY next_check_at LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED)
+        RETURNING *`.execute(core.database.worker);
+      return rows.rows;
+    },
+    nextDueInMs: async () => {
+      const row = await core.database.worker
         .selectFrom('ppob_transactions')
-        .selectAll()
-        .where('trx_id', '=', job.data.trxId)
+        .select((eb) => eb.fn.min('next_check_at').as('due'))
+        .where('status', '=', 'pending')
         .executeTakeFirst();
-      if (t?.status !== 'pending') return;
-      const product = await db
-        .selectFrom('ppob_products')
-        .select('provider_sku')
-        .where('id', '=', t.produk_id)
-        .executeTakeFirst();
-      const request = { refId: t.trx_id, sku: product?.provider_sku ?? t.kode_produk, customerNo: t.nomor_tujuan };
-      // The first run submits; later runs ask again. Resending the same ref_id never buys twice.
+      return row?.due ? new Date(row.due).getTime() - now().getTime() : undefined;
+    },
+    handle: async (t) => {
+      const sku =
+        (await products()).byId.get(t.produk_id)?.provider_sku ??
+        (
+          await core.database.worker
+            .selectFrom('ppob_products')
+            .select('provider_sku')
+            .where('id', '=', t.produk_id)
+            .executeTakeFirst()
+        )?.provider_sku;
+      const request = { refId: t.trx_id, sku: sku ?? t.kode_produk, customerNo: t.nomor_tujuan };
+      // The first call submits; later ones ask again. Resending the same ref_id never buys twice.
       const result = t.checks === 0 ? await provider.purchase(request) : await provider.check(request);
-      await record(t.trx_id, result);
+      await record(t.trx_id, result, core.database.worker);
     },
   });
+
   core.jobs.define<{ id: number }>({
     name: 'ppob.client-callback',
     retryLimit: 8,
@@ -254,6 +293,7 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
   return {
     provider,
     record,
+    dispatcher,
 
     async register(input: { nama: string; email: string; hp?: string }, origin: RequestOrigin) {
       const email = input.email.trim().toLowerCase();
@@ -327,52 +367,63 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
         const product = (await products()).byCode.get(input.kode_produk);
         if (!product) throw new AppError('NOT_FOUND', 'Produk tidak ditemukan');
         const trxId = newId(core.config.ppobTrxPrefix, 20);
-        return withTransaction(db, async (trx) => {
-          const balances = await postOrFail(trx, 'ppob.purchase', trxId, [
-            { account: wallet(accountId), amount: -product.harga },
-            { account: CLEARING, amount: product.harga },
-          ]);
-          const sisa = balances.get(walletCode(MODULE, accountId)) ?? 0;
-          await trx
-            .insertInto('ppob_transactions')
-            .values({
-              trx_id: trxId,
-              account_id: accountId,
-              produk_id: product.id,
-              kode_produk: product.kode_produk,
-              nomor_tujuan: input.nomor_tujuan,
-              hasil_eksekusi: 'Transaksi sedang diproses',
-              nama_produk: product.nama,
-              nama_user: sql<string>`(SELECT name FROM accounts WHERE id = ${accountId})`,
-              email_user: sql<string>`(SELECT email FROM accounts WHERE id = ${accountId})`,
+        const at = now();
+        // The whole purchase is one statement (one round trip, its own transaction when there is no idempotency
+        // claim): the ledger journal — conditional wallet debit, clearing credit — and the purchase row, due for
+        // the dispatcher at once. Not enough balance fails the statement, so nothing at all is written.
+        const { call, codes } = postingCall({ kind: 'ppob.purchase', reference: trxId, at }, [
+          { account: wallet(accountId), amount: -product.harga },
+          { account: CLEARING, amount: product.harga },
+        ]);
+        const walletIndex = codes.indexOf(walletCode(MODULE, accountId)) + 1; // SQL arrays count from 1
+        const insert = (q: Executor) =>
+          sql<{ sisa_saldo: string }>`
+            WITH posted AS (SELECT * FROM ${call})
+            INSERT INTO ppob_transactions (trx_id, account_id, produk_id, kode_produk, nomor_tujuan, hasil_eksekusi,
+              nama_produk, nama_user, email_user, harga, sisa_saldo, provider, waktu, next_check_at)
+            SELECT ${trxId}, a.id, ${product.id}, ${product.kode_produk}, ${input.nomor_tujuan},
+              'Transaksi sedang diproses', ${product.nama}, a.name, a.email, ${product.harga},
+              posted.out_balances[${walletIndex}], ${provider.name}, ${at}, ${at}
+            FROM posted JOIN accounts a ON a.id = ${accountId}
+            WHERE posted.out_journal IS NOT NULL
+            RETURNING sisa_saldo`.execute(q);
+        const respond = (sisa: number): StoredResponse => ({
+          status: 200,
+          body: {
+            code: 200,
+            status: 'success',
+            message: 'Transaksi berhasil dibuat',
+            data: {
+              id: trxId,
+              'kode-produk': product.kode_produk,
+              'nomor-tujuan': input.nomor_tujuan,
+              'nama-produk': product.nama,
+              status: 'pending',
               harga: product.harga,
               sisa_saldo: sisa,
-              provider: provider.name,
-              waktu: now(),
-            })
-            .execute();
-          await core.jobs.enqueue(trx, 'ppob.purchase', { trxId });
-          const response: StoredResponse = {
-            status: 200,
-            body: {
-              code: 200,
-              status: 'success',
-              message: 'Transaksi berhasil dibuat',
-              data: {
-                id: trxId,
-                'kode-produk': product.kode_produk,
-                'nomor-tujuan': input.nomor_tujuan,
-                'nama-produk': product.nama,
-                status: 'pending',
-                harga: product.harga,
-                sisa_saldo: sisa,
-                info: 'Proses transaksi sedang berjalan, cek status untuk hasilnya.',
-              },
+              info: 'Proses transaksi sedang berjalan, cek status untuk hasilnya.',
             },
-          };
-          await claim?.complete(trx, response);
-          return response;
+          },
         });
+        const attempt = async (q: Executor) => {
+          try {
+            const row = (await insert(q)).rows[0];
+            if (!row) throw new Error(`purchase ${trxId} was not recorded`);
+            return respond(Number(row.sisa_saldo));
+          } catch (err) {
+            if (isInsufficient(err)) throw new AppError('INSUFFICIENT_BALANCE', 'Saldo tidak mencukupi');
+            throw err;
+          }
+        };
+        const response = claim
+          ? await withTransaction(db, async (trx) => {
+              const r = await attempt(trx);
+              await claim.complete(trx, r);
+              return r;
+            })
+          : await attempt(db);
+        dispatcher.kick();
+        return response;
       };
       if (!idempotencyKey) return run(undefined);
       return runIdempotent(db, { accountId, name: 'ppob.beli', key: idempotencyKey, body: input, now: now() }, run);
@@ -569,18 +620,6 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
     },
 
     /** Pending purchases older than a minute get their job again (for example after a restart lost a timer). */
-    async sweepPending(): Promise<number> {
-      const stale = await db
-        .selectFrom('ppob_transactions')
-        .select('trx_id')
-        .where('status', '=', 'pending')
-        .where('waktu', '<', new Date(now().getTime() - 60_000))
-        .limit(500)
-        .execute();
-      for (const s of stale)
-        await core.jobs.enqueue(db, 'ppob.purchase', { trxId: s.trx_id }, { singletonKey: `ppob:${s.trx_id}` });
-      return stale.length;
-    },
   };
 }
 
