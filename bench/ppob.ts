@@ -217,6 +217,16 @@ try {
 
   const db = new pg.Client({ connectionString: DATABASE_URL });
   await db.connect();
+  // The backlog the load left: how long the dispatcher needs to settle every purchase (two simulator calls each).
+  const drainStart = performance.now();
+  let pending = Number.POSITIVE_INFINITY;
+  while (pending > 0 && performance.now() - drainStart < 300_000) {
+    pending = (await db.query(`SELECT count(*)::int AS n FROM ppob_transactions WHERE status = 'pending'`)).rows[0].n;
+    if (pending > 0) await new Promise((r) => setTimeout(r, 1000));
+  }
+  console.log(
+    `backlog settled in ${((performance.now() - drainStart) / 1000).toFixed(1)} s (pending left: ${pending})`,
+  );
   const counts = await db.query(
     `SELECT status, count(*)::int AS n FROM ppob_transactions GROUP BY status ORDER BY status`,
   );
@@ -226,7 +236,54 @@ try {
       (SELECT count(*)::int FROM ledger_accounts WHERE kind = 'wallet' AND balance < 0) AS negative`);
   console.log('transactions by status:', counts.rows.map((r) => `${r.status}=${r.n}`).join(' '));
   console.log('ledger:', audit.rows[0]);
+  const ids = (
+    await db.query(
+      `SELECT min(owner_account_id)::int AS lo, max(owner_account_id)::int AS hi FROM ledger_accounts WHERE kind = 'wallet'`,
+    )
+  ).rows[0];
   await db.end();
+
+  // The database's ceiling for the same statement, without Loket in between.
+  if (only !== 'produk') {
+    const url = new URL(DATABASE_URL);
+    for (const clients of [10, 50]) {
+      const run = spawnSync(
+        'pgbench',
+        [
+          '-h',
+          url.hostname,
+          '-p',
+          url.port || '5432',
+          '-U',
+          url.username || 'postgres',
+          '-n',
+          '-M',
+          'simple',
+          '-c',
+          String(clients),
+          '-j',
+          '2',
+          '-T',
+          String(Math.min(SECONDS, 10)),
+          '-D',
+          `uid_min=${ids.lo}`,
+          '-D',
+          `uid_max=${ids.hi}`,
+          '-f',
+          join(ROOT, 'bench/ppob-purchase.pgbench.sql'),
+          DB_NAME,
+        ],
+        { encoding: 'utf8' },
+      );
+      const tps = /tps = ([\d.]+)/.exec(run.stdout ?? '')?.[1];
+      const lat = /latency average = ([\d.]+)/.exec(run.stdout ?? '')?.[1];
+      console.log(
+        tps
+          ? `pgbench purchase statement, ${clients} clients: ${Number(tps).toFixed(0)} tps, latency avg ${lat} ms`
+          : `pgbench unavailable or failed: ${run.error?.message ?? run.stderr}`,
+      );
+    }
+  }
 } finally {
   stopping();
   server.kill('SIGTERM');
