@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../src/core/ledger/ledger.ts';
-import { type FakeDigiflazz, startFakeDigiflazz } from './fakes/digiflazz.ts';
+import { type FakeDigiflazz, type FakeDigiflazzProduct, startFakeDigiflazz } from './fakes/digiflazz.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { makeAccount } from './helpers/identity.ts';
 import { freePort } from './helpers/net.ts';
@@ -159,4 +159,66 @@ describe('PPOB with Digiflazz', () => {
     expect(fake.transactions.get(d.id)?.purchases).toBe(1);
     expect(await saldo(h)).toBe(0);
   }, 45_000);
+});
+
+// Last in this file: the sync rewrites the catalogue the purchase tests above rely on.
+describe('price list sync (Digiflazz /v1/price-list, cmd prepaid)', () => {
+  it('adds new SKUs at cost, never leaves a price below cost, keeps an admin margin, deactivates what disappeared', async () => {
+    const admin = await makeAccount(t.app, { ppob: 50 });
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/api/users/token',
+      payload: { username: admin.email, password: admin.password },
+    });
+    const headers = { authorization: `Bearer ${login.json().access_token}` };
+    const sync = () => t.app.inject({ method: 'POST', url: '/api/admin/ppob/products/sync', headers });
+    const catalogue = async () => {
+      const h = await reseller(1);
+      const list = (await t.app.inject({ method: 'GET', url: '/produk', headers: h })).json().data as {
+        kode_produk: string;
+        harga: number;
+      }[];
+      return new Map(list.map((p) => [p.kode_produk, p.harga]));
+    };
+
+    expect((await t.app.inject({ method: 'POST', url: '/api/admin/ppob/products/sync' })).statusCode).toBe(401);
+    const first = await sync();
+    expect(first.statusCode, first.body).toBe(200);
+    const known = fake.products[0]!;
+    // products[0] was already in the catalogue as DFPLS (matched by provider_sku), the others are new.
+    expect(first.json()).toMatchObject({ listed: fake.products.length, created: fake.products.length - 1 });
+    let list = await catalogue();
+    for (const p of fake.products.slice(1)) {
+      // A SKU the seller has switched off is in the catalogue but not offered.
+      const offered = p.buyer_product_status && p.seller_product_status;
+      expect(list.get(p.buyer_sku_code), p.buyer_sku_code).toBe(offered ? p.price : undefined);
+    }
+    expect(list.get('DFPLS')).toBe(Math.max(15_000, known.price));
+
+    const [, raised, gone] = fake.products as [unknown, FakeDigiflazzProduct, FakeDigiflazzProduct];
+    raised.price += 1_000;
+    fake.products = fake.products.filter((p) => p !== gone);
+    const second = (await sync()).json();
+    expect(second).toMatchObject({ created: 0, deactivated: 1 });
+    list = await catalogue();
+    expect(list.get(raised.buyer_sku_code)).toBe(raised.price);
+    expect(list.has(gone.buyer_sku_code)).toBe(false);
+
+    // A margin an admin put on top of the cost survives the next sync.
+    const row = await t.app.loket.database.db
+      .selectFrom('ppob_products')
+      .select('id')
+      .where('kode_produk', '=', raised.buyer_sku_code)
+      .executeTakeFirstOrThrow();
+    const margin = raised.price + 2_500;
+    const put = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/admin/ppob/products/${row.id}`,
+      headers,
+      payload: { harga: margin },
+    });
+    expect(put.statusCode, put.body).toBe(200);
+    expect((await sync()).json()).toMatchObject({ created: 0, updated: 0, deactivated: 0 });
+    expect((await catalogue()).get(raised.buyer_sku_code)).toBe(margin);
+  });
 });

@@ -4,6 +4,7 @@ import { type Static, Type } from 'typebox';
 import { originOf } from '../../core/audit/audit.ts';
 import type { Core } from '../../core/context.ts';
 import { errorResponses } from '../../core/http/envelopes.ts';
+import { AppError } from '../../core/http/errors.ts';
 import type { PpobService, ProductInput } from './service.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
@@ -111,6 +112,35 @@ export function registerPpobAdminRoutes(app: FastifyInstance, core: Core, servic
     async (req) => ({
       result: await service.deleteProduct((req.params as { id: number }).id, req.auth!.accountId, originOf(req)),
     }),
+  );
+  app.post(
+    '/api/admin/ppob/products/sync',
+    {
+      onRequest: [admin],
+      schema: {
+        ...base,
+        summary: "Bring the provider's price list into the catalogue (also runs every hour with Digiflazz)",
+        response: {
+          200: Type.Object({
+            listed: Type.Integer(),
+            skipped: Type.Integer(),
+            created: Type.Integer(),
+            updated: Type.Integer(),
+            deactivated: Type.Integer(),
+          }),
+          ...errors(401, 403, 502),
+        },
+      },
+    },
+    async (req) => {
+      try {
+        return await service.syncPriceList(req.auth!.accountId, originOf(req));
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        req.log.warn({ err }, 'price list sync failed');
+        throw new AppError('EXTERNAL_SERVICE_ERROR', 'The provider did not give its price list; try again later');
+      }
+    },
   );
   app.post(
     '/api/admin/ppob/balance-adjustments',

@@ -42,6 +42,13 @@ export function createPpobModule(): LoketModule {
       service = createPpobService(core, provider);
       const svc = service;
       app.addHook('onReady', async () => svc.dispatcher.start());
+      if (provider.name === 'digiflazz') {
+        core.jobs.define({
+          name: 'ppob.price-sync',
+          cron: '17 * * * *',
+          handler: async () => void (await svc.syncPriceList(null, { requestId: null, ip: null })),
+        });
+      }
       app.addHook('preClose', async () => svc.dispatcher.stop(core.config.shutdownTimeoutMs));
       registerPpobRoutes(app, core, svc);
       registerPpobAdminRoutes(app, core, svc);

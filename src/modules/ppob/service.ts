@@ -552,6 +552,92 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
       return row;
     },
 
+    /**
+     * Brings the provider's price list (Digiflazz `/v1/price-list`, `cmd: prepaid`) into the catalogue, matched by
+     * `provider_sku`: a new SKU becomes a product at the provider's price; a known one takes the provider's name,
+     * category, brand, description and availability, and its price is raised to the provider's price when it was
+     * lower (never sold at a loss; a margin set by an admin stays); a SKU the provider no longer lists is
+     * deactivated. One transaction, one activity-log entry.
+     */
+    async syncPriceList(actor: number | null, origin: RequestOrigin) {
+      const list = await provider.priceList();
+      const valid = list.filter((p) => /^[A-Za-z0-9_.-]{1,20}$/.test(p.sku) && p.price > 0 && p.name.trim() !== '');
+      const result = await withTransaction(db, async (trx) => {
+        const existing = await trx.selectFrom('ppob_products').selectAll().execute();
+        const bySku = new Map(existing.filter((p) => p.provider_sku).map((p) => [p.provider_sku as string, p]));
+        const byCode = new Map(existing.map((p) => [p.kode_produk, p]));
+        let created = 0;
+        let updated = 0;
+        let deactivated = 0;
+        const seen = new Set<string>();
+        for (const item of valid) {
+          seen.add(item.sku);
+          const fields = {
+            nama: item.name.slice(0, 50),
+            kategori: item.category.slice(0, 50) || null,
+            brand: item.brand.slice(0, 50) || null,
+            deskripsi: item.description || null,
+            aktif: item.active,
+          };
+          const known = bySku.get(item.sku);
+          if (known) {
+            const harga = Math.max(known.harga, item.price);
+            const same =
+              known.nama === fields.nama &&
+              known.kategori === fields.kategori &&
+              known.brand === fields.brand &&
+              known.deskripsi === fields.deskripsi &&
+              known.aktif === fields.aktif &&
+              known.harga === harga;
+            if (same) continue;
+            await trx
+              .updateTable('ppob_products')
+              .set({ ...fields, harga, updated_at: now() })
+              .where('id', '=', known.id)
+              .execute();
+            updated++;
+          } else if (!byCode.has(item.sku)) {
+            await trx
+              .insertInto('ppob_products')
+              .values({
+                ...fields,
+                kode_produk: item.sku,
+                provider_sku: item.sku,
+                harga: item.price,
+                updated_at: now(),
+              })
+              .execute();
+            created++;
+          }
+        }
+        for (const p of bySku.values()) {
+          if (seen.has(p.provider_sku as string) || !p.aktif) continue;
+          await trx
+            .updateTable('ppob_products')
+            .set({ aktif: false, updated_at: now() })
+            .where('id', '=', p.id)
+            .execute();
+          deactivated++;
+        }
+        const summary = { listed: list.length, skipped: list.length - valid.length, created, updated, deactivated };
+        await recordActivity(
+          trx,
+          {
+            accountId: actor,
+            action: 'ppob.products.synced',
+            objectType: 'ppob.product',
+            objectId: provider.name,
+            after: summary,
+          },
+          origin,
+          now(),
+        );
+        return summary;
+      });
+      await productsChanged();
+      return result;
+    },
+
     /** A product that was ever sold is deactivated instead of deleted, so history keeps its name. */
     async deleteProduct(id: number, actor: number, origin: RequestOrigin) {
       const result = await withTransaction(db, async (trx) => {
