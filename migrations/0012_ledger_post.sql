@@ -39,9 +39,8 @@ BEGIN
       WHERE code = p_codes[i] AND (allow_negative OR balance + p_amounts[i] >= 0)
       RETURNING id, balance INTO acc, bal;
     IF acc IS NULL THEN
-      IF EXISTS (SELECT 1 FROM ledger_accounts WHERE code = p_codes[i]) THEN
-        RAISE EXCEPTION USING ERRCODE = 'LK001', MESSAGE = 'insufficient balance', DETAIL = p_codes[i];
-      END IF;
+      -- Either the account is new (perhaps being created by a concurrent journal that has not committed: the
+      -- insert below waits for it) or the balance is too low; after the insert, the update tells which.
       INSERT INTO ledger_accounts (code, kind, owner_account_id, allow_negative)
         VALUES (p_codes[i], p_kinds[i], p_owners[i], p_kinds[i] IN ('cash', 'adjustment'))
         ON CONFLICT (code) DO NOTHING;

@@ -36,6 +36,23 @@ describe('ledger', () => {
     expect(await balanceOf(db, 'test:wallet:901')).toBe(6_000);
   });
 
+  it('journals that create the same new account at the same moment all go through (none is called overdrawn)', async () => {
+    const db = t.app.loket.database.db;
+    const fresh = { code: `test:new:${ref()}`, kind: 'clearing' } as const;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        withTransaction(db, (trx) =>
+          post(trx, { kind: 'race', reference: ref(), at: new Date() }, [
+            { account: cash, amount: -10 },
+            { account: fresh, amount: 10 },
+          ]),
+        ),
+      ),
+    );
+    expect(results.map((r) => r.ok)).toEqual(Array(20).fill(true));
+    expect(await balanceOf(db, fresh.code)).toBe(200);
+  });
+
   it('refuses unbalanced journals and the same (kind, reference) twice', async () => {
     const db = t.app.loket.database.db;
     await expect(

@@ -129,11 +129,20 @@ export function registerHttpCore(app: FastifyInstance, deps: { prefixes: Envelop
     done();
   });
 
+  // One labelled series per method, route pattern and status, looked up by a string instead of prom-client
+  // hashing a label object twice per request.
+  const series = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const labels = { method: request.method, route, status: String(reply.statusCode) };
-    metrics.httpRequests.inc(labels);
-    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    const key = `${request.method} ${reply.statusCode} ${route}`;
+    let s = series.get(key);
+    if (!s) {
+      const labels = { method: request.method, route, status: String(reply.statusCode) };
+      s = { count: metrics.httpRequests.labels(labels), duration: metrics.httpDuration.labels(labels) };
+      series.set(key, s);
+    }
+    s.count.inc();
+    s.duration.observe(reply.elapsedTime / 1000);
     done();
   });
 
