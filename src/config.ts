@@ -47,6 +47,17 @@ export interface Config {
   digiflazzBaseUrl: string;
   digiflazzTesting: boolean;
   ppobProviderTimeoutMs: number;
+  photoboxAmount: number;
+  photoboxMaxFilesPerUpload: number;
+  photoboxMaxPhotosPerTransaction: number;
+  /** Link to the gallery in the photo e-mail; `{external_id}` is replaced. */
+  photoboxGalleryUrl: string;
+  encryptionEnabled: boolean;
+  encryptionKey: string | undefined;
+  encryptionIv: string | undefined;
+  /** Local file storage root; undefined = LOKET_DATA_DIR/files. */
+  storageDir: string | undefined;
+  s3: S3Config | undefined;
   mailFrom: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimit: number;
@@ -57,6 +68,16 @@ export interface Config {
   migrateOnStart: boolean;
   jobPollSeconds: number;
   jobSuperviseSeconds: number;
+}
+
+export interface S3Config {
+  endpoint: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  forcePathStyle: boolean;
+  timeoutMs: number;
 }
 
 interface VarDef {
@@ -193,6 +214,69 @@ export const VARIABLES: VarDef[] = [
   { name: 'DIGIFLAZZ_BASE_URL', doc: 'Digiflazz API base URL.', defaultText: 'https://api.digiflazz.com' },
   { name: 'DIGIFLAZZ_TESTING', doc: '`on` sends `testing: true` (Digiflazz sandbox behaviour).', defaultText: 'off' },
   { name: 'PPOB_PROVIDER_TIMEOUT_MS', doc: 'Timeout of each call to the PPOB provider.', defaultText: '20000' },
+  {
+    name: 'PHOTOBOX_AMOUNT',
+    doc: 'Price of a photobox session in rupiah when the kiosk names no `price_id`.',
+    defaultText: '40000',
+  },
+  {
+    name: 'PHOTOBOX_MAX_FILES_PER_UPLOAD',
+    doc: 'Most photos one upload request may carry (each at most 10 MB, JPEG or PNG).',
+    defaultText: '20',
+  },
+  {
+    name: 'PHOTOBOX_MAX_PHOTOS_PER_TRANSACTION',
+    doc: 'Most photos one photobox transaction may have in all.',
+    defaultText: '50',
+  },
+  {
+    name: 'PHOTOBOX_GALLERY_URL',
+    doc: 'Gallery link in the photo e-mail; `{external_id}` is replaced by the transaction.',
+    defaultText: 'PUBLIC_URL/photobox/gallery/{external_id}',
+  },
+  {
+    name: 'ENCRYPTION_ENABLED',
+    doc: '`on` encrypts the two Photobox kiosk reads (polling and photos) with AES-256-CBC, as the seed document does (see docs/PHOTOBOX.md).',
+    defaultText: 'off',
+  },
+  {
+    name: 'ENCRYPTION_KEY',
+    doc: 'Photobox response key: exactly 32 characters (`openssl rand -hex 16`). Required when ENCRYPTION_ENABLED=on.',
+    defaultText: '(none)',
+    secret: true,
+  },
+  {
+    name: 'ENCRYPTION_IV',
+    doc: 'Photobox response IV: exactly 16 characters (`openssl rand -hex 8`). Required when ENCRYPTION_ENABLED=on.',
+    defaultText: '(none)',
+    secret: true,
+  },
+  {
+    name: 'STORAGE_DIR',
+    doc: 'Where uploaded files (photobox photos) are kept when no S3 store is configured.',
+    defaultText: 'LOKET_DATA_DIR/files',
+  },
+  {
+    name: 'S3_ENDPOINT',
+    doc: 'S3-compatible object store for uploaded files (AWS S3, MinIO, R2, …). Unset: local files in STORAGE_DIR.',
+    defaultText: '(none)',
+    example: 'https://s3.ap-southeast-1.amazonaws.com',
+  },
+  { name: 'S3_BUCKET', doc: 'Bucket of the object store (required with S3_ENDPOINT).', defaultText: '(none)' },
+  { name: 'S3_REGION', doc: 'Region used in the request signature (AWS Signature V4).', defaultText: 'us-east-1' },
+  { name: 'S3_ACCESS_KEY_ID', doc: 'Access key id of the object store.', defaultText: '(none)' },
+  {
+    name: 'S3_SECRET_ACCESS_KEY',
+    doc: 'Secret access key of the object store.',
+    defaultText: '(none)',
+    secret: true,
+  },
+  {
+    name: 'S3_FORCE_PATH_STYLE',
+    doc: '`on`: `ENDPOINT/BUCKET/key` (MinIO and most self-hosted stores); `off`: `BUCKET.ENDPOINT/key` (virtual-hosted).',
+    defaultText: 'on',
+  },
+  { name: 'S3_TIMEOUT_MS', doc: 'Timeout of each call to the object store.', defaultText: '30000' },
   { name: 'LOG_LEVEL', doc: 'pino level: fatal, error, warn, info, debug, trace, silent.', defaultText: 'info' },
   {
     name: 'BODY_LIMIT',
@@ -335,6 +419,47 @@ export function loadConfig(env: Env = process.env): Config {
   const ppobTrxPrefix = get('PPOB_TRX_PREFIX') ?? 'LKT';
   if (!/^[A-Z]{1,6}$/.test(ppobTrxPrefix)) problems.push('PPOB_TRX_PREFIX must be 1-6 capital letters');
 
+  const encryptionEnabled = flag('ENCRYPTION_ENABLED', false);
+  const encryptionKey = get('ENCRYPTION_KEY');
+  const encryptionIv = get('ENCRYPTION_IV');
+  if (encryptionEnabled) {
+    // The document's scheme uses the characters' UTF-8 bytes as they are: 32 bytes of key, 16 of IV.
+    if (encryptionKey === undefined || Buffer.byteLength(encryptionKey, 'utf8') !== 32) {
+      problems.push(
+        'ENCRYPTION_ENABLED=on needs ENCRYPTION_KEY of exactly 32 characters (for example `openssl rand -hex 16`)',
+      );
+    }
+    if (encryptionIv === undefined || Buffer.byteLength(encryptionIv, 'utf8') !== 16) {
+      problems.push(
+        'ENCRYPTION_ENABLED=on needs ENCRYPTION_IV of exactly 16 characters (for example `openssl rand -hex 8`)',
+      );
+    }
+  }
+
+  const s3Endpoint = url('S3_ENDPOINT', ['http:', 'https:']);
+  let s3: S3Config | undefined;
+  if (s3Endpoint !== undefined) {
+    const missing = ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'].filter((n) => get(n) === undefined);
+    if (missing.length > 0) problems.push(`S3_ENDPOINT needs ${missing.join(', ')}`);
+    const bucket = get('S3_BUCKET') ?? '';
+    if (bucket !== '' && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+      problems.push(`S3_BUCKET="${bucket}" is not a valid bucket name`);
+    }
+    s3 = {
+      endpoint: s3Endpoint.replace(/\/+$/, ''),
+      bucket,
+      region: get('S3_REGION') ?? 'us-east-1',
+      accessKeyId: get('S3_ACCESS_KEY_ID') ?? '',
+      secretAccessKey: get('S3_SECRET_ACCESS_KEY') ?? '',
+      forcePathStyle: flag('S3_FORCE_PATH_STYLE', true),
+      timeoutMs: int('S3_TIMEOUT_MS', 30_000, 100, 600_000),
+    };
+  }
+  const galleryUrl = get('PHOTOBOX_GALLERY_URL');
+  if (galleryUrl !== undefined && !/^https?:\/\//.test(galleryUrl)) {
+    problems.push('PHOTOBOX_GALLERY_URL must start with http:// or https://');
+  }
+
   const corsRaw = get('CORS_ORIGINS');
   const corsOrigins = corsRaw === undefined ? [] : corsRaw.split(',').map((s) => s.trim());
 
@@ -389,6 +514,15 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     digiflazzTesting: flag('DIGIFLAZZ_TESTING', false),
     ppobProviderTimeoutMs: int('PPOB_PROVIDER_TIMEOUT_MS', 20_000, 100, 120_000),
+    photoboxAmount: int('PHOTOBOX_AMOUNT', 40_000, 1, 100_000_000),
+    photoboxMaxFilesPerUpload: int('PHOTOBOX_MAX_FILES_PER_UPLOAD', 20, 1, 100),
+    photoboxMaxPhotosPerTransaction: int('PHOTOBOX_MAX_PHOTOS_PER_TRANSACTION', 50, 1, 1000),
+    photoboxGalleryUrl: galleryUrl ?? `${publicUrl}/photobox/gallery/{external_id}`,
+    encryptionEnabled,
+    encryptionKey,
+    encryptionIv,
+    storageDir: get('STORAGE_DIR'),
+    s3,
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     bodyLimit: int('BODY_LIMIT', 1_048_576, 1024, 1_073_741_824),
     corsOrigins,

@@ -7,5 +7,6 @@ import type { LoketModule } from '../core/context.ts';
  */
 export const MODULE_LOADERS: Partial<Record<ModuleName, () => Promise<LoketModule>>> = {
   ppob: async () => (await import('./ppob/index.ts')).createPpobModule(),
+  photobox: async () => (await import('./photobox/index.ts')).createPhotoboxModule(),
   staff: async () => (await import('./staff/index.ts')).staffModule,
 };

@@ -1,4 +1,5 @@
-// Guards any module uses in one line: `onRequest: identity.guards.bearer('photobox', 50)` or `…apiKey('ppob')`.
+// Guards any module uses in one line: `onRequest: identity.guards.bearer('photobox', 50)`, `…apiKey('ppob')`, or
+// `…bearerOrKey('photobox', 1)` where people (bearer tokens) and machines (API keys, e.g. kiosks) both come.
 // They run before body validation, so an unauthenticated caller learns nothing about the schema.
 // 401 for missing or invalid credentials, 403 for a level too low. (Another account's resource is the module's
 // 404: repositories filter by `request.auth.accountId`.)
@@ -58,14 +59,25 @@ export function createGuards(deps: {
     };
   }
 
+  async function fromApiKey(request: FastifyRequest, module: string): Promise<RequestAuth> {
+    const raw = request.headers['x-api-key'];
+    const key = Array.isArray(raw) ? raw[0] : raw;
+    if (!key) throw new AppError('AUTHENTICATION_ERROR', 'Missing x-api-key header');
+    const owner = await deps.apiKeys.authenticate(key.trim(), module);
+    if (!owner) throw new AppError('AUTHENTICATION_ERROR', 'Invalid or revoked API key');
+    const state = await deps.authState.get(owner.accountId);
+    if (!state?.active) throw new AppError('AUTHENTICATION_ERROR', 'Invalid or revoked API key');
+    return { accountId: owner.accountId, level: levelFor(state.memberships, module), module, keyId: owner.keyId };
+  }
+
+  const tooLow = () => new AppError('AUTHORIZATION_ERROR', 'Your account does not have access to this action');
+
   return {
     /** Requires a valid bearer token whose account has at least `minLevel` in `module`. */
     bearer(module: string, minLevel: number) {
       return async (request: FastifyRequest) => {
         const auth = await fromBearer(request, module);
-        if (auth.level < minLevel) {
-          throw new AppError('AUTHORIZATION_ERROR', 'Your account does not have access to this action');
-        }
+        if (auth.level < minLevel) throw tooLow();
         request.auth = auth;
       };
     },
@@ -73,19 +85,23 @@ export function createGuards(deps: {
     /** Requires a live `x-api-key` for `module`. */
     apiKey(module: string) {
       return async (request: FastifyRequest) => {
-        const raw = request.headers['x-api-key'];
-        const key = Array.isArray(raw) ? raw[0] : raw;
-        if (!key) throw new AppError('AUTHENTICATION_ERROR', 'Missing x-api-key header');
-        const owner = await deps.apiKeys.authenticate(key.trim(), module);
-        if (!owner) throw new AppError('AUTHENTICATION_ERROR', 'Invalid or revoked API key');
-        const state = await deps.authState.get(owner.accountId);
-        if (!state?.active) throw new AppError('AUTHENTICATION_ERROR', 'Invalid or revoked API key');
-        request.auth = {
-          accountId: owner.accountId,
-          level: levelFor(state.memberships, module),
-          module,
-          keyId: owner.keyId,
-        };
+        request.auth = await fromApiKey(request, module);
+      };
+    },
+
+    /**
+     * Either credential, at `minLevel` or above in `module`: an `x-api-key` of that module (its owner's level
+     * counts) when the header is present, otherwise a bearer token. Neither: 401.
+     */
+    bearerOrKey(module: string, minLevel: number) {
+      return async (request: FastifyRequest) => {
+        const hasKey = request.headers['x-api-key'] !== undefined;
+        if (!hasKey && request.headers.authorization === undefined) {
+          throw new AppError('AUTHENTICATION_ERROR', 'Missing credentials: send a bearer token or an x-api-key header');
+        }
+        const auth = hasKey ? await fromApiKey(request, module) : await fromBearer(request, module);
+        if (auth.level < minLevel) throw tooLow();
+        request.auth = auth;
       };
     },
 

@@ -1,0 +1,197 @@
+// The kiosk polling endpoint under load: GET /api/v1/transactions/external/{external_id} at 500 concurrent
+// connections against the compiled server on real PostgreSQL. 10,000 kiosks polling every 3 s need 3,333
+// requests/s, each for its own transaction; so that no transaction is asked about more often than a real kiosk
+// would (and no cache could help), the run polls 20,000 distinct transactions in turn. 300 of them are made and
+// paid (one in three) through the API; the rest are copies of those rows with new external ids, inserted in SQL.
+//
+// Run: npm run bench:photobox    (needs PostgreSQL; BENCH_PG_URL overrides postgres://postgres@127.0.0.1:5432)
+// Env: BENCH_SECONDS (default 15), BENCH_CONNECTIONS (500), BENCH_TRANSACTIONS (20000), BENCH_ENCRYPTION=1.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const DB_NAME = 'loket_bench_photobox';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 500);
+const TRANSACTIONS = Number(process.env.BENCH_TRANSACTIONS ?? 20_000);
+const THROUGH_API = 300;
+const PORT = Number(process.env.BENCH_PORT ?? 18803);
+const DATABASE_URL = `${PG_BASE}/${DB_NAME}`;
+
+const serverEnv: Record<string, string> = {
+  PATH: process.env.PATH ?? '',
+  PORT: String(PORT),
+  DATABASE_URL,
+  LOKET_MODULES: 'photobox',
+  LOKET_DEMO: '0',
+  LOKET_RATE_LIMITS: 'off',
+  LOG_LEVEL: 'warn',
+  NODE_ENV: 'development',
+  ...(process.env.BENCH_ENCRYPTION
+    ? {
+        ENCRYPTION_ENABLED: 'true',
+        ENCRYPTION_KEY: 'bench-key-0123456789abcdef012345',
+        ENCRYPTION_IV: 'bench-iv-0123456',
+      }
+    : {}),
+};
+
+async function freshDatabase() {
+  const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${DB_NAME}`);
+  await admin.end();
+}
+
+/** Locations, a kiosk, and transactions made and (one in three) paid through the API. */
+async function seed(): Promise<string[]> {
+  const config = { ...loadConfig({ ...serverEnv, LOG_LEVEL: 'error' }), modules: ['photobox' as const] };
+  const app = await buildApp(config);
+  await app.ready();
+  const password = 'bench-admin-password-1';
+  await app.loket.identity.service.createAccount(
+    {
+      email: 'bench-admin@example.com',
+      username: 'bench_admin',
+      name: 'Bench',
+      password,
+      memberships: { photobox: 50 },
+    },
+    null,
+    { requestId: 'bench', ip: null },
+  );
+  const login = await app.inject({
+    method: 'POST',
+    url: '/api/users/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ username: 'bench-admin@example.com', password }).toString(),
+  });
+  const admin = { authorization: `Bearer ${login.json().access_token}` };
+  const locations: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/locations',
+      headers: admin,
+      payload: { ml_name: `Bench Mall ${i}`, ml_address: `Jl. Bench ${i}` },
+    });
+    if (res.statusCode >= 300) throw new Error(`location: ${res.statusCode} ${res.body}`);
+    locations.push(res.json().data.ml_id);
+  }
+  const kiosk = await app.inject({ method: 'POST', url: '/api/v1/kiosks', headers: admin, payload: { name: 'Bench' } });
+  const key = { 'x-api-key': kiosk.json().data.api_key as string };
+  const ids: string[] = [];
+  for (let i = 0; i < THROUGH_API; i++) {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/transactions',
+      headers: key,
+      payload: { location_id: locations[i % locations.length] },
+    });
+    if (res.statusCode >= 300) throw new Error(`transaction: ${res.statusCode} ${res.body}`);
+    const id = res.json().data.tr_external_id as string;
+    if (i % 3 === 0) {
+      const paid = await app.inject({ method: 'POST', url: `/_dev/payments/${id}/pay` });
+      if (paid.statusCode !== 200) throw new Error(`pay: ${paid.statusCode} ${paid.body}`);
+    }
+    ids.push(id);
+  }
+  await app.close();
+  // The rest: copies of the API-made rows under new external ids of the same shape.
+  const db = new pg.Client({ connectionString: DATABASE_URL });
+  await db.connect();
+  const copies = await db.query<{ tr_external_id: string }>(
+    `INSERT INTO photobox_transactions (tr_external_id, tr_location_id, tr_price_id, tr_account_id, tr_amount,
+       tr_status, tr_qris_string, tr_qris_url, tr_xendit_id, tr_expired_at, tr_paid_at, tr_created_at)
+     SELECT 'TRX-' || t.tr_location_id || '-' || to_char(t.tr_created_at, 'YYYYMMDDHH24MISS') || '-' ||
+            upper(substr(md5(random()::text || g::text), 1, 8)),
+            t.tr_location_id, t.tr_price_id, t.tr_account_id, t.tr_amount, t.tr_status, t.tr_qris_string,
+            t.tr_qris_url, t.tr_xendit_id, t.tr_expired_at, t.tr_paid_at, t.tr_created_at
+     FROM generate_series(1, $1::int) AS g
+     JOIN photobox_transactions t ON t.tr_id = (SELECT min(tr_id) FROM photobox_transactions) + (g % $2::int)
+     ON CONFLICT (tr_external_id) DO NOTHING
+     RETURNING tr_external_id`,
+    [Math.max(0, TRANSACTIONS - ids.length), ids.length],
+  );
+  await db.query('ANALYZE photobox_transactions');
+  await db.end();
+  // Shuffled, so consecutive requests do not walk the index in order.
+  const all = [...ids, ...copies.rows.map((r) => r.tr_external_id)];
+  for (let i = all.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [all[i], all[j]] = [all[j] as string, all[i] as string];
+  }
+  return all;
+}
+
+function startServer(): Promise<ChildProcess> {
+  const main = join(ROOT, 'dist/src/main.js');
+  if (!existsSync(main)) spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--optimize-for-size', main, 'serve'], {
+    cwd: ROOT,
+    env: serverEnv,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return (async () => {
+    for (let i = 0; i < 300; i++) {
+      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+      const up = await fetch(`http://127.0.0.1:${PORT}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (up) return child;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('server did not start');
+  })();
+}
+
+const rssMb = (pid: number) => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+};
+
+await freshDatabase();
+const t0 = performance.now();
+const ids = await seed();
+console.log(`seeded ${ids.length} transactions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+const server = await startServer();
+const pid = server.pid as number;
+try {
+  let n = 0;
+  const requests = [
+    {
+      method: 'GET' as const,
+      setupRequest: (req: { path?: string }) => ({
+        ...req,
+        path: `/api/v1/transactions/external/${ids[n++ % ids.length]}`,
+      }),
+    },
+  ];
+  await autocannon({ url: `http://127.0.0.1:${PORT}`, connections: 50, duration: 2, requests });
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMb(pid));
+  }, 250);
+  const r = await autocannon({
+    url: `http://127.0.0.1:${PORT}`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests,
+  });
+  clearInterval(sampler);
+  console.log(
+    `GET /api/v1/transactions/external/{id}${process.env.BENCH_ENCRYPTION ? ' (encrypted)' : ''}: ` +
+      `${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms, ` +
+      `${r.requests.total} requests, errors/non-2xx ${r.non2xx + r.errors + r.timeouts}, peak RSS ${peak.toFixed(0)} MB`,
+  );
+} finally {
+  server.kill('SIGTERM');
+}
