@@ -6,12 +6,12 @@ import { Type } from 'typebox';
 import { AppError } from '../../core/http/errors.ts';
 import type { PhotoboxService } from './service.ts';
 
-const escape = (s: string) =>
+const html = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 const page = (title: string, body: string) => `<!doctype html>
 <html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)}</title>
+<title>${html(title)}</title>
 <style>
   body { font-family: system-ui, sans-serif; margin: 0; padding: 24px; background: #f4f1ea; color: #1d1d1f; }
   main { max-width: 960px; margin: 0 auto; }
@@ -45,14 +45,14 @@ export function registerGalleryPage(app: FastifyInstance, service: PhotoboxServi
         const photos = g.photos
           .map(
             (p, i) =>
-              `<a href="${escape(p.url)}" download><img src="${escape(p.url)}" alt="Foto ${i + 1}" loading="lazy"></a>`,
+              `<a href="${html(p.url)}" download><img src="${html(p.url)}" alt="Foto ${i + 1}" loading="lazy"></a>`,
           )
           .join('\n');
         return reply.send(
           page(
             'Foto photobox kamu',
             `<h1>Foto photobox kamu</h1>
-<p>${g.photo_count} foto · tersedia sampai ${escape(dateId(g.expiry_date))}. Klik foto untuk mengunduh.</p>
+<p>${g.photo_count} foto · tersedia sampai ${html(dateId(g.expiry_date))}. Klik foto untuk mengunduh.</p>
 <div class="grid">${photos}</div>`,
           ),
         );
@@ -63,7 +63,7 @@ export function registerGalleryPage(app: FastifyInstance, service: PhotoboxServi
           .send(
             page(
               'Galeri tidak ditemukan',
-              `<h1>Galeri tidak ditemukan</h1><p>${escape(err.message)}. Galeri foto tersedia 14 hari setelah e-mail dikirim.</p>`,
+              `<h1>Galeri tidak ditemukan</h1><p>${html(err.message)}. Galeri foto tersedia 14 hari setelah e-mail dikirim.</p>`,
             ),
           );
       }
