@@ -134,11 +134,20 @@ async function seed(): Promise<string[]> {
 function startServer(): Promise<ChildProcess> {
   const main = join(ROOT, 'dist/src/main.js');
   if (!existsSync(main)) spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  const child = spawn(process.execPath, ['--optimize-for-size', main, 'serve'], {
-    cwd: ROOT,
-    env: serverEnv,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+      '--optimize-for-size',
+      main,
+      'serve',
+    ],
+    {
+      cwd: ROOT,
+      env: serverEnv,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   return (async () => {
     for (let i = 0; i < 300; i++) {
       if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);

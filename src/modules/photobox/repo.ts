@@ -1,5 +1,6 @@
 // SQL for the photobox module. Every function takes the handle it runs on (the pool or the caller's transaction).
 import { type ExpressionBuilder, type Generated, type Selectable, sql } from 'kysely';
+import type { Pool } from 'pg';
 import type { Executor, Tables, Timestamp } from '../../core/db/tables.ts';
 
 export type TransactionStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'EXPIRED';
@@ -245,6 +246,26 @@ export async function priceHasTransactions(db: Executor, id: number): Promise<bo
 }
 
 // ---- transactions ---------------------------------------------------------------------------------------------
+
+/**
+ * What a polling kiosk needs, by external id: the hottest read of the module (every kiosk, every 3 s), so it names
+ * its columns and goes straight to the driver (no query builder) with a statement PostgreSQL prepares once per
+ * connection.
+ */
+export async function pollRow(pool: Pool, externalId: string) {
+  const r = await pool.query<
+    Pick<
+      Selectable<PhotoboxTransactionsTable>,
+      'tr_id' | 'tr_external_id' | 'tr_status' | 'tr_paid_at' | 'tr_amount' | 'tr_expired_at'
+    >
+  >({
+    name: 'photobox.poll',
+    text: `SELECT tr_id, tr_external_id, tr_status, tr_paid_at, tr_amount, tr_expired_at
+           FROM photobox_transactions WHERE tr_external_id = $1`,
+    values: [externalId],
+  });
+  return r.rows[0];
+}
 
 export const transactionByExternalId = (db: Executor, externalId: string, lock = false) => {
   let q = db.selectFrom('photobox_transactions').selectAll().where('tr_external_id', '=', externalId);

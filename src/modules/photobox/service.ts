@@ -372,7 +372,7 @@ export function createPhotoboxService(core: PhotoboxDeps, store: ObjectStore) {
     },
 
     async status(externalId: string) {
-      const tr = await repo.transactionByExternalId(db, externalId);
+      const tr = await repo.pollRow(core.database.pool, externalId);
       if (!tr) throw new AppError('NOT_FOUND', MESSAGES.transactionNotFound);
       return statusView(tr);
     },

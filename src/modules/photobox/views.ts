@@ -46,7 +46,9 @@ export const createdView = (t: Transaction) => ({
   tr_created_at: time(t.tr_created_at),
 });
 
-export const statusView = (t: Transaction) => ({
+export const statusView = (
+  t: Pick<Transaction, 'tr_id' | 'tr_external_id' | 'tr_status' | 'tr_paid_at' | 'tr_amount' | 'tr_expired_at'>,
+) => ({
   tr_id: t.tr_id,
   tr_external_id: t.tr_external_id,
   tr_status: t.tr_status,
