@@ -9,6 +9,19 @@ export interface TransactionOptions {
   attempts?: number;
 }
 
+const afterCommitCallbacks = new WeakMap<object, Array<() => void>>();
+
+/**
+ * Runs `fn` once the transaction `trx` (one run by `withTransaction`) has committed; never if it rolls back or is
+ * retried. For telling other instances about a change only when it can be seen (a notification sent inside the
+ * transaction could be read before the commit and cached as the old state).
+ */
+export function afterCommit(trx: Trx, fn: () => void): void {
+  const list = afterCommitCallbacks.get(trx);
+  if (list) list.push(fn);
+  else afterCommitCallbacks.set(trx, [fn]);
+}
+
 /**
  * Runs `fn` in one transaction and commits it; on a serialization failure or deadlock the whole function runs
  * again from the start (so `fn` must only touch the database through `trx`, and do no network calls).
@@ -23,7 +36,17 @@ export async function withTransaction<T>(
     try {
       let builder = db.transaction();
       if (options.isolation) builder = builder.setIsolationLevel(options.isolation);
-      return await builder.execute(fn);
+      let current: Trx | undefined;
+      const result = await builder.execute((trx) => {
+        current = trx;
+        return fn(trx);
+      });
+      const callbacks = current && afterCommitCallbacks.get(current);
+      if (callbacks) {
+        afterCommitCallbacks.delete(current as Trx);
+        for (const cb of callbacks) cb();
+      }
+      return result;
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (attempt >= attempts || typeof code !== 'string' || !RETRYABLE.has(code)) throw err;

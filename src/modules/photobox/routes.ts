@@ -141,12 +141,20 @@ export async function registerPhotoboxRoutes(
   const actor = (req: FastifyRequest) => ({ accountId: req.auth!.accountId, origin: originOf(req) });
   const exposeSignature = core.config.corsOrigins.length > 0;
 
+  // A polling answer served from the status cache is the same object each time: its text (and ciphertext) is
+  // computed once per cached answer.
+  const rendered = new WeakMap<object, { body: string; signature?: string }>();
   /** The two kiosk reads: plain JSON, or the document's `{"data": base64}` plus the HMAC header. */
-  function sendKioskRead(reply: FastifyReply, body: unknown) {
-    const json = JSON.stringify(body);
+  function sendKioskRead(reply: FastifyReply, body: unknown, memo?: object) {
+    let out = memo ? rendered.get(memo) : undefined;
+    if (!out) {
+      const json = JSON.stringify(body);
+      out = sealer ? sealer.seal(json) : { body: json };
+      if (memo) rendered.set(memo, out);
+    }
     reply.type('application/json; charset=utf-8').header('cache-control', 'no-store');
-    if (!sealer) return reply.send(json);
-    const sealed = sealer.seal(json);
+    if (!out.signature) return reply.send(out.body);
+    const sealed = out as { body: string; signature: string };
     reply.header(SIGNATURE_HEADER, sealed.signature);
     if (exposeSignature)
       reply.header('access-control-expose-headers', `x-request-id, retry-after, ${SIGNATURE_HEADER}`);
@@ -195,7 +203,7 @@ export async function registerPhotoboxRoutes(
     },
     async (req, reply) => {
       const data = await service.status((req.params as { external_id: string }).external_id);
-      return sendKioskRead(reply, photoboxOk(data, 'Transaction retrieved successfully'));
+      return sendKioskRead(reply, photoboxOk(data, 'Transaction retrieved successfully'), data);
     },
   );
 

@@ -5,18 +5,20 @@ import { randomBytes } from 'node:crypto';
 import { type RequestOrigin, recordActivity } from '../../core/audit/audit.ts';
 import type { Core } from '../../core/context.ts';
 import type { Executor, Trx } from '../../core/db/tables.ts';
-import { withTransaction } from '../../core/db/transaction.ts';
+import { afterCommit, withTransaction } from '../../core/db/transaction.ts';
 import { AppError } from '../../core/http/errors.ts';
 import { insertAccount } from '../../core/identity/accounts.ts';
 import type { PaymentIntent } from '../../core/payments/service.ts';
 import { type ObjectStore, StorageError } from '../../core/storage/index.ts';
 import * as repo from './repo.ts';
+import { createStatusCache } from './status-cache.ts';
 import { createdView, locationView, paging, priceView, rowView, statusView, time } from './views.ts';
 
 export const MODULE = 'photobox';
 /** The document's QRIS lifetime. */
 export const QR_TTL_MS = 15 * 60_000;
 /** Photos expire this long after the gallery e-mail (the document's 14 days). */
+const STATUS_TOPIC = 'photobox.status';
 export const GALLERY_TTL_MS = 14 * 24 * 3600_000;
 export const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
 
@@ -69,7 +71,10 @@ const rupiah = (n: number) =>
 const wib = (d: Date | string) =>
   `${new Intl.DateTimeFormat('id-ID', { timeZone: 'Asia/Jakarta', dateStyle: 'long', timeStyle: 'short' }).format(new Date(d))} WIB`;
 
-export type PhotoboxDeps = Pick<Core, 'database' | 'payments' | 'outbox' | 'now' | 'config' | 'logger' | 'identity'>;
+export type PhotoboxDeps = Pick<
+  Core,
+  'database' | 'payments' | 'outbox' | 'now' | 'config' | 'logger' | 'identity' | 'bus'
+>;
 
 export function createPhotoboxService(core: PhotoboxDeps, store: ObjectStore) {
   const { db } = core.database;
@@ -95,6 +100,10 @@ export function createPhotoboxService(core: PhotoboxDeps, store: ObjectStore) {
     );
 
   // ---- payments: the core tells us, inside its transaction, when a transaction's QRIS payment changed ----------
+  // Polling answers from memory (status-cache.ts): dropped on every instance once a status change has committed.
+  const polls = createStatusCache<ReturnType<typeof statusView>>({ maxEntries: 50_000, pendingMaxAgeMs: 10_000 });
+  core.bus.subscribe(STATUS_TOPIC, (p) => polls.invalidate(String(p.id)));
+
   core.payments.register(MODULE, async (trx: Trx, intent: PaymentIntent) => {
     const tr = await repo.transactionByExternalId(trx, intent.reference, true);
     // One way only: a transaction that is no longer PENDING never changes again.
@@ -111,6 +120,12 @@ export function createPhotoboxService(core: PhotoboxDeps, store: ObjectStore) {
       .where('tr_id', '=', tr.tr_id)
       .where('tr_status', '=', 'PENDING')
       .execute();
+    afterCommit(trx, () => {
+      core.bus.publish(STATUS_TOPIC, { id: tr.tr_external_id }).catch((err) => {
+        // Other instances then trust their copy for at most the cache's PENDING age.
+        core.logger.warn({ err: { message: (err as Error).message } }, 'photobox status notice not sent');
+      });
+    });
     if (intent.status === 'COMPLETED' && tr.tr_send_invoice && tr.tr_email && paidAt) {
       const location = await repo.getLocation(trx, tr.tr_location_id);
       await core.outbox.send(trx, {
@@ -372,9 +387,14 @@ export function createPhotoboxService(core: PhotoboxDeps, store: ObjectStore) {
     },
 
     async status(externalId: string) {
+      const cached = polls.get(externalId);
+      if (cached) return cached;
+      const begun = polls.begin();
       const tr = await repo.pollRow(core.database.pool, externalId);
       if (!tr) throw new AppError('NOT_FOUND', MESSAGES.transactionNotFound);
-      return statusView(tr);
+      const view = statusView(tr);
+      polls.store(externalId, view, tr.tr_status !== 'PENDING', begun);
+      return view;
     },
 
     count: (statuses: repo.TransactionStatus[] | undefined) => repo.countTransactions(db, statuses),
