@@ -6,16 +6,12 @@
 //
 // Run: npm run bench:photobox    (needs PostgreSQL; BENCH_PG_URL overrides postgres://postgres@127.0.0.1:5432)
 // Env: BENCH_SECONDS (default 15), BENCH_CONNECTIONS (500), BENCH_TRANSACTIONS (20000), BENCH_ENCRYPTION=1.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { freshDatabase, PG_BASE, rssMb, startServer } from './lib.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const DB_NAME = 'loket_bench_photobox';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 500);
@@ -26,7 +22,6 @@ const DATABASE_URL = `${PG_BASE}/${DB_NAME}`;
 
 const serverEnv: Record<string, string> = {
   PATH: process.env.PATH ?? '',
-  PORT: String(PORT),
   DATABASE_URL,
   LOKET_MODULES: 'photobox',
   LOKET_DEMO: '0',
@@ -41,14 +36,6 @@ const serverEnv: Record<string, string> = {
       }
     : {}),
 };
-
-async function freshDatabase() {
-  const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${DB_NAME}`);
-  await admin.end();
-}
 
 /** Locations, a kiosk, and transactions made and (one in three) paid through the API. */
 async function seed(): Promise<string[]> {
@@ -131,48 +118,12 @@ async function seed(): Promise<string[]> {
   return all;
 }
 
-function startServer(): Promise<ChildProcess> {
-  const main = join(ROOT, 'dist/src/main.js');
-  if (!existsSync(main)) spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  const child = spawn(
-    process.execPath,
-    [
-      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
-      '--optimize-for-size',
-      main,
-      'serve',
-    ],
-    {
-      cwd: ROOT,
-      env: serverEnv,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
-  return (async () => {
-    for (let i = 0; i < 300; i++) {
-      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-      const up = await fetch(`http://127.0.0.1:${PORT}/health`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (up) return child;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('server did not start');
-  })();
-}
-
-const rssMb = (pid: number) => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : 0;
-};
-
-await freshDatabase();
+await freshDatabase(DB_NAME);
 const t0 = performance.now();
 const ids = await seed();
 console.log(`seeded ${ids.length} transactions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-const server = await startServer();
-const pid = server.pid as number;
+const server = await startServer(serverEnv, PORT);
+const { pid } = server;
 try {
   let n = 0;
   const requests = [
@@ -202,5 +153,5 @@ try {
       `${r.requests.total} requests, errors/non-2xx ${r.non2xx + r.errors + r.timeouts}, peak RSS ${peak.toFixed(0)} MB`,
   );
 } finally {
-  server.kill('SIGTERM');
+  server.stop();
 }

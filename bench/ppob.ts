@@ -5,16 +5,15 @@
 // Run: npm run bench:ppob            (needs PostgreSQL; BENCH_PG_URL overrides postgres://postgres@127.0.0.1:5432)
 // Env: BENCH_SECONDS (default 20), BENCH_CONNECTIONS (200), BENCH_USERS (200), BENCH_PRODUCTS (50),
 //      REDIS_URL (optional, passed to the server).
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { freshDatabase, PG_BASE, ROOT, rssMb, startServer } from './lib.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const DB_NAME = 'loket_bench_ppob';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 200);
@@ -23,17 +22,8 @@ const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 50);
 const PORT = Number(process.env.BENCH_PORT ?? 18801);
 const DATABASE_URL = `${PG_BASE}/${DB_NAME}`;
 
-async function freshDatabase() {
-  const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${DB_NAME}`);
-  await admin.end();
-}
-
 const serverEnv = {
   PATH: process.env.PATH ?? '',
-  PORT: String(PORT),
   DATABASE_URL,
   ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
   LOKET_MODULES: 'ppob',
@@ -112,48 +102,6 @@ async function seed(): Promise<{ keys: string[]; codes: string[] }> {
   return { keys, codes };
 }
 
-let stopping = () => {};
-function startServer(): Promise<ChildProcess> {
-  const main = join(ROOT, 'dist/src/main.js');
-  if (!existsSync(main)) spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  const child = spawn(
-    process.execPath,
-    [
-      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
-      '--optimize-for-size',
-      main,
-      'serve',
-    ],
-    {
-      cwd: ROOT,
-      env: serverEnv,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
-  const died = (code: number | null) => {
-    throw new Error(`server exited with ${code}`);
-  };
-  child.on('exit', died);
-  child.once('spawn', () => undefined);
-  stopping = () => child.off('exit', died);
-  return (async () => {
-    for (let i = 0; i < 300; i++) {
-      const up = await fetch(`http://127.0.0.1:${PORT}/health`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (up) return child;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('server did not start');
-  })();
-}
-
-const rssMb = (pid: number) => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : 0;
-};
-
 async function load(
   name: string,
   pid: number,
@@ -197,12 +145,12 @@ async function load(
   return { result, peak, non2xx };
 }
 
-await freshDatabase();
+await freshDatabase(DB_NAME);
 const t0 = performance.now();
 const { keys, codes } = await seed();
 console.log(`seeded ${USERS} resellers, ${PRODUCTS} products in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-const server = await startServer();
-const pid = server.pid as number;
+const server = await startServer(serverEnv, PORT);
+const { pid } = server;
 try {
   // Warm-up: caches, JIT, connection pool.
   await autocannon({
@@ -285,6 +233,5 @@ try {
     }
   }
 } finally {
-  stopping();
-  server.kill('SIGTERM');
+  server.stop();
 }
