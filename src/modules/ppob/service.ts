@@ -75,29 +75,32 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
     result: ProviderResult,
     via: Executor = db,
   ): Promise<'final' | 'pending' | 'unchanged'> {
+    const hasil = result.serialNumber ? `${result.message} SN: ${result.serialNumber}` : result.message;
+    if (result.status === 'pending') {
+      // Still undecided: one conditional statement (a concurrent final answer holds the row; this then finds it no
+      // longer pending). The simulator decides after its fixed delay; a real provider is asked again with growing
+      // pauses, 5 s doubling to 10 min, for as long as it takes: an unknown outcome is never refunded blindly.
+      const at = now();
+      const next =
+        provider.name === 'simulator'
+          ? sql<Date>`${new Date(at.getTime() + core.config.ppobSimulatorDelayMs)}::timestamptz`
+          : sql<Date>`${at}::timestamptz + least(600, 5 * power(2, least(checks, 7))) * interval '1 second'`;
+      const r = await via
+        .updateTable('ppob_transactions')
+        .set({
+          checks: sql`checks + 1`,
+          hasil_eksekusi: hasil,
+          provider_code: result.code ?? null,
+          next_check_at: next,
+        })
+        .where('trx_id', '=', trxId)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0 ? 'pending' : 'unchanged';
+    }
     const outcome = await withTransaction(via, async (trx) => {
       const t = await repo.lockTransaction(trx, trxId);
       if (t?.status !== 'pending') return 'unchanged' as const;
-      const hasil = result.serialNumber ? `${result.message} SN: ${result.serialNumber}` : result.message;
-      if (result.status === 'pending') {
-        // The simulator decides after its fixed delay; a real provider is asked again with growing pauses, for as
-        // long as it takes: an unknown outcome is never refunded blindly.
-        const wait =
-          provider.name === 'simulator'
-            ? core.config.ppobSimulatorDelayMs
-            : Math.min(600_000, 5_000 * 2 ** Math.min(t.checks, 7));
-        await trx
-          .updateTable('ppob_transactions')
-          .set({
-            checks: t.checks + 1,
-            hasil_eksekusi: hasil,
-            provider_code: result.code ?? null,
-            next_check_at: new Date(now().getTime() + wait),
-          })
-          .where('id', '=', t.id)
-          .execute();
-        return 'pending' as const;
-      }
       let sisa = t.sisa_saldo;
       if (result.status === 'sukses') {
         await postOrFail(trx, 'ppob.settle', trxId, [
