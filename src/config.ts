@@ -47,6 +47,16 @@ export interface Config {
   digiflazzBaseUrl: string;
   digiflazzTesting: boolean;
   ppobProviderTimeoutMs: number;
+  im3Provider: 'simulator' | 'http';
+  im3SimulatorStepMs: number;
+  im3EligibilityAttempts: number;
+  im3EligibilityIntervalMs: number;
+  im3PaymentPollMs: number;
+  im3PaymentTimeoutMs: number;
+  im3BaseUrl: string | undefined;
+  im3ClientId: string | undefined;
+  im3SigningKey: string | undefined;
+  im3TimeoutMs: number;
   photoboxAmount: number;
   photoboxMaxFilesPerUpload: number;
   photoboxMaxPhotosPerTransaction: number;
@@ -214,6 +224,37 @@ export const VARIABLES: VarDef[] = [
   { name: 'DIGIFLAZZ_BASE_URL', doc: 'Digiflazz API base URL.', defaultText: 'https://api.digiflazz.com' },
   { name: 'DIGIFLAZZ_TESTING', doc: '`on` sends `testing: true` (Digiflazz sandbox behaviour).', defaultText: 'off' },
   { name: 'PPOB_PROVIDER_TIMEOUT_MS', doc: 'Timeout of each call to the PPOB provider.', defaultText: '20000' },
+  {
+    name: 'IM3_PROVIDER',
+    doc: '`simulator` (OTP to the outbox as SMS; a number ending in 0000 is not eligible) or `http` (the operator API).',
+    defaultText: 'simulator',
+  },
+  { name: 'IM3_SIMULATOR_STEP_MS', doc: 'Pause of the IM3 simulator between purchase steps.', defaultText: '1000' },
+  {
+    name: 'IM3_ELIGIBILITY_ATTEMPTS',
+    doc: 'How often a purchase asks the operator whether the number is eligible before it fails.',
+    defaultText: '5',
+  },
+  { name: 'IM3_ELIGIBILITY_INTERVAL_MS', doc: 'Pause between two eligibility questions.', defaultText: '3000' },
+  {
+    name: 'IM3_PAYMENT_POLL_MS',
+    doc: 'Pause between two questions whether the payment was made.',
+    defaultText: '5000',
+  },
+  {
+    name: 'IM3_PAYMENT_TIMEOUT_MS',
+    doc: 'A purchase whose payment is not made within this long after its QR code is FAILED.',
+    defaultText: '900000',
+  },
+  { name: 'IM3_BASE_URL', doc: 'Base URL of the operator API (`IM3_PROVIDER=http`).', defaultText: '(none)' },
+  { name: 'IM3_CLIENT_ID', doc: 'Client id sent to the operator API.', defaultText: '(none)' },
+  {
+    name: 'IM3_SIGNING_KEY',
+    doc: 'Key that signs every request to the operator API (HMAC-SHA256).',
+    defaultText: '(none)',
+    secret: true,
+  },
+  { name: 'IM3_TIMEOUT_MS', doc: 'Timeout of each call to the operator API.', defaultText: '15000' },
   {
     name: 'PHOTOBOX_AMOUNT',
     doc: 'Price of a photobox session in rupiah when the kiosk names no `price_id`.',
@@ -416,6 +457,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (ppobProvider === 'digiflazz' && (!get('DIGIFLAZZ_USERNAME') || !get('DIGIFLAZZ_API_KEY'))) {
     problems.push('PPOB_PROVIDER=digiflazz needs DIGIFLAZZ_USERNAME and DIGIFLAZZ_API_KEY');
   }
+  const im3Provider = oneOf('IM3_PROVIDER', ['simulator', 'http'] as const, 'simulator');
+  if (im3Provider === 'http' && (!get('IM3_BASE_URL') || !get('IM3_CLIENT_ID') || !get('IM3_SIGNING_KEY'))) {
+    problems.push('IM3_PROVIDER=http needs IM3_BASE_URL, IM3_CLIENT_ID and IM3_SIGNING_KEY');
+  }
   const ppobTrxPrefix = get('PPOB_TRX_PREFIX') ?? 'LKT';
   if (!/^[A-Z]{1,6}$/.test(ppobTrxPrefix)) problems.push('PPOB_TRX_PREFIX must be 1-6 capital letters');
 
@@ -514,6 +559,16 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     digiflazzTesting: flag('DIGIFLAZZ_TESTING', false),
     ppobProviderTimeoutMs: int('PPOB_PROVIDER_TIMEOUT_MS', 20_000, 100, 120_000),
+    im3Provider,
+    im3SimulatorStepMs: int('IM3_SIMULATOR_STEP_MS', 1000, 0, 600_000),
+    im3EligibilityAttempts: int('IM3_ELIGIBILITY_ATTEMPTS', 5, 1, 100),
+    im3EligibilityIntervalMs: int('IM3_ELIGIBILITY_INTERVAL_MS', 3000, 0, 600_000),
+    im3PaymentPollMs: int('IM3_PAYMENT_POLL_MS', 5000, 10, 600_000),
+    im3PaymentTimeoutMs: int('IM3_PAYMENT_TIMEOUT_MS', 900_000, 1000, 86_400_000),
+    im3BaseUrl: url('IM3_BASE_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
+    im3ClientId: get('IM3_CLIENT_ID'),
+    im3SigningKey: get('IM3_SIGNING_KEY'),
+    im3TimeoutMs: int('IM3_TIMEOUT_MS', 15_000, 100, 120_000),
     photoboxAmount: int('PHOTOBOX_AMOUNT', 40_000, 1, 100_000_000),
     photoboxMaxFilesPerUpload: int('PHOTOBOX_MAX_FILES_PER_UPLOAD', 20, 1, 100),
     photoboxMaxPhotosPerTransaction: int('PHOTOBOX_MAX_PHOTOS_PER_TRANSACTION', 50, 1, 1000),

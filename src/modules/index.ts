@@ -9,4 +9,5 @@ export const MODULE_LOADERS: Partial<Record<ModuleName, () => Promise<LoketModul
   ppob: async () => (await import('./ppob/index.ts')).createPpobModule(),
   photobox: async () => (await import('./photobox/index.ts')).createPhotoboxModule(),
   staff: async () => (await import('./staff/index.ts')).staffModule,
+  im3: async () => (await import('./im3/index.ts')).createIm3Module(),
 };

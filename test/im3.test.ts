@@ -1,0 +1,370 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
+import { waitFor } from './helpers/photobox.ts';
+import { bearerSecuritySuite } from './helpers/security.ts';
+
+const ENV = {
+  IM3_SIMULATOR_STEP_MS: '50',
+  IM3_ELIGIBILITY_INTERVAL_MS: '200',
+  IM3_PAYMENT_POLL_MS: '200',
+};
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ env: ENV, config: { modules: ['im3'] } });
+});
+afterAll(async () => t?.close());
+
+type Res = { statusCode: number; json(): any; body: string };
+const call = (
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  url: string,
+  headers: Record<string, string> = {},
+  payload?: object,
+) => t.app.inject({ method, url, headers, payload }) as Promise<Res>;
+const tag = () => randomBytes(4).toString('hex');
+const phone = () => `62812${String(Math.floor(Math.random() * 1e7)).padStart(7, '1')}`;
+
+function expectOk(res: Res, status = 200) {
+  expect(res.statusCode, res.body).toBe(status);
+  const b = res.json();
+  expect(b).toMatchObject({
+    success: true,
+    request_id: expect.any(String),
+    timestamp: expect.any(String),
+    message: expect.any(String),
+    meta: expect.any(Object),
+  });
+  expect(b).toHaveProperty('data');
+  return b.data;
+}
+function expectErr(res: Res, status: number, code: string) {
+  expect(res.statusCode, res.body).toBe(status);
+  const b = res.json();
+  expect(b).toMatchObject({
+    success: false,
+    request_id: expect.any(String),
+    timestamp: expect.any(String),
+    error: { code, message: expect.any(String), details: expect.any(Object) },
+  });
+  return b.error;
+}
+
+async function user(opts: { phone?: string } = {}) {
+  const username = `u_${tag()}`;
+  const password = `pw-${tag()}-secret`;
+  expectOk(await call('POST', '/api/auth/register', {}, { username, password }), 201);
+  const login = expectOk(await call('POST', '/api/auth/login', {}, { username, password }));
+  const h = bearer(login.access_token);
+  if (opts.phone) expectOk(await call('PUT', '/api/user/me', h, { phone_number: opts.phone }));
+  return { username, password, h, id: login.user.id as number };
+}
+async function adminH() {
+  const a = await makeAccount(t.app, { im3: 50 });
+  return bearer((await tokensFor(t.app, a)).access_token);
+}
+async function newPackage(fields: Record<string, unknown> = {}) {
+  return expectOk(
+    await call('POST', '/api/admin/im3/packages', await adminH(), {
+      pvr_code: `PVR-${tag()}`,
+      keyword: 'DATA5GB',
+      discount_price: 45_000,
+      normal_price: 50_000,
+      package_name: '5GB Internet',
+      ...fields,
+    }),
+    201,
+  );
+}
+async function lastSms(to: string) {
+  const res = await call('GET', `/_dev/outbox?to=${to}&channel=sms&limit=1`);
+  return res.json().messages[0]?.body as string | undefined;
+}
+async function verified(p = phone()) {
+  const u = await user({ phone: p });
+  expectOk(await call('GET', '/api/im3/send-otp', u.h));
+  const code = /(\d{6})/.exec((await lastSms(p)) ?? '')?.[1];
+  expectOk(await call('POST', '/api/im3/verify-otp', u.h, { code }));
+  return { ...u, phone: p };
+}
+const txOf = async (h: Record<string, string>, id: number) =>
+  expectOk(await call('GET', `/api/packages/transactions/${id}`, h));
+const until = (h: Record<string, string>, id: number, status: string) =>
+  waitFor(
+    status,
+    async () => {
+      const d = await txOf(h, id);
+      return d.status === status ? d : undefined;
+    },
+    20_000,
+  );
+
+describe('accounts', () => {
+  it('registers, refuses a taken username and bad input with per-field details', async () => {
+    const u = await user();
+    expectErr(
+      await call('POST', '/api/auth/register', {}, { username: u.username, password: 'another-pass' }),
+      409,
+      'USERNAME_EXISTS',
+    );
+    const err = expectErr(
+      await call('POST', '/api/auth/register', {}, { username: 'a!', password: 'short' }),
+      400,
+      'VALIDATION_ERROR',
+    );
+    expect(Object.keys(err.details)).toEqual(expect.arrayContaining(['username', 'password']));
+    expectErr(
+      await call('POST', '/api/auth/login', {}, { username: u.username, password: 'wrong-password' }),
+      401,
+      'INVALID_CREDENTIALS',
+    );
+    expectErr(await call('GET', '/api/user/me'), 401, 'AUTHENTICATION_ERROR');
+  });
+
+  it('profile: phone normalised to 62…, unique username, e-mail and phone', async () => {
+    const a = await user();
+    const b = await user();
+    const p = phone();
+    const me = expectOk(
+      await call('PUT', '/api/user/me', a.h, { phone_number: `0${p.slice(2)}`, email: `${a.username}@example.com` }),
+    );
+    expect(me).toMatchObject({ phone_number: p, email: `${a.username}@example.com`, username: a.username });
+    expect(expectOk(await call('GET', '/api/user/me', a.h)).phone_number).toBe(p);
+    expectErr(await call('PUT', '/api/user/me', b.h, { phone_number: `+${p}` }), 409, 'CONFLICT');
+    expectErr(await call('PUT', '/api/user/me', b.h, { email: `${a.username}@example.com` }), 409, 'CONFLICT');
+    expectErr(await call('PUT', '/api/user/me', b.h, { username: a.username }), 409, 'USERNAME_EXISTS');
+    expectErr(await call('PUT', '/api/user/me', b.h, { phone_number: '12345' }), 400, 'VALIDATION_ERROR');
+  });
+
+  it('changes the password at both paths', async () => {
+    const u = await user();
+    expectErr(
+      await call('POST', '/api/user/me/change-password', u.h, {
+        current_password: 'nope-nope',
+        new_password: 'new-password-1',
+      }),
+      401,
+      'INVALID_CREDENTIALS',
+    );
+    const d = expectOk(
+      await call('POST', '/api/user/me/change-password', u.h, {
+        current_password: u.password,
+        new_password: 'new-password-1',
+      }),
+    );
+    const h = bearer(d.access_token);
+    expectOk(
+      await call('POST', '/api/user/change-password', h, {
+        current_password: 'new-password-1',
+        new_password: 'new-password-2',
+      }),
+    );
+    expectOk(await call('POST', '/api/auth/login', {}, { username: u.username, password: 'new-password-2' }));
+  });
+
+  it('USER_NOT_FOUND when the account vanished behind a still-valid token', async () => {
+    const u = await user();
+    expectOk(await call('GET', '/api/user/me', u.h)); // the guard's account state is cached now
+    await t.app.loket.database.db
+      .updateTable('accounts')
+      .set({ deleted_at: new Date() })
+      .where('id', '=', u.id)
+      .execute();
+    expectErr(await call('GET', '/api/user/me', u.h), 404, 'USER_NOT_FOUND');
+  });
+});
+
+describe('packages', () => {
+  it('admins manage them; users list them at both paths', async () => {
+    const p = await newPackage();
+    expect(p).toMatchObject({ keyword: 'DATA5GB', discount_price: 45_000, normal_price: 50_000 });
+    expectErr(
+      await call('POST', '/api/admin/im3/packages', await adminH(), {
+        ...p,
+        id: undefined,
+        created_at: undefined,
+        updated_at: undefined,
+      }),
+      409,
+      'CONFLICT',
+    );
+    const u = await user();
+    expectErr(await call('POST', '/api/admin/im3/packages', u.h, { pvr_code: 'x' }), 403, 'AUTHORIZATION_ERROR');
+    for (const url of ['/api/packages/packages', '/api/packages/']) {
+      expect((expectOk(await call('GET', url, u.h)) as any[]).map((x) => x.id)).toContain(p.id);
+    }
+    const upd = expectOk(
+      await call('PUT', `/api/admin/im3/packages/${p.id}`, await adminH(), { discount_price: 40_000 }),
+    );
+    expect(upd.discount_price).toBe(40_000);
+    expectErr(await call('GET', '/api/admin/im3/packages/999999', await adminH()), 404, 'PACKAGE_NOT_FOUND');
+    expectOk(await call('DELETE', `/api/admin/im3/packages/${p.id}`, await adminH()));
+    expectErr(
+      await call('POST', '/api/packages/packages/purchase', u.h, { package_id: p.id }),
+      404,
+      'PACKAGE_NOT_FOUND',
+    );
+    expectErr(await call('GET', '/api/packages/nope-route', u.h), 404, 'NOT_FOUND');
+  });
+});
+
+describe('operator and purchases', () => {
+  it('OTP by SMS; wrong code IM3_AUTH_ERROR; `otp` spelling; profile; no session ever returned', async () => {
+    const u0 = await user();
+    expectErr(await call('GET', '/api/im3/send-otp', u0.h), 422, 'BUSINESS_LOGIC_ERROR');
+    const p = phone();
+    const u = await user({ phone: p });
+    expectErr(await call('GET', '/api/im3/profile', u.h), 422, 'BUSINESS_LOGIC_ERROR');
+    const sent = await call('GET', '/api/im3/send-otp', u.h);
+    expectOk(sent);
+    const code = /(\d{6})/.exec((await lastSms(p)) ?? '')?.[1] as string;
+    expect(code).toMatch(/^\d{6}$/);
+    const wrong = code === '000000' ? '111111' : '000000';
+    expectErr(await call('POST', '/api/im3/verify-otp', u.h, { otp: wrong }), 502, 'IM3_AUTH_ERROR');
+    expectErr(await call('POST', '/api/im3/verify-otp', u.h, {}), 400, 'VALIDATION_ERROR');
+    const v = await call('POST', '/api/im3/verify-otp', u.h, { otp: code });
+    expectOk(v);
+    expect(v.body).not.toMatch(/sim\./);
+    const prof = expectOk(await call('GET', '/api/im3/profile', u.h));
+    expect(prof.msisdn).toBe(p);
+    const row = await t.app.loket.database.db
+      .selectFrom('im3_sessions')
+      .selectAll()
+      .where('account_id', '=', u.id)
+      .executeTakeFirstOrThrow();
+    expect(row.session_sealed).not.toMatch(/sim\./);
+    expect(t.logs.text).not.toContain(code);
+  });
+
+  it('walks every status in order to COMPLETED with a PNG QR; one open purchase per package; own only', async () => {
+    const pkg = await newPackage();
+    const u = await verified();
+    expectErr(await call('POST', '/api/packages/packages/purchase', u.h, { package_id: 'x' }), 400, 'VALIDATION_ERROR');
+    const d = expectOk(await call('POST', '/api/packages/packages/purchase', u.h, { package_id: pkg.id }), 202);
+    expect(d).toMatchObject({
+      status: 'PENDING',
+      task_id: expect.any(String),
+      package_detail: { id: pkg.id, discount_price: 45_000 },
+    });
+    expectErr(await call('POST', `/api/packages/${pkg.id}/purchase`, u.h), 409, 'CONFLICT');
+    const other = await user();
+    expectErr(await call('GET', `/api/packages/transactions/${d.transaction_id}`, other.h), 404, 'NOT_FOUND');
+    expect(expectOk(await call('GET', '/api/packages/transactions', other.h))).toEqual([]);
+
+    const initiated = await until(u.h, d.transaction_id, 'PAYMENT_INITIATED');
+    expect(initiated.qr_code).toMatch(/^data:image\/png;base64,/);
+    const png = Buffer.from(initiated.qr_code.split(',')[1], 'base64');
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expectOk(await call('POST', `/_dev/im3/transactions/${d.transaction_id}/pay`));
+    const done = await until(u.h, d.transaction_id, 'COMPLETED');
+    expect(done.status_history.map((e: any) => e.status)).toEqual([
+      'PENDING',
+      'PROCESSING',
+      'CHECKING_ELIGIBILITY',
+      'WAITING_FOR_ELIGIBILITY',
+      'INITIATING_PAYMENT',
+      'PAYMENT_INITIATED',
+      'COMPLETED',
+    ]);
+    const list = expectOk(await call('GET', '/api/packages/transactions', u.h));
+    expect(list[0].id).toBe(d.transaction_id);
+    // Final: a new purchase of the same package is allowed again; cancel of a final one is refused.
+    expectErr(
+      await call('POST', `/api/packages/transactions/${d.transaction_id}/cancel`, u.h),
+      422,
+      'BUSINESS_LOGIC_ERROR',
+    );
+    expectOk(await call('POST', `/api/packages/${pkg.id}/purchase`, u.h), 202);
+  });
+
+  it('a number ending in 0000 is not eligible: FAILED', async () => {
+    const pkg = await newPackage();
+    const u = await verified(`628129${String(Math.floor(Math.random() * 1e3)).padStart(3, '1')}0000`);
+    const d = expectOk(await call('POST', `/api/packages/${pkg.id}/purchase`, u.h), 202);
+    const failed = await until(u.h, d.transaction_id, 'FAILED');
+    expect(failed.status_history.map((e: any) => e.status)).toEqual([
+      'PENDING',
+      'PROCESSING',
+      'CHECKING_ELIGIBILITY',
+      'WAITING_FOR_ELIGIBILITY',
+      'FAILED',
+    ]);
+  });
+
+  it('cancel while open → CANCELLED; unpaid past the deadline → FAILED', async () => {
+    const pkg = await newPackage();
+    const u = await verified();
+    const a = expectOk(await call('POST', `/api/packages/${pkg.id}/purchase`, u.h), 202);
+    const c = expectOk(await call('POST', `/api/packages/transactions/${a.transaction_id}/cancel`, u.h));
+    expect(c.status).toBe('CANCELLED');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await txOf(u.h, a.transaction_id)).status).toBe('CANCELLED');
+
+    const b = expectOk(await call('POST', `/api/packages/${pkg.id}/purchase`, u.h), 202);
+    await until(u.h, b.transaction_id, 'PAYMENT_INITIATED');
+    await t.app.loket.database.db
+      .updateTable('im3_transactions')
+      .set({ payment_deadline: new Date(Date.now() - 1000) })
+      .where('id', '=', b.transaction_id)
+      .execute();
+    const f = await until(u.h, b.transaction_id, 'FAILED');
+    expect(f.error_message).toMatch(/in time/);
+  });
+
+  it('purchase without a verified number is a BUSINESS_LOGIC_ERROR', async () => {
+    const pkg = await newPackage();
+    const u = await user({ phone: phone() });
+    expectErr(
+      await call('POST', '/api/packages/packages/purchase', u.h, { package_id: pkg.id }),
+      422,
+      'BUSINESS_LOGIC_ERROR',
+    );
+  });
+
+  it('/api/health reports database, Redis and job queue', async () => {
+    const d = expectOk(await call('GET', '/api/health'));
+    expect(Object.keys(d.checks)).toEqual(['database', 'redis', 'job_queue']);
+  });
+});
+
+describe('security', () => {
+  for (const route of [
+    { method: 'GET' as const, url: '/api/user/me', module: 'im3', minLevel: 1 },
+    { method: 'GET' as const, url: '/api/packages/packages', module: 'im3', minLevel: 1 },
+    { method: 'GET' as const, url: '/api/packages/transactions', module: 'im3', minLevel: 1 },
+    { method: 'GET' as const, url: '/api/im3/send-otp', module: 'im3', minLevel: 1 },
+    { method: 'GET' as const, url: '/api/admin/im3/packages', module: 'im3', minLevel: 50 },
+  ]) {
+    bearerSecuritySuite(() => t, route);
+  }
+});
+
+describe('rate limits and unhealthy', () => {
+  let r: TestApp;
+  beforeAll(async () => {
+    r = await startTestApp({ env: ENV, config: { modules: ['im3'], rateLimits: true } });
+  });
+  afterAll(async () => r?.close());
+
+  it('auth: 5 per minute per IP; then 429 in the IM3 envelope', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await r.app.inject({
+        method: 'POST',
+        url: '/api/auth/register',
+        payload: { username: `rl_${tag()}`, password: 'password-123' },
+      });
+      codes.push(res.statusCode);
+    }
+    expect(codes.slice(0, 5)).toEqual([201, 201, 201, 201, 201]);
+    expect(codes[5]).toBe(429);
+  });
+
+  it('503 when the job queue is down', async () => {
+    await r.app.loket.jobs.stop(5000);
+    const res = await r.app.inject({ method: 'GET', url: '/api/health' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ success: false, error: { code: 'SERVICE_UNAVAILABLE' } });
+  });
+});
