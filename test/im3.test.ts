@@ -361,6 +361,61 @@ describe('rate limits and unhealthy', () => {
     expect(codes[5]).toBe(429);
   });
 
+  // Accounts made directly (the register limit above is spent for this IP); tokens by the core's token route.
+  const limitedUser = async () => {
+    const a = await makeAccount(r.app, { im3: 1 });
+    return bearer((await tokensFor(r.app, a)).access_token);
+  };
+  const hits = async (h: Record<string, string>, method: 'GET' | 'POST', url: string, n: number) => {
+    const out: { statusCode: number; headers: Record<string, unknown>; json(): any }[] = [];
+    for (let i = 0; i < n; i++) out.push(await r.app.inject({ method, url, headers: h }));
+    return out;
+  };
+  const expect429 = (res: { statusCode: number; headers: Record<string, unknown>; json(): any }, max: number) => {
+    expect(res.statusCode).toBe(429);
+    expect(res.json()).toMatchObject({
+      success: false,
+      request_id: expect.any(String),
+      error: { code: 'RATE_LIMITED', message: expect.any(String) },
+    });
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect(res.headers['x-ratelimit-limit']).toBe(String(max));
+    expect(res.headers['x-ratelimit-remaining']).toBe('0');
+  };
+
+  it('operator 10, packages 20, other 60 per minute per account, each its own bucket', async () => {
+    const a = await limitedUser();
+    const b = await limitedUser();
+    // Operator routes (no verified number: 422, which still counts), shared by send-otp, verify-otp and profile.
+    const op = [
+      ...(await hits(a, 'GET', '/api/im3/profile', 5)),
+      ...(await hits(a, 'POST', '/api/im3/send-otp', 5)),
+      ...(await hits(a, 'GET', '/api/im3/profile', 1)),
+    ];
+    expect(op.slice(0, 10).map((x) => x.statusCode)).toEqual(Array(10).fill(422));
+    expect(op[0]?.headers['x-ratelimit-limit']).toBe('10');
+    expect429(op[10] as (typeof op)[number], 10);
+
+    // Packages: the catalogue and the purchase routes share 20.
+    const pk = [
+      ...(await hits(a, 'GET', '/api/packages/packages', 15)),
+      ...(await hits(a, 'GET', '/api/packages/transactions', 5)),
+      ...(await hits(a, 'GET', '/api/packages/', 1)),
+    ];
+    expect(pk.slice(0, 20).map((x) => x.statusCode)).toEqual(Array(20).fill(200));
+    expect429(pk[20] as (typeof pk)[number], 20);
+
+    // Other: /api/user/me, 60; the other two buckets being spent does not touch it.
+    const other = await hits(a, 'GET', '/api/user/me', 61);
+    expect(other.slice(0, 60).map((x) => x.statusCode)).toEqual(Array(60).fill(200));
+    expect429(other[60] as (typeof other)[number], 60);
+
+    // Another account of the same IP has all of its own.
+    expect((await hits(b, 'GET', '/api/im3/profile', 1))[0]?.statusCode).toBe(422);
+    expect((await hits(b, 'GET', '/api/packages/packages', 1))[0]?.statusCode).toBe(200);
+    expect((await hits(b, 'GET', '/api/user/me', 1))[0]?.statusCode).toBe(200);
+  });
+
   it('503 when the job queue is down', async () => {
     await r.app.loket.jobs.stop(5000);
     const res = await r.app.inject({ method: 'GET', url: '/api/health' });

@@ -6,6 +6,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Config } from '../../config.ts';
 import type { Executor } from '../../core/db/tables.ts';
+import { withTransaction } from '../../core/db/transaction.ts';
 import { AppError } from '../../core/http/errors.ts';
 import type { Otp } from '../../core/identity/otp.ts';
 import { buildQris } from '../../core/payments/qris.ts';
@@ -81,11 +82,14 @@ export function createSimulatorOperator(deps: {
     name: 'simulator',
     stepMs: config.im3SimulatorStepMs,
     async sendOtp(db, msisdn) {
-      await deps.otp.issue(db, OTP_PURPOSE, msisdn, {
-        channel: 'sms',
-        to: msisdn,
-        body: (code) => `Kode OTP IM3 kamu: ${code}. Berlaku 5 menit. Jangan berikan kode ini kepada siapa pun.`,
-      });
+      // The challenge and its SMS in the outbox together, or neither.
+      await withTransaction(db, (trx) =>
+        deps.otp.issue(trx, OTP_PURPOSE, msisdn, {
+          channel: 'sms',
+          to: msisdn,
+          body: (code) => `Kode OTP IM3 kamu: ${code}. Berlaku 5 menit. Jangan berikan kode ini kepada siapa pun.`,
+        }),
+      );
       return { challenge: `sim-${randomBytes(8).toString('hex')}` };
     },
     async verifyOtp(msisdn, _challenge, code) {
@@ -210,12 +214,18 @@ export function createHttpOperator(deps: {
       await res.body?.cancel();
       throw new OperatorError('unavailable', `The operator answered HTTP ${res.status}`);
     }
-    let json: Envelope;
+    let parsed: unknown;
     try {
-      json = (await res.json()) as Envelope;
+      parsed = await res.json();
     } catch {
       throw new OperatorError('unavailable', 'The operator answered something that is not JSON');
     }
+    // `null`, a number or an array is JSON too, but not an envelope (reading `.status` of null would throw a
+    // TypeError that no caller maps to an operator failure).
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new OperatorError('unavailable', 'The operator answered something that is not an envelope');
+    }
+    const json = parsed as Envelope;
     if (String(json.status) !== '0' || !res.ok) {
       const message = typeof json.message === 'string' ? json.message.slice(0, 200) : 'request refused';
       throw new OperatorError('rejected', `The operator refused: ${message}`);

@@ -56,10 +56,14 @@ export function normalisePhone(raw: string): string | undefined {
 const im3AuthError = (message: string) => new AppError('IM3_AUTH_ERROR', message);
 const external = (message: string) => new AppError('EXTERNAL_SERVICE_ERROR', message);
 
-/** What the caller sees of an operator failure (never the operator's raw answer beyond its short message). */
+/**
+ * What the caller sees of an operator failure (never the operator's raw answer beyond its short message): a refused
+ * session, signature or OTP — and any refusal while linking a number — is IM3_AUTH_ERROR; an operator that did not
+ * answer (timeout, network error, 5xx, 429, an answer that is not JSON) is EXTERNAL_SERVICE_ERROR, also while linking.
+ */
 function fromOperator(err: unknown, authCall: boolean): never {
   if (err instanceof OperatorError) {
-    if (authCall || err.kind === 'auth') throw im3AuthError(err.message);
+    if (err.kind === 'auth' || (authCall && err.kind === 'rejected')) throw im3AuthError(err.message);
     throw external(err.message);
   }
   throw err;
@@ -365,14 +369,15 @@ export function createIm3Service(core: Core, operator: Im3Operator) {
       const a = await account(accountId);
       if (!a.phone) throw new AppError('BUSINESS_LOGIC_ERROR', 'Set your phone number first (PUT /api/user/me)');
       const phone = a.phone;
+      // The operator call is made outside any transaction: it may be a network call (withTransaction's rule), and
+      // on the embedded database a transaction would hold the only connection for as long as the operator takes.
+      let challenge: string;
       try {
-        await withTransaction(db, async (trx) => {
-          const { challenge } = await operator.sendOtp(trx, phone);
-          await saveChallenge(trx, accountId, phone, seal(sealKey, challenge), at());
-        });
+        challenge = (await operator.sendOtp(db, phone)).challenge;
       } catch (err) {
         fromOperator(err, true);
       }
+      await saveChallenge(db, accountId, phone, seal(sealKey, challenge), at());
       return { phone_number: phone, message: 'OTP sent' };
     },
 
