@@ -54,8 +54,14 @@ export interface Config {
   im3PaymentPollMs: number;
   im3PaymentTimeoutMs: number;
   im3BaseUrl: string | undefined;
-  im3ClientId: string | undefined;
-  im3SigningKey: string | undefined;
+  im3Authorization: string | undefined;
+  im3ServiceKey: string | undefined;
+  im3Rc4Key: string | undefined;
+  im3AppOs: string | undefined;
+  im3AppVersion: string | undefined;
+  /** Further static headers of every operator request (the app's device headers), from IM3_HEADERS. */
+  im3Headers: Record<string, string>;
+  im3PaymentStatusPath: string | undefined;
   im3TimeoutMs: number;
   photoboxAmount: number;
   photoboxMaxFilesPerUpload: number;
@@ -247,12 +253,44 @@ export const VARIABLES: VarDef[] = [
     defaultText: '900000',
   },
   { name: 'IM3_BASE_URL', doc: 'Base URL of the operator API (`IM3_PROVIDER=http`).', defaultText: '(none)' },
-  { name: 'IM3_CLIENT_ID', doc: 'Client id sent to the operator API.', defaultText: '(none)' },
   {
-    name: 'IM3_SIGNING_KEY',
-    doc: 'Key that signs every request to the operator API (HMAC-SHA256).',
+    name: 'IM3_AUTHORIZATION',
+    doc: 'Value of the `Authorization` header of every operator request (`IM3_PROVIDER=http`).',
     defaultText: '(none)',
     secret: true,
+  },
+  {
+    name: 'IM3_SERVICE_KEY',
+    doc: 'Value of the `X-Imi-Servicekey` header of every operator request.',
+    defaultText: '(none)',
+    secret: true,
+  },
+  {
+    name: 'IM3_RC4_KEY',
+    doc: 'RC4 key of the operator requests whose body is encrypted (the eligibility check).',
+    defaultText: '(none)',
+    secret: true,
+  },
+  {
+    name: 'IM3_APP_OS',
+    doc: 'App OS sent as `X-Imi-App-Os` and signed in `X-Imi-Hash`.',
+    defaultText: '(none)',
+  },
+  {
+    name: 'IM3_APP_VERSION',
+    doc: 'App version sent as `X-Imi-Version` and signed in `X-Imi-Hash`.',
+    defaultText: '(none)',
+  },
+  {
+    name: 'IM3_HEADERS',
+    doc: "Further static headers of every operator request, as a JSON object of strings (the app's device headers).",
+    defaultText: '{}',
+    secret: true,
+  },
+  {
+    name: 'IM3_PAYMENT_STATUS_PATH',
+    doc: 'Path (under `IM3_BASE_URL`) that answers whether a QRIS payment was made; the original app has no such call.',
+    defaultText: '(none)',
   },
   { name: 'IM3_TIMEOUT_MS', doc: 'Timeout of each call to the operator API.', defaultText: '15000' },
   {
@@ -458,8 +496,39 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('PPOB_PROVIDER=digiflazz needs DIGIFLAZZ_USERNAME and DIGIFLAZZ_API_KEY');
   }
   const im3Provider = oneOf('IM3_PROVIDER', ['simulator', 'http'] as const, 'simulator');
-  if (im3Provider === 'http' && (!get('IM3_BASE_URL') || !get('IM3_CLIENT_ID') || !get('IM3_SIGNING_KEY'))) {
-    problems.push('IM3_PROVIDER=http needs IM3_BASE_URL, IM3_CLIENT_ID and IM3_SIGNING_KEY');
+  const IM3_HTTP_NEEDS = [
+    'IM3_BASE_URL',
+    'IM3_AUTHORIZATION',
+    'IM3_SERVICE_KEY',
+    'IM3_RC4_KEY',
+    'IM3_APP_OS',
+    'IM3_APP_VERSION',
+    'IM3_PAYMENT_STATUS_PATH',
+  ];
+  if (im3Provider === 'http' && IM3_HTTP_NEEDS.some((name) => !get(name))) {
+    problems.push(`IM3_PROVIDER=http needs ${IM3_HTTP_NEEDS.join(', ')}`);
+  }
+  const im3Headers: Record<string, string> = {};
+  const im3HeadersRaw = get('IM3_HEADERS');
+  if (im3HeadersRaw !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(im3HeadersRaw);
+    } catch {
+      parsed = undefined;
+    }
+    if (
+      typeof parsed !== 'object' ||
+      parsed === null ||
+      Array.isArray(parsed) ||
+      Object.entries(parsed).some(([k, v]) => typeof v !== 'string' || !/^[A-Za-z0-9-]+$/.test(k))
+    ) {
+      problems.push('IM3_HEADERS must be a JSON object of header names to strings');
+    } else Object.assign(im3Headers, parsed);
+  }
+  const im3PaymentStatusPath = get('IM3_PAYMENT_STATUS_PATH');
+  if (im3PaymentStatusPath !== undefined && !/^\/[\x21-\x7e]*$/.test(im3PaymentStatusPath)) {
+    problems.push('IM3_PAYMENT_STATUS_PATH must start with /');
   }
   const ppobTrxPrefix = get('PPOB_TRX_PREFIX') ?? 'LKT';
   if (!/^[A-Z]{1,6}$/.test(ppobTrxPrefix)) problems.push('PPOB_TRX_PREFIX must be 1-6 capital letters');
@@ -566,8 +635,13 @@ export function loadConfig(env: Env = process.env): Config {
     im3PaymentPollMs: int('IM3_PAYMENT_POLL_MS', 5000, 10, 600_000),
     im3PaymentTimeoutMs: int('IM3_PAYMENT_TIMEOUT_MS', 900_000, 1000, 86_400_000),
     im3BaseUrl: url('IM3_BASE_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
-    im3ClientId: get('IM3_CLIENT_ID'),
-    im3SigningKey: get('IM3_SIGNING_KEY'),
+    im3Authorization: get('IM3_AUTHORIZATION'),
+    im3ServiceKey: get('IM3_SERVICE_KEY'),
+    im3Rc4Key: get('IM3_RC4_KEY'),
+    im3AppOs: get('IM3_APP_OS'),
+    im3AppVersion: get('IM3_APP_VERSION'),
+    im3Headers,
+    im3PaymentStatusPath,
     im3TimeoutMs: int('IM3_TIMEOUT_MS', 15_000, 100, 120_000),
     photoboxAmount: int('PHOTOBOX_AMOUNT', 40_000, 1, 100_000_000),
     photoboxMaxFilesPerUpload: int('PHOTOBOX_MAX_FILES_PER_UPLOAD', 20, 1, 100),

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.ts';
+import { roomInWindow } from './helpers/clock.ts';
 import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
 import { waitFor } from './helpers/photobox.ts';
 import { bearerSecuritySuite } from './helpers/security.ts';
@@ -346,6 +347,8 @@ describe('rate limits and unhealthy', () => {
     r = await startTestApp({ env: ENV, config: { modules: ['im3'], rateLimits: true } });
   });
   afterAll(async () => r?.close());
+  // Each burst must fit in one of the limiter's one-minute windows.
+  beforeEach(() => roomInWindow(60_000, 20_000), 30_000);
 
   it('auth: 5 per minute per IP; then 429 in the IM3 envelope', async () => {
     const codes: number[] = [];

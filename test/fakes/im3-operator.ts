@@ -1,47 +1,69 @@
-// A fake IM3 operator API for tests: a real HTTP server on 127.0.0.1 speaking the wire format Loket's HTTP adapter
-// (src/modules/im3/operator.ts, `IM3_PROVIDER=http`) uses — POST with a JSON body to /api/v2/…, answers in the
-// envelope `{status: "0", message, data}` (any other status is a refusal), `Authorization: Bearer <tokenid>` on every
-// call after the OTP. Every request must carry `x-client-id`, `x-timestamp` (Unix seconds, ±5 minutes) and
-// `x-signature`, which the fake checks with its own implementation (WebCrypto HMAC-SHA256, hex, over
-// `timestamp.path.body`): a wrong one is 401, as is an unknown or revoked session.
+// A fake IM3 operator API for tests: a real HTTP server on 127.0.0.1 speaking the wire format of the original app's
+// operator client (ardzz/im3wrap-backend, `im3/`) that Loket's HTTP adapter (src/modules/im3/operator.ts,
+// `IM3_PROVIDER=http`) follows — POST of compact JSON to /api/v2/…, answers `{status: "0", message, data}` (any other
+// status is a refusal). Every request must carry the configured static headers (Authorization, X-Imi-Servicekey,
+// X-Imi-App-Os, X-Imi-Version), X-Imi-Uid (the time in ms, ±5 minutes), X-Imi-Tokenid, and the two signatures, which
+// the fake checks with its own code (WebCrypto SHA-512):
+//   X-Imi-Oauth = sha512 hex of `REQBODY=<body as sent>&SALT=<odd-position chars of the token id>`
+//   X-Imi-Hash  = sha512 hex of `parent$<os>$<version>$<token id>&SALT=<odd-position chars of the uid>`
+// The eligibility check's body is RC4-encrypted hex, which the fake decrypts with its own RC4. A wrong header or
+// signature is 401, as is an unknown or revoked session (the token id of every call after the OTP).
 //
-// The paths and field names are written out here rather than imported, so the adapter is checked against them.
-// Controls: the next OTP code, eligibility per number (and how many polls stay PENDING), payment completion or
-// failure, refusals of an order, and for any request a failure (`failNext`) or a slow answer (`delayNext`).
+// All keys and header values here are test-only values, not the real app's. The paths and field names are written
+// out here rather than imported, so the adapter is checked against them. Controls: the next OTP code, eligibility
+// per number (and how many polls stay pending), payment completion or failure, refusals of an order, and for any
+// request a failure (`failNext`) or a slow answer (`delayNext`).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export const FAKE_IM3_CLIENT_ID = 'loket-fake-client';
-export const FAKE_IM3_SIGNING_KEY = 'fake-im3-signing-key-7a1c9e4b2d';
+/** Test-only operator identity and keys (obviously fake). */
+export const FAKE_IM3 = {
+  authorization: 'test-only-authorization-not-a-real-key',
+  serviceKey: 'test-only-service-key-0000',
+  rc4Key: 'test-only-rc4-key',
+  appOs: 'TestOS',
+  appVersion: '0.0.0-test',
+  headers: { 'user-agent': 'loket-test-agent', 'x-imi-channel': 'TESTCHANNEL', 'x-deviceid': 'test-device-0001' },
+  paymentStatusPath: '/test-only/payment/status',
+} as const;
 const MAX_BODY_BYTES = 64 * 1024;
-const CLOCK_SKEW_S = 300;
+const CLOCK_SKEW_MS = 300_000;
 const OTP_TTL_MS = 5 * 60_000;
 const OTP_MAX_ATTEMPTS = 3;
 
 const P = {
   sendOtp: '/api/v2/otp/send/v1',
   validateOtp: '/api/v2/otp/validate/v1',
-  profile: '/api/v2/profile/get/v1',
-  eligible: '/api/v2/package/eligible/v1',
-  eligibleStatus: '/api/v2/package/eligible/status/v1',
-  payment: '/api/v2/payment/qris/v1',
-  paymentStatus: '/api/v2/payment/status/v1',
+  profile: '/api/v2/profile/get',
+  checkEligible: '/api/v2/cvm/checkeligible',
+  eligibleStatus: '/api/v2/esb/checkeligiblestatus',
+  initiatePayment: '/api/v2/esb/initiatepayment',
 } as const;
 
-export type FakeIm3Verdict = 'ok' | 'bad-signature' | 'bad-client' | 'stale-timestamp' | 'bad-session' | 'malformed';
+export type FakeIm3Verdict =
+  | 'ok'
+  | 'bad-signature'
+  | 'bad-hash'
+  | 'bad-client'
+  | 'stale-uid'
+  | 'bad-session'
+  | 'bad-encryption'
+  | 'malformed';
 
 export interface FakeIm3Request {
   path: string;
   headers: IncomingHttpHeaders;
-  /** Parsed JSON body (the raw text when not JSON). */
+  /** The body as sent (RC4 hex for the eligibility check). */
+  raw: string | null;
+  /** Parsed JSON body, decrypted where encrypted (the raw text when not JSON). */
   body: unknown;
   /** What the fake made of the request's credentials (before any `failNext`). */
   verdict: FakeIm3Verdict;
 }
 
 export interface FakeIm3Check {
-  checkId: string;
+  transid: string;
   msisdn: string;
   body: Record<string, unknown>;
   polls: number;
@@ -49,67 +71,99 @@ export interface FakeIm3Check {
 }
 
 export interface FakeIm3Payment {
-  paymentId: string;
-  reference: string;
+  /** The eligibility transid the payment was initiated for. */
+  transid: string;
   msisdn: string;
   amount: number;
   body: Record<string, unknown>;
   qrString: string;
   status: 'PENDING' | 'PAID' | 'FAILED' | 'EXPIRED';
-  /** Times this reference was asked to be paid (1 however often it is sent again). */
+  /** Times this transid was asked to be paid (1 however often it is sent again). */
   initiations: number;
 }
 
 export interface FakeIm3Operator {
   url: string;
-  clientId: string;
-  signingKey: string;
+  /** The IM3_* environment that points Loket at this fake with its test-only keys. */
+  env(): Record<string, string>;
   close(): Promise<void>;
   requests: FakeIm3Request[];
   /** Every session token issued, in order (for asserting it never leaks). */
   tokens: string[];
   /** Every OTP code issued, by msisdn, last one last. */
   otps: Map<string, string[]>;
+  /** By eligibility transid. */
   checks: Map<string, FakeIm3Check>;
-  /** By payment id. */
+  /** By eligibility transid. */
   payments: Map<string, FakeIm3Payment>;
   /** The code the next send-otp issues (random 6 digits otherwise). */
   nextOtp(code: string): void;
   lastOtp(msisdn: string): string | undefined;
   /** The last session token issued for this number. */
   lastToken(msisdn: string): string | undefined;
-  /** What eligibility checks of this number end in, after `pendingPolls` PENDING answers (default ELIGIBLE, 1). */
+  /** What eligibility checks of this number end in, after `pendingPolls` pending answers (default ELIGIBLE, 1). */
   setEligibility(msisdn: string, result: 'ELIGIBLE' | 'NOT_ELIGIBLE', pendingPolls?: number): void;
-  /** Orders of this pvrcode are refused at the eligibility request (status E301). */
-  refusePvr(pvrcode: string): void;
-  /** The payment for this reference (our task id): its status from now on. */
-  settle(reference: string, status: 'PAID' | 'FAILED' | 'EXPIRED'): FakeIm3Payment;
-  paymentFor(reference: string): FakeIm3Payment | undefined;
+  /** Orders of this offer id are refused at the eligibility check (status E301). */
+  refuseOffer(offerid: string): void;
+  /** The last payment of this number: its status from now on. */
+  settle(msisdn: string, status: 'PAID' | 'FAILED' | 'EXPIRED'): FakeIm3Payment;
+  /** The last payment initiated for this number. */
+  paymentFor(msisdn: string): FakeIm3Payment | undefined;
   /** The operator forgets this session: every call with it is 401 from now on. */
   revoke(token: string): void;
   /** The next request gets this HTTP status and body (default: an HTML error page), unhandled. */
   failNext(status: number, body?: string, contentType?: string): void;
   /** The next request is answered only after `ms` (it is still handled, as the operator would). */
   delayNext(ms: number): void;
-  /** Paths of the requests so far whose client id, timestamp and signature were right. */
+  /** Paths of the requests so far whose headers, signatures and body were right. */
   acceptedPaths(): string[];
 }
 
 type Json = Record<string, unknown>;
 type Answer = [status: number, body: unknown];
 
-const ok = (data: Json): Answer => [200, { status: '0', message: 'success', data }];
+const ok = (data: Json, extra: Json = {}): Answer => [200, { status: '0', message: 'success', ...extra, data }];
 const refuse = (code: string, message: string, http = 200): Answer => [http, { status: code, message, data: null }];
 const text = (v: unknown): v is string => typeof v === 'string' && v !== '';
 
-/** HMAC-SHA256 (hex) through WebCrypto: deliberately not the adapter's node:crypto code. */
-async function hmacHex(key: string, message: string): Promise<string> {
-  const enc = new TextEncoder();
-  const k = await crypto.subtle.importKey('raw', enc.encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', k, enc.encode(message)));
+/** SHA-512 hex through WebCrypto: deliberately not the adapter's node:crypto code. */
+async function sha512(message: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-512', new TextEncoder().encode(message)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Every other character, starting with the first. */
+function saltOf(id: string): string {
   let out = '';
-  for (const b of mac) out += b.toString(16).padStart(2, '0');
+  for (let i = 0; i < id.length; i += 2) out += id.charAt(i);
   return out;
+}
+
+/** RC4 decryption of lowercase/uppercase hex, written independently of the adapter's. */
+function rc4DecryptHex(key: string, hex: string): string | null {
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) return null;
+  const keyBytes = Array.from(new TextEncoder().encode(key));
+  const box: number[] = [];
+  for (let n = 0; n < 256; n++) box.push(n);
+  let j = 0;
+  for (let i = 0; i < 256; i++) {
+    j = (j + (box[i] ?? 0) + (keyBytes[i % keyBytes.length] ?? 0)) % 256;
+    const tmp = box[i] ?? 0;
+    box[i] = box[j] ?? 0;
+    box[j] = tmp;
+  }
+  const plain: number[] = [];
+  let a = 0;
+  let b = 0;
+  for (let p = 0; p < hex.length; p += 2) {
+    a = (a + 1) % 256;
+    b = (b + (box[a] ?? 0)) % 256;
+    const tmp = box[a] ?? 0;
+    box[a] = box[b] ?? 0;
+    box[b] = tmp;
+    plain.push(Number.parseInt(hex.slice(p, p + 2), 16) ^ (box[((box[a] ?? 0) + (box[b] ?? 0)) % 256] ?? 0));
+  }
+  return new TextDecoder('utf-8', { fatal: false }).decode(Uint8Array.from(plain));
 }
 
 function sameText(a: string, b: string): boolean {
@@ -124,25 +178,41 @@ function qrisLike(amount: number, reference: string): string {
   return [
     tlv('00', '01'),
     tlv('01', '12'),
-    tlv('26', tlv('00', 'ID.CO.INDOSAT.WWW') + tlv('01', reference)),
+    tlv('26', tlv('00', 'ID.TEST.FAKE.OPERATOR') + tlv('01', reference)),
     tlv('53', '360'),
     tlv('54', String(amount)),
     tlv('58', 'ID'),
-    tlv('59', 'INDOSAT OOREDOO'),
+    tlv('59', 'FAKE OPERATOR'),
     tlv('60', 'JAKARTA'),
   ].join('');
 }
 
-export async function startFakeIm3Operator(
-  opts: { clientId?: string; signingKey?: string } = {},
-): Promise<FakeIm3Operator> {
+const CHECK_FIELDS = [
+  'billaccount',
+  'discountprice',
+  'keyword',
+  'name',
+  'normalprice',
+  'offerid',
+  'operationtype',
+  'packagename',
+  'paymentchannel',
+  'shortcode',
+  'tomsisdn',
+  'transid',
+  'transtype',
+  'validity',
+  'walletmsisdn',
+];
+
+export async function startFakeIm3Operator(): Promise<FakeIm3Operator> {
+  const cfg = FAKE_IM3;
   const challenges = new Map<string, { msisdn: string; code: string; expiresAt: number; attempts: number }>();
   const sessions = new Map<string, string>(); // token → msisdn, while valid
   const tokenMsisdn = new Map<string, string>(); // every token ever issued → msisdn
   const eligibility = new Map<string, { result: 'ELIGIBLE' | 'NOT_ELIGIBLE'; pendingPolls: number }>();
-  const ruleOf = new Map<string, { result: 'ELIGIBLE' | 'NOT_ELIGIBLE'; pendingPolls: number }>(); // check id → rule
-  const refusedPvr = new Set<string>();
-  const byReference = new Map<string, string>(); // reference → payment id
+  const ruleOf = new Map<string, { result: 'ELIGIBLE' | 'NOT_ELIGIBLE'; pendingPolls: number }>(); // transid → rule
+  const refusedOffers = new Set<string>();
   const failures: { status: number; body: string | undefined; type: string }[] = [];
   const delays: number[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -157,17 +227,27 @@ export async function startFakeIm3Operator(
       timers.add(timer);
     });
 
-  async function verdictOf(req: IncomingMessage, path: string, raw: string): Promise<FakeIm3Verdict> {
+  async function verdictOf(req: IncomingMessage, raw: string): Promise<FakeIm3Verdict> {
     const h = req.headers;
-    if (h['x-client-id'] !== fake.clientId) return 'bad-client';
-    const ts = String(h['x-timestamp'] ?? '');
-    if (!/^\d{9,11}$/.test(ts) || Math.abs(Date.now() / 1000 - Number(ts)) > CLOCK_SKEW_S) return 'stale-timestamp';
-    const expected = await hmacHex(fake.signingKey, `${ts}.${path}.${raw}`);
-    if (!sameText(String(h['x-signature'] ?? ''), expected)) return 'bad-signature';
+    if (
+      h.authorization !== cfg.authorization ||
+      h['x-imi-servicekey'] !== cfg.serviceKey ||
+      h['x-imi-app-os'] !== cfg.appOs ||
+      h['x-imi-version'] !== cfg.appVersion ||
+      Object.entries(cfg.headers).some(([name, value]) => h[name] !== value)
+    ) {
+      return 'bad-client';
+    }
+    const uid = String(h['x-imi-uid'] ?? '');
+    if (!/^\d{13}$/.test(uid) || Math.abs(Date.now() - Number(uid)) > CLOCK_SKEW_MS) return 'stale-uid';
+    const tokenId = String(h['x-imi-tokenid'] ?? '');
+    if (tokenId === '') return 'malformed';
+    const oauth = await sha512(`REQBODY=${raw}&SALT=${saltOf(tokenId)}`);
+    if (!sameText(String(h['x-imi-oauth'] ?? ''), oauth)) return 'bad-signature';
+    const hash = await sha512(`parent$${cfg.appOs}$${cfg.appVersion}$${tokenId}&SALT=${saltOf(uid)}`);
+    if (!sameText(String(h['x-imi-hash'] ?? ''), hash)) return 'bad-hash';
     return 'ok';
   }
-
-  const bearerOf = (req: IncomingMessage) => /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
 
   function sendOtp(body: Json): Answer {
     const msisdn = body.msisdn;
@@ -179,7 +259,7 @@ export async function startFakeIm3Operator(
     const transid = `TRX${randomBytes(10).toString('hex').toUpperCase()}`;
     challenges.set(transid, { msisdn, code, expiresAt: Date.now() + OTP_TTL_MS, attempts: 0 });
     fake.otps.set(msisdn, [...(fake.otps.get(msisdn) ?? []), code]);
-    return ok({ transid, msisdn, expires_in: OTP_TTL_MS / 1000 });
+    return ok({ transid });
   }
 
   function validateOtp(body: Json): Answer {
@@ -197,80 +277,74 @@ export async function startFakeIm3Operator(
     sessions.set(tokenid, c.msisdn);
     tokenMsisdn.set(tokenid, c.msisdn);
     fake.tokens.push(tokenid);
-    return ok({ tokenid, msisdn: c.msisdn });
+    return ok({ tokenid });
   }
 
-  function withSession(req: IncomingMessage, path: string, body: Json): Answer {
-    const token = bearerOf(req);
-    const msisdn = token ? sessions.get(token) : undefined;
-    if (!msisdn) return refuse('E401', 'session expired', 401);
+  function withSession(msisdn: string, path: string, body: Json): Answer {
     switch (path) {
       case P.profile:
-        return ok({
-          msisdn,
-          name: `Pelanggan ${msisdn.slice(-4)}`,
-          balance: '12500',
-          status: 'ACTIVE',
-          active_until: '2027-01-31',
-        });
-      case P.eligible: {
-        const fields = ['msisdn', 'pvrcode', 'keyword', 'packagename'] as const;
-        if (fields.some((f) => !text(body[f])) || typeof body.discountprice !== 'number') {
+        // The number without its 62, as the original reads it.
+        return ok({ mob: msisdn.slice(2), name: `Pelanggan ${msisdn.slice(-4)}` });
+      case P.checkEligible: {
+        const keys = Object.keys(body);
+        if (keys.length !== CHECK_FIELDS.length || CHECK_FIELDS.some((f, i) => keys[i] !== f)) {
           return refuse('E100', 'incomplete order', 400);
         }
-        if (body.msisdn !== msisdn) return refuse('E403', 'msisdn does not match the session', 403);
-        const pvr = body.pvrcode as string;
-        if (pvr.includes('$MSISDN$')) return refuse('E302', 'pvrcode still has a placeholder');
-        if (refusedPvr.has(pvr)) return refuse('E301', 'paket tidak tersedia');
-        const checkId = `CHK${randomBytes(8).toString('hex')}`;
+        if (typeof body.discountprice !== 'number' || typeof body.normalprice !== 'number') {
+          return refuse('E100', 'prices must be numbers', 400);
+        }
+        if (body.tomsisdn !== msisdn) return refuse('E403', 'msisdn does not match the session', 403);
+        const offer = String(body.offerid);
+        if (offer.includes('$MSISDN$')) return refuse('E302', 'offerid still has a placeholder');
+        if (refusedOffers.has(offer)) return refuse('E301', 'paket tidak tersedia');
+        const transid = `CVM${randomBytes(8).toString('hex')}`;
         const rule = eligibility.get(msisdn) ?? { result: 'ELIGIBLE', pendingPolls: 1 };
-        fake.checks.set(checkId, { checkId, msisdn, body, polls: 0, result: 'PENDING' });
-        ruleOf.set(checkId, rule);
-        return ok({ checkid: checkId });
+        fake.checks.set(transid, { transid, msisdn, body, polls: 0, result: 'PENDING' });
+        ruleOf.set(transid, rule);
+        // The transid at the top of the answer, where the original reads it.
+        return ok({}, { transid });
       }
       case P.eligibleStatus: {
-        const check = text(body.checkid) ? fake.checks.get(body.checkid) : undefined;
-        if (!check || check.msisdn !== msisdn) return refuse('E304', 'check not found');
-        const rule = ruleOf.get(check.checkId) ?? { result: 'ELIGIBLE', pendingPolls: 0 };
+        const check = text(body.transid) ? fake.checks.get(body.transid) : undefined;
+        if (!check || check.msisdn !== msisdn) return refuse('E304', 'transid not found');
+        const rule = ruleOf.get(check.transid) ?? { result: 'ELIGIBLE', pendingPolls: 0 };
         check.polls += 1;
         if (check.polls > rule.pendingPolls) check.result = rule.result;
-        return ok({ checkid: check.checkId, result: check.result });
+        if (check.result === 'ELIGIBLE') return ok({ eligibility: { transid: check.transid, eligible: true } });
+        if (check.result === 'NOT_ELIGIBLE') return refuse('E306', 'nomor tidak eligible');
+        return ok({});
       }
-      case P.payment: {
-        const { reference, amount } = body;
-        if (!text(reference) || !/^[A-Za-z0-9-]{1,25}$/.test(reference) || typeof amount !== 'number' || amount <= 0) {
-          return refuse('E100', 'invalid reference or amount', 400);
+      case P.initiatePayment: {
+        const { transid, discountprice } = body;
+        if (!text(transid) || typeof discountprice !== 'number' || discountprice <= 0) {
+          return refuse('E100', 'invalid transid or price', 400);
         }
-        if (body.msisdn !== msisdn) return refuse('E403', 'msisdn does not match the session', 403);
-        const eligible = [...fake.checks.values()].some(
-          (c) => c.msisdn === msisdn && c.body.pvrcode === body.pvrcode && c.result === 'ELIGIBLE',
-        );
-        if (!eligible) return refuse('E305', 'not checked for eligibility');
-        const known = byReference.get(reference);
+        if (body.tomsisdn !== msisdn) return refuse('E403', 'msisdn does not match the session', 403);
+        const check = fake.checks.get(transid);
+        if (!check || check.msisdn !== msisdn || check.result !== 'ELIGIBLE' || check.body.offerid !== body.offerid) {
+          return refuse('E305', 'not checked for eligibility');
+        }
+        const known = fake.payments.get(transid);
         if (known) {
-          const p = fake.payments.get(known) as FakeIm3Payment;
-          p.initiations += 1;
-          return ok({ paymentid: p.paymentId, qrstring: p.qrString, amount: p.amount });
+          known.initiations += 1;
+          return ok({ SendPaymentResp: { actionData: known.qrString } });
         }
-        const paymentId = `PAY${randomBytes(8).toString('hex')}`;
         const p: FakeIm3Payment = {
-          paymentId,
-          reference,
+          transid,
           msisdn,
-          amount,
+          amount: discountprice,
           body,
-          qrString: qrisLike(amount, reference),
+          qrString: qrisLike(discountprice, transid),
           status: 'PENDING',
           initiations: 1,
         };
-        fake.payments.set(paymentId, p);
-        byReference.set(reference, paymentId);
-        return ok({ paymentid: paymentId, qrstring: p.qrString, amount });
+        fake.payments.set(transid, p);
+        return ok({ SendPaymentResp: { actionData: p.qrString } });
       }
-      case P.paymentStatus: {
-        const p = text(body.paymentid) ? fake.payments.get(body.paymentid) : undefined;
+      case cfg.paymentStatusPath: {
+        const p = text(body.transid) ? fake.payments.get(body.transid) : undefined;
         if (!p || p.msisdn !== msisdn) return refuse('E404', 'payment not found');
-        return ok({ paymentid: p.paymentId, status: p.status });
+        return ok({ transid: p.transid, status: p.status });
       }
       default:
         return [404, { status: 'E404', message: `no route ${path}` }];
@@ -280,24 +354,24 @@ export async function startFakeIm3Operator(
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const raw = await readBody(req);
     const path = new URL(req.url ?? '/', 'http://fake.invalid').pathname;
+    const encrypted = path === P.checkEligible;
+    let verdict: FakeIm3Verdict =
+      req.method !== 'POST' || raw === null || !String(req.headers['content-type']).startsWith('application/json')
+        ? 'malformed'
+        : await verdictOf(req, raw);
     let body: unknown = raw ?? undefined;
     let json: Json | undefined;
     if (raw !== null) {
+      const plain = encrypted ? rc4DecryptHex(cfg.rc4Key, raw) : raw;
       try {
-        body = JSON.parse(raw);
+        body = JSON.parse(plain ?? '');
         if (typeof body === 'object' && body !== null && !Array.isArray(body)) json = body as Json;
       } catch {
         // stays text
       }
     }
-    const verdict: FakeIm3Verdict =
-      req.method !== 'POST' ||
-      raw === null ||
-      !json ||
-      !String(req.headers['content-type']).startsWith('application/json')
-        ? 'malformed'
-        : await verdictOf(req, path, raw);
-    const entry: FakeIm3Request = { path, headers: req.headers, body, verdict };
+    if (verdict === 'ok' && !json) verdict = encrypted ? 'bad-encryption' : 'malformed';
+    const entry: FakeIm3Request = { path, headers: req.headers, raw, body, verdict };
     fake.requests.push(entry);
     // Both are claimed on arrival, so a request still sleeping cannot take a failure meant for a later one.
     const delay = delays.shift();
@@ -313,12 +387,20 @@ export async function startFakeIm3Operator(
       return;
     }
     let answer: Answer;
-    if (verdict === 'malformed') answer = refuse('E100', 'bad request', 400);
+    const tokenId = String(req.headers['x-imi-tokenid'] ?? '');
+    if (verdict === 'malformed' || verdict === 'bad-encryption') answer = refuse('E100', 'bad request', 400);
     else if (verdict !== 'ok') answer = refuse('E401', 'invalid signature', 401);
-    else if (path === P.sendOtp) answer = sendOtp(json as Json);
-    else if (path === P.validateOtp) answer = validateOtp(json as Json);
-    else answer = withSession(req, path, json as Json);
-    if (answer[0] === 401 && verdict === 'ok') entry.verdict = 'bad-session';
+    else if (path === P.sendOtp || path === P.validateOtp) {
+      // Before login the token id is a throwaway one: digits only.
+      if (!/^\d{5,10}$/.test(tokenId)) answer = refuse('E100', 'bad token id', 400);
+      else answer = path === P.sendOtp ? sendOtp(json as Json) : validateOtp(json as Json);
+    } else {
+      const msisdn = sessions.get(tokenId);
+      if (!msisdn) {
+        answer = refuse('E401', 'session expired', 401);
+        entry.verdict = 'bad-session';
+      } else answer = withSession(msisdn, path, json as Json);
+    }
     send(res, answer[0], JSON.stringify(answer[1]), 'application/json');
   }
 
@@ -335,10 +417,23 @@ export async function startFakeIm3Operator(
     });
   });
 
+  const lastPaymentOf = (msisdn: string) => [...fake.payments.values()].findLast((p) => p.msisdn === msisdn);
+
   const fake: FakeIm3Operator = {
     url: '',
-    clientId: opts.clientId ?? FAKE_IM3_CLIENT_ID,
-    signingKey: opts.signingKey ?? FAKE_IM3_SIGNING_KEY,
+    env() {
+      return {
+        IM3_PROVIDER: 'http',
+        IM3_BASE_URL: fake.url,
+        IM3_AUTHORIZATION: cfg.authorization,
+        IM3_SERVICE_KEY: cfg.serviceKey,
+        IM3_RC4_KEY: cfg.rc4Key,
+        IM3_APP_OS: cfg.appOs,
+        IM3_APP_VERSION: cfg.appVersion,
+        IM3_HEADERS: JSON.stringify(cfg.headers),
+        IM3_PAYMENT_STATUS_PATH: cfg.paymentStatusPath,
+      };
+    },
     requests: [],
     tokens: [],
     otps: new Map(),
@@ -362,18 +457,17 @@ export async function startFakeIm3Operator(
     setEligibility(msisdn, result, pendingPolls = 1) {
       eligibility.set(msisdn, { result, pendingPolls });
     },
-    refusePvr(pvrcode) {
-      refusedPvr.add(pvrcode);
+    refuseOffer(offerid) {
+      refusedOffers.add(offerid);
     },
-    settle(reference, status) {
-      const p = fake.paymentFor(reference);
-      if (!p) throw new Error(`fake IM3: no payment for reference '${reference}'`);
+    settle(msisdn, status) {
+      const p = lastPaymentOf(msisdn);
+      if (!p) throw new Error(`fake IM3: no payment for '${msisdn}'`);
       p.status = status;
       return p;
     },
-    paymentFor(reference) {
-      const id = byReference.get(reference);
-      return id ? fake.payments.get(id) : undefined;
+    paymentFor(msisdn) {
+      return lastPaymentOf(msisdn);
     },
     revoke(token) {
       sessions.delete(token);

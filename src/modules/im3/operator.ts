@@ -1,9 +1,10 @@
 // The operator (IM3) port: what a purchase needs from Indosat's API, behind one interface with two adapters.
 // `simulator` answers from this database (OTP by SMS through the outbox, eligibility after one step, QRIS payments
-// paid through /_dev); `http` follows the original app's call sequence (send OTP → validate OTP → profile →
-// eligibility check → its status → payment → its status) against IM3_BASE_URL, every request signed with
-// IM3_SIGNING_KEY. Nothing here logs a session token, an OTP or a key.
-import { createHmac, randomBytes } from 'node:crypto';
+// paid through /_dev); `http` follows the call sequence and wire format of the original app's operator client
+// (ardzz/im3wrap-backend, `im3/`): send OTP → validate OTP → profile → eligibility check (RC4-encrypted body) → its
+// status → payment initiation, every request signed with X-Imi-Oauth / X-Imi-Hash, against IM3_BASE_URL; every key,
+// header value and app identity comes from configuration. Nothing here logs a session token, an OTP or a key.
+import { createHash, randomBytes } from 'node:crypto';
 import type { Config } from '../../config.ts';
 import type { Executor } from '../../core/db/tables.ts';
 import { withTransaction } from '../../core/db/transaction.ts';
@@ -55,7 +56,12 @@ export interface Im3Operator {
   profile(session: string): Promise<OperatorProfile>;
   checkEligibility(session: string, order: PackageOrder): Promise<{ ref: string }>;
   eligibilityStatus(session: string, ref: string): Promise<EligibilityState>;
-  initiatePayment(session: string, order: PackageOrder): Promise<{ ref: string; qrPayload: string }>;
+  /** Starts the QRIS payment of an order found eligible by the check `eligibilityRef` (checkEligibility's ref). */
+  initiatePayment(
+    session: string,
+    order: PackageOrder,
+    eligibilityRef: string,
+  ): Promise<{ ref: string; qrPayload: string }>;
   paymentStatus(session: string, ref: string): Promise<PaymentState>;
 }
 
@@ -150,57 +156,152 @@ export function createSimulatorOperator(deps: {
 }
 
 // ---- HTTP ----------------------------------------------------------------------------------------------------
+//
+// The wire format of the original app's operator client (ardzz/im3wrap-backend, `im3/`), written anew: every call
+// is a POST of compact JSON to IM3_BASE_URL + path and answers `{status: "0", message, data}` ("0" is success).
+// Each request carries the configured static headers (Authorization, X-Imi-Servicekey, X-Imi-App-Os,
+// X-Imi-Version, IM3_HEADERS) and four computed ones:
+//   X-Imi-Tokenid  the session token (before login, a throwaway id: the odd-position digits of the time in ms)
+//   X-Imi-Uid      the time in ms
+//   X-Imi-Oauth    sha512 hex of `REQBODY=<body as sent>&SALT=<odd-position chars of the token id>`
+//   X-Imi-Hash     sha512 hex of `parent$<app os>$<app version>$<token id>&SALT=<odd-position chars of the uid>`
+// The eligibility check sends its JSON RC4-encrypted (IM3_RC4_KEY) as lowercase hex, and X-Imi-Oauth covers that hex.
 
-/** The paths of the operator API, in the order a purchase calls them. */
+/** The paths of the operator API (relative to IM3_BASE_URL), in the order a purchase calls them. */
 export const IM3_PATHS = {
   sendOtp: '/api/v2/otp/send/v1',
   validateOtp: '/api/v2/otp/validate/v1',
-  profile: '/api/v2/profile/get/v1',
-  eligibility: '/api/v2/package/eligible/v1',
-  eligibilityStatus: '/api/v2/package/eligible/status/v1',
-  payment: '/api/v2/payment/qris/v1',
-  paymentStatus: '/api/v2/payment/status/v1',
+  profile: '/api/v2/profile/get',
+  checkEligible: '/api/v2/cvm/checkeligible',
+  eligibleStatus: '/api/v2/esb/checkeligiblestatus',
+  initiatePayment: '/api/v2/esb/initiatepayment',
 } as const;
 
-/** The signature of one request: HMAC-SHA256 (hex) over `timestamp.path.body` with the signing key. */
-export const signIm3 = (key: string, timestamp: string, path: string, body: string) =>
-  createHmac('sha256', key).update(`${timestamp}.${path}.${body}`).digest('hex');
+/** The characters at the odd positions (1st, 3rd, …) of `s`: the salt of both signatures. */
+export const oddPositions = (s: string) => [...s].filter((_, i) => i % 2 === 0).join('');
+
+const sha512Hex = (text: string) => createHash('sha512').update(text, 'utf8').digest('hex');
+
+/** X-Imi-Oauth: binds the body as sent to the token id. */
+export const imiOauth = (bodyAsSent: string, tokenId: string) =>
+  sha512Hex(`REQBODY=${bodyAsSent}&SALT=${oddPositions(tokenId)}`);
+
+/** X-Imi-Hash: binds the app identity and the token id to the request time (X-Imi-Uid). */
+export const imiHash = (appOs: string, appVersion: string, tokenId: string, uid: string) =>
+  sha512Hex(`parent$${appOs}$${appVersion}$${tokenId}&SALT=${oddPositions(uid)}`);
+
+/** RC4 (key scheduling + keystream XOR) of the text's bytes, as lowercase hex. */
+export function rc4Hex(key: string, text: string): string {
+  const k = Buffer.from(key, 'utf8');
+  if (k.length === 0) throw new Error('RC4 needs a key');
+  const s = Uint8Array.from({ length: 256 }, (_, n) => n);
+  for (let i = 0, j = 0; i < 256; i++) {
+    j = (j + (s[i] as number) + (k[i % k.length] as number)) & 255;
+    [s[i], s[j]] = [s[j] as number, s[i] as number];
+  }
+  const input = Buffer.from(text, 'utf8');
+  const out = Buffer.alloc(input.length);
+  for (let n = 0, i = 0, j = 0; n < input.length; n++) {
+    i = (i + 1) & 255;
+    j = (j + (s[i] as number)) & 255;
+    [s[i], s[j]] = [s[j] as number, s[i] as number];
+    out[n] = (input[n] as number) ^ (s[((s[i] as number) + (s[j] as number)) & 255] as number);
+  }
+  return out.toString('hex');
+}
+
+/** A number the original sends as a float (`0.0`, not `0`). */
+class Float {
+  readonly value: number;
+  constructor(value: number) {
+    this.value = value;
+  }
+}
+type WireValue = string | number | Float;
+
+/** Compact JSON as the original sends it: no spaces, non-ASCII as \uXXXX, floats with a decimal point. */
+export function wireJson(body: Record<string, WireValue>): string {
+  const value = (v: WireValue) =>
+    v instanceof Float ? (Number.isInteger(v.value) ? `${v.value}.0` : String(v.value)) : JSON.stringify(v);
+  const json = `{${Object.entries(body)
+    .map(([k, v]) => `${JSON.stringify(k)}:${value(v)}`)
+    .join(',')}}`;
+  return json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** An Indonesian number as the operator wants it: 08… → 628…, 8… → 628…. */
+export const operatorMsisdn = (n: string) => (n.startsWith('0') ? `62${n.slice(1)}` : n.startsWith('8') ? `62${n}` : n);
 
 interface Envelope {
   status?: unknown;
   message?: unknown;
-  data?: Record<string, unknown> | null;
+  transid?: unknown;
+  data?: unknown;
 }
 
-export function createHttpOperator(deps: {
-  config: Pick<Config, 'im3BaseUrl' | 'im3ClientId' | 'im3SigningKey' | 'im3TimeoutMs'>;
-  fetch?: typeof fetch;
-}): Im3Operator {
+type Im3HttpConfig = Pick<
+  Config,
+  | 'im3BaseUrl'
+  | 'im3Authorization'
+  | 'im3ServiceKey'
+  | 'im3Rc4Key'
+  | 'im3AppOs'
+  | 'im3AppVersion'
+  | 'im3Headers'
+  | 'im3PaymentStatusPath'
+  | 'im3TimeoutMs'
+>;
+
+export function createHttpOperator(deps: { config: Im3HttpConfig; fetch?: typeof fetch }): Im3Operator {
   const { config } = deps;
   const doFetch = deps.fetch ?? fetch;
-  const base = config.im3BaseUrl;
-  const clientId = config.im3ClientId;
-  const key = config.im3SigningKey;
-  if (!base || !clientId || !key)
-    throw new Error('IM3_PROVIDER=http needs IM3_BASE_URL, IM3_CLIENT_ID, IM3_SIGNING_KEY');
+  const {
+    im3BaseUrl: base,
+    im3Authorization: authorization,
+    im3ServiceKey: serviceKey,
+    im3Rc4Key: rc4Key,
+    im3AppOs: appOs,
+    im3AppVersion: appVersion,
+    im3PaymentStatusPath: paymentStatusPath,
+  } = config;
+  if (!base || !authorization || !serviceKey || !rc4Key || !appOs || !appVersion || !paymentStatusPath) {
+    throw new Error(
+      'IM3_PROVIDER=http needs IM3_BASE_URL, IM3_AUTHORIZATION, IM3_SERVICE_KEY, IM3_RC4_KEY, IM3_APP_OS, ' +
+        'IM3_APP_VERSION, IM3_PAYMENT_STATUS_PATH',
+    );
+  }
+  const root = base.replace(/\/+$/, '');
 
-  async function call(path: string, body: Record<string, unknown>, session?: string): Promise<Record<string, unknown>> {
-    const text = JSON.stringify(body);
-    const timestamp = String(Math.floor(Date.now() / 1000));
+  /** Before login the original signs with a throwaway token id: the odd-position digits of the time in ms. */
+  const preLoginTokenId = () => oddPositions(String(Date.now()));
+
+  async function call(
+    path: string,
+    body: Record<string, WireValue>,
+    tokenId: string,
+    encrypt = false,
+  ): Promise<Envelope> {
+    const json = wireJson(body);
+    const sent = encrypt ? rc4Hex(rc4Key as string, json) : json;
+    const uid = String(Date.now());
     const headers: Record<string, string> = {
+      ...config.im3Headers,
+      authorization: authorization as string,
+      'x-imi-servicekey': serviceKey as string,
+      'x-imi-app-os': appOs as string,
+      'x-imi-version': appVersion as string,
+      'x-imi-uid': uid,
+      'x-imi-oauth': imiOauth(sent, tokenId),
+      'x-imi-hash': imiHash(appOs as string, appVersion as string, tokenId, uid),
+      'x-imi-tokenid': tokenId,
       'content-type': 'application/json',
-      accept: 'application/json',
-      'x-client-id': clientId as string,
-      'x-timestamp': timestamp,
-      'x-signature': signIm3(key as string, timestamp, path, text),
     };
-    if (session) headers.authorization = `Bearer ${session}`;
     let res: Response;
     try {
-      res = await doFetch(`${base}${path}`, {
+      res = await doFetch(`${root}${path}`, {
         method: 'POST',
         headers,
-        body: text,
+        body: sent,
         signal: AbortSignal.timeout(config.im3TimeoutMs),
       });
     } catch (err) {
@@ -220,89 +321,153 @@ export function createHttpOperator(deps: {
     } catch {
       throw new OperatorError('unavailable', 'The operator answered something that is not JSON');
     }
-    // `null`, a number or an array is JSON too, but not an envelope (reading `.status` of null would throw a
-    // TypeError that no caller maps to an operator failure).
+    // `null`, a number or an array is JSON too, but not an envelope.
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new OperatorError('unavailable', 'The operator answered something that is not an envelope');
     }
-    const json = parsed as Envelope;
-    if (String(json.status) !== '0' || !res.ok) {
-      const message = typeof json.message === 'string' ? json.message.slice(0, 200) : 'request refused';
-      throw new OperatorError('rejected', `The operator refused: ${message}`);
-    }
-    return json.data ?? {};
+    const env = parsed as Envelope;
+    if (!res.ok) throw refusal(env);
+    return env;
   }
 
+  const succeeded = (env: Envelope) => String(env.status) === '0';
+  const refusal = (env: Envelope) =>
+    new OperatorError(
+      'rejected',
+      `The operator refused: ${typeof env.message === 'string' ? env.message.slice(0, 200) : 'request refused'}`,
+    );
+  /** The envelope's `data` of a successful answer; a refusal otherwise. */
+  const dataOf = (env: Envelope): Record<string, unknown> => {
+    if (!succeeded(env)) throw refusal(env);
+    return typeof env.data === 'object' && env.data !== null && !Array.isArray(env.data)
+      ? (env.data as Record<string, unknown>)
+      : {};
+  };
   const str = (v: unknown, what: string) => {
     if (typeof v !== 'string' || v === '') throw new OperatorError('unavailable', `The operator answered no ${what}`);
     return v;
   };
+  const asAuth = (err: unknown) =>
+    err instanceof OperatorError && err.kind === 'rejected' ? new OperatorError('auth', err.message) : err;
+
+  /** The number of the line behind a session: `data.mob` of the profile, without its 62. */
+  async function profileOf(session: string) {
+    const d = dataOf(await call(IM3_PATHS.profile, {}, session));
+    const mob = str(typeof d.mob === 'number' ? String(d.mob) : d.mob, 'number');
+    return `62${mob}`;
+  }
+
+  /** The order's fields as both the eligibility check and the payment send them. */
+  const orderFields = (order: PackageOrder) => ({
+    discountprice: order.discountPrice,
+    keyword: order.keyword,
+    normalprice: order.normalPrice,
+    offerid: pvrFor(order),
+    packagename: order.packageName,
+  });
 
   return {
     name: 'http',
     stepMs: 0,
     async sendOtp(_db, msisdn) {
-      const data = await call(IM3_PATHS.sendOtp, { msisdn, action: 'register' });
-      return { challenge: str(data.transid, 'transid') };
+      const env = await call(
+        IM3_PATHS.sendOtp,
+        { msisdn: operatorMsisdn(msisdn), action: 'register' },
+        preLoginTokenId(),
+      );
+      return { challenge: str(dataOf(env).transid, 'transid') };
     },
     async verifyOtp(_msisdn, challenge, code) {
       try {
-        const data = await call(IM3_PATHS.validateOtp, { transid: challenge, otp: code });
-        return { session: str(data.tokenid, 'session token') };
+        const env = await call(IM3_PATHS.validateOtp, { transid: challenge, otp: code }, preLoginTokenId());
+        return { session: str(dataOf(env).tokenid, 'session token') };
       } catch (err) {
-        if (err instanceof OperatorError && err.kind === 'rejected') throw new OperatorError('auth', err.message);
-        throw err;
+        throw asAuth(err);
       }
     },
     async profile(session) {
-      const d = await call(IM3_PATHS.profile, {}, session);
-      return {
-        msisdn: str(d.msisdn, 'number'),
-        name: typeof d.name === 'string' ? d.name : '',
-        balance: Number(d.balance ?? 0) || 0,
-        status: typeof d.status === 'string' ? d.status : 'UNKNOWN',
-        active_until: typeof d.active_until === 'string' ? d.active_until : null,
-      };
+      // The original reads only `mob` of the profile; the rest of its shape is not known.
+      return { msisdn: await profileOf(session), name: '', balance: 0, status: 'UNKNOWN', active_until: null };
     },
     async checkEligibility(session, order) {
-      const d = await call(
-        IM3_PATHS.eligibility,
+      // As the original: the number comes from the profile of the session, then the check (RC4-encrypted body).
+      const msisdn = await profileOf(session);
+      if (msisdn !== order.msisdn) throw new OperatorError('auth', 'The operator session belongs to another number');
+      const f = orderFields({ ...order, msisdn });
+      const env = await call(
+        IM3_PATHS.checkEligible,
         {
-          msisdn: order.msisdn,
-          pvrcode: pvrFor(order),
-          keyword: order.keyword,
-          discountprice: order.discountPrice,
-          normalprice: order.normalPrice,
-          packagename: order.packageName,
           billaccount: '',
+          discountprice: f.discountprice,
+          keyword: f.keyword,
+          name: '',
+          normalprice: f.normalprice,
+          offerid: f.offerid,
+          operationtype: 'buy',
+          packagename: f.packagename,
+          paymentchannel: 'QRIS',
+          shortcode: '',
+          tomsisdn: msisdn,
+          transid: '',
+          transtype: 'cvm',
+          validity: '',
+          walletmsisdn: '',
         },
         session,
+        true,
       );
-      return { ref: str(d.checkid, 'eligibility check id') };
+      if (!succeeded(env)) throw refusal(env);
+      // The original reads the transid at the top of this answer (not under `data`).
+      const data = typeof env.data === 'object' && env.data !== null ? (env.data as Envelope) : {};
+      return { ref: str(env.transid ?? data.transid, 'eligibility transid') };
     },
     async eligibilityStatus(session, ref) {
-      const d = await call(IM3_PATHS.eligibilityStatus, { checkid: ref }, session);
-      const r = String(d.result ?? '').toUpperCase();
-      return r === 'ELIGIBLE' ? 'ELIGIBLE' : r === 'NOT_ELIGIBLE' ? 'NOT_ELIGIBLE' : 'PENDING';
+      // As the original: eligible once an answer with status "0" has `data.eligibility`; anything else means ask
+      // again (the original never reads a "not eligible"; the purchase fails after IM3_ELIGIBILITY_ATTEMPTS).
+      const env = await call(IM3_PATHS.eligibleStatus, { transid: ref }, session);
+      const data = env.data;
+      const confirmed =
+        succeeded(env) && typeof data === 'object' && data !== null && Object.hasOwn(data, 'eligibility');
+      return confirmed ? 'ELIGIBLE' : 'PENDING';
     },
-    async initiatePayment(session, order) {
-      const d = await call(
-        IM3_PATHS.payment,
-        {
-          msisdn: order.msisdn,
-          pvrcode: pvrFor(order),
-          keyword: order.keyword,
-          amount: order.discountPrice,
-          reference: order.reference,
-        },
-        session,
+    async initiatePayment(session, order, eligibilityRef) {
+      const f = orderFields(order);
+      const d = dataOf(
+        await call(
+          IM3_PATHS.initiatePayment,
+          {
+            balancereceive: new Float(0),
+            validity: '',
+            discountprice: f.discountprice,
+            due: new Float(0),
+            duedate: '',
+            keyword: f.keyword,
+            name: '',
+            normalprice: f.normalprice,
+            offerid: f.offerid,
+            operationtype: 'buy',
+            packagename: f.packagename,
+            paymentchannel: 'QRIS',
+            shortcode: '',
+            tomsisdn: order.msisdn,
+            transid: eligibilityRef,
+            transtype: 'cvm',
+            walletmsisdn: '',
+          },
+          session,
+        ),
       );
-      return { ref: str(d.paymentid, 'payment id'), qrPayload: str(d.qrstring, 'QR payload') };
+      const resp = d.SendPaymentResp;
+      const qr = typeof resp === 'object' && resp !== null ? (resp as Record<string, unknown>).actionData : undefined;
+      // The original knows the purchase only by the eligibility transid; it is the payment's reference too.
+      return { ref: eligibilityRef, qrPayload: str(qr, 'QR payload') };
     },
     async paymentStatus(session, ref) {
-      const d = await call(IM3_PATHS.paymentStatus, { paymentid: ref }, session);
+      // Not in the original (its purchase ends at the QR code): a configured path, same signing, `{transid}` in,
+      // `data.status` out.
+      const d = dataOf(await call(paymentStatusPath as string, { transid: ref }, session));
       const s = String(d.status ?? '').toUpperCase();
-      return s === 'PAID' ? 'PAID' : s === 'FAILED' || s === 'EXPIRED' ? 'FAILED' : 'PENDING';
+      return s === 'PAID' || s === 'SUCCESS' ? 'PAID' : s === 'FAILED' || s === 'EXPIRED' ? 'FAILED' : 'PENDING';
     },
   };
 }

@@ -202,7 +202,7 @@ export function createIm3Service(core: Core, operator: Im3Operator) {
         }
         case 'INITIATING_PAYMENT': {
           const { session } = await operatorSession(tx.account_id);
-          const payment = await operator.initiatePayment(session, orderOf(tx, pkg));
+          const payment = await operator.initiatePayment(session, orderOf(tx, pkg), tx.eligibility_ref ?? '');
           const png = await QRCode.toDataURL(payment.qrPayload, { errorCorrectionLevel: 'M', margin: 2, width: 320 });
           await advance(id, 'INITIATING_PAYMENT', 'PAYMENT_INITIATED', config.im3PaymentPollMs, {
             payment_ref: payment.ref,
