@@ -42,6 +42,28 @@ export async function recordActivity(
     .execute();
 }
 
+/** Who did something, and from where: the account and its request. */
+export interface Actor {
+  accountId: number;
+  origin: RequestOrigin;
+}
+
+/**
+ * `recordActivity` for a module's own changes: the object type is the action's first two parts
+ * (`photobox.location.created` → `photobox.location`).
+ */
+export function recordAction(
+  db: Executor,
+  actor: Actor,
+  action: string,
+  objectId: number | string,
+  at: Date,
+  change: { before?: unknown; after?: unknown } = {},
+): Promise<void> {
+  const objectType = action.split('.').slice(0, 2).join('.');
+  return recordActivity(db, { accountId: actor.accountId, action, objectType, objectId, ...change }, actor.origin, at);
+}
+
 export interface ActivityFilter {
   userId?: number;
   action?: string;

@@ -2,7 +2,7 @@
 // transactions through the payments core, photo uploads into the object store, the gallery e-mail and its expiry,
 // and kiosk credentials.
 import { randomBytes } from 'node:crypto';
-import { type RequestOrigin, recordActivity } from '../../core/audit/audit.ts';
+import { type Actor, recordAction } from '../../core/audit/audit.ts';
 import type { Core } from '../../core/context.ts';
 import type { Executor, Trx } from '../../core/db/tables.ts';
 import { afterCommit, withTransaction } from '../../core/db/transaction.ts';
@@ -38,7 +38,7 @@ export const MESSAGES = {
   kioskNameTaken: 'A kiosk with this name already exists',
 } as const;
 
-export type Actor = { accountId: number; origin: RequestOrigin };
+export type { Actor } from '../../core/audit/audit.ts';
 
 /** One part of a multipart upload, as the route hands it over. `read` enforces the size limit. */
 export type UploadPart =
@@ -84,20 +84,8 @@ export function createPhotoboxService(core: PhotoboxDeps, store: ObjectStore) {
   const galleryUrl = (externalId: string) =>
     config.photoboxGalleryUrl.replaceAll('{external_id}', encodeURIComponent(externalId));
 
-  const audit = (trx: Trx, actor: Actor, action: string, id: number | string, before?: unknown, after?: unknown) =>
-    recordActivity(
-      trx,
-      {
-        accountId: actor.accountId,
-        action,
-        objectType: action.split('.').slice(0, 2).join('.'),
-        objectId: id,
-        before,
-        after,
-      },
-      actor.origin,
-      now(),
-    );
+  const audit = (trx: Executor, actor: Actor, action: string, id: number | string, before?: unknown, after?: unknown) =>
+    recordAction(trx, actor, action, id, now(), { before, after });
 
   // ---- payments: the core tells us, inside its transaction, when a transaction's QRIS payment changed ----------
   // Polling answers from memory (status-cache.ts): dropped on every instance once a status change has committed.

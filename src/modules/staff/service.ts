@@ -1,6 +1,8 @@
 // Business rules of the staff module: positions and staff members, and the OTP flow of the seed document.
-import { type RequestOrigin, recordActivity } from '../../core/audit/audit.ts';
+
+import { type Actor, recordAction } from '../../core/audit/audit.ts';
 import type { Core } from '../../core/context.ts';
+import type { Executor } from '../../core/db/tables.ts';
 import { withTransaction } from '../../core/db/transaction.ts';
 import { AppError } from '../../core/http/errors.ts';
 import type { StaffOtpStore } from './otp.ts';
@@ -18,34 +20,13 @@ export const MESSAGES = {
   otpSent: 'OTP telah dikirim ke nomor telepon yang terdaftar.',
 } as const;
 
-type Actor = { accountId: number; origin: RequestOrigin };
-
 export function createStaffService(
   core: Pick<Core, 'database' | 'now' | 'outbox' | 'config'>,
   otpStore: StaffOtpStore,
 ) {
   const { db } = core.database;
-  const audit = (
-    trx: Parameters<typeof recordActivity>[0],
-    actor: Actor,
-    action: string,
-    id: number,
-    before?: unknown,
-    after?: unknown,
-  ) =>
-    recordActivity(
-      trx,
-      {
-        accountId: actor.accountId,
-        action,
-        objectType: action.split('.').slice(0, 2).join('.'),
-        objectId: id,
-        before,
-        after,
-      },
-      actor.origin,
-      core.now(),
-    );
+  const audit = (trx: Executor, actor: Actor, action: string, id: number | string, before?: unknown, after?: unknown) =>
+    recordAction(trx, actor, action, id, core.now(), { before, after });
 
   async function mustGetUser(id: number) {
     const user = await repo.getUser(db, id);
