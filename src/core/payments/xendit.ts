@@ -2,6 +2,8 @@
 // Xendit's HTTP API, in the wire formats of Xendit's API reference and its SDKs (xendit-node, xendit-go,
 // xendit-python). Every call has a timeout. Only calls that cannot create anything are retried by themselves, so a
 // slow or flaky network never leaves two QR codes or two invoices behind one payment.
+
+import { isObject, type Json, networkCause, parseJson } from '../http/outbound.ts';
 import type {
   Invoice,
   InvoiceRequest,
@@ -32,8 +34,6 @@ export interface XenditGatewayOptions {
 const RETRY_DELAYS_MS = [100, 300];
 
 const INVOICE_STATUSES: readonly InvoiceStatus[] = ['PENDING', 'PAID', 'SETTLED', 'EXPIRED'];
-
-type Json = Record<string, unknown>;
 
 interface Call {
   method: 'GET' | 'POST';
@@ -273,10 +273,6 @@ function invalid(what: string, detail: string): GatewayError {
   });
 }
 
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function asObject(v: unknown, what: string): Json {
   if (!isObject(v)) throw invalid(what, 'not a JSON object');
   return v;
@@ -321,24 +317,4 @@ function reqDate(o: Json, key: string, what: string): Date {
   const d = optDate(o, key, what);
   if (!d) throw invalid(what, `no date '${key}'`);
   return d;
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** fetch reports a network failure as a bare 'fetch failed'; the useful part (ECONNREFUSED, …) is its cause. */
-function networkCause(err: unknown): string {
-  const cause = err instanceof Error ? err.cause : undefined;
-  if (typeof cause === 'object' && cause !== null) {
-    const c = cause as { code?: unknown; message?: unknown };
-    if (typeof c.code === 'string') return c.code;
-    if (typeof c.message === 'string' && c.message) return c.message;
-  }
-  return err instanceof Error ? err.message : String(err);
 }

@@ -5,6 +5,7 @@
 // something Digiflazz may still deliver; the PPOB job asks again later with `check`, which Digiflazz answers from the
 // transaction it already has.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { isObject, type Json, networkCause, parseJson } from '../../../core/http/outbound.ts';
 import type {
   PpobProvider,
   ProviderCallback,
@@ -42,8 +43,6 @@ export class DigiflazzError extends Error {
     this.httpStatus = httpStatus;
   }
 }
-
-type Json = Record<string, unknown>;
 
 // Shown to the client when Digiflazz's answer carries no message of its own.
 const DEFAULT_MESSAGES: Record<ProviderStatus, string> = {
@@ -270,28 +269,4 @@ function headerValue(headers: Record<string, string | string[] | undefined>, nam
     return value;
   }
   return undefined;
-}
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** fetch reports a network failure as a bare 'fetch failed'; the useful part (ECONNREFUSED, …) is its cause. */
-function networkCause(err: unknown): string {
-  const cause = err instanceof Error ? err.cause : undefined;
-  if (typeof cause === 'object' && cause !== null) {
-    const c = cause as { code?: unknown; message?: unknown };
-    if (typeof c.code === 'string') return c.code;
-    if (typeof c.message === 'string' && c.message) return c.message;
-  }
-  return err instanceof Error ? err.message : String(err);
 }
