@@ -8,7 +8,7 @@
 // `finish` (what a re-check then sees) and `sendCallback` (the webhook).
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal, readBody, sendText } from './http.ts';
 
 export const FAKE_DIGIFLAZZ_USERNAME = 'loketfake';
 export const FAKE_DIGIFLAZZ_API_KEY = 'dev-5f0c1a2e-7d3b-11ef-9c4a-loketfake01';
@@ -313,7 +313,7 @@ export async function startFakeDigiflazz(
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    const raw = await readBody(req);
+    const raw = await readBody(req, MAX_BODY_BYTES);
     let body: unknown;
     let badJson = raw === null;
     if (raw !== null && raw.length > 0) {
@@ -333,26 +333,20 @@ export async function startFakeDigiflazz(
     if (delay !== undefined) await sleep(delay);
     if (failure) {
       const text = failure.body ?? `<html><body><h1>${failure.status}</h1>upstream error</body></html>`;
-      send(res, failure.status, text, 'text/html');
+      sendText(res, failure.status, text, 'text/html');
       return;
     }
     const json = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Json) : undefined;
     const answer = badJson || !json ? refusal(400, '40') : route(method, path, json);
     // The client may have given up (timeout) while the answer was delayed; the work above still happened, as it
     // would at Digiflazz.
-    send(res, answer[0], JSON.stringify(answer[1]), 'application/json');
-  }
-
-  function send(res: ServerResponse, status: number, text: string, type: string) {
-    if (res.destroyed || res.socket === null || res.socket.destroyed) return;
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+    sendText(res, answer[0], JSON.stringify(answer[1]), 'application/json');
   }
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent && !res.destroyed)
-        send(res, 500, JSON.stringify({ message: String(e) }), 'application/json');
+        sendText(res, 500, JSON.stringify({ message: String(e) }), 'application/json');
     });
   });
 
@@ -420,27 +414,10 @@ export async function startFakeDigiflazz(
     },
   };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.url = await listenLocal(server);
   return fake;
 }
 
 function randomDigits(length: number): string {
   return Array.from(randomBytes(length), (b) => String(b % 10)).join('');
-}
-
-/** The body as text, or null when it is larger than any real Digiflazz request. */
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -15,7 +15,7 @@
 // request a failure (`failNext`) or a slow answer (`delayNext`).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal, readBody, sendText } from './http.ts';
 
 /** Test-only operator identity and keys (obviously fake). */
 export const FAKE_IM3 = {
@@ -352,7 +352,7 @@ export async function startFakeIm3Operator(): Promise<FakeIm3Operator> {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    const raw = await readBody(req);
+    const raw = await readBody(req, MAX_BODY_BYTES);
     const path = new URL(req.url ?? '/', 'http://fake.invalid').pathname;
     const encrypted = path === P.checkEligible;
     let verdict: FakeIm3Verdict =
@@ -378,7 +378,7 @@ export async function startFakeIm3Operator(): Promise<FakeIm3Operator> {
     const failure = failures.shift();
     if (delay !== undefined) await sleep(delay);
     if (failure) {
-      send(
+      sendText(
         res,
         failure.status,
         failure.body ?? `<html><body><h1>${failure.status}</h1>gateway error</body></html>`,
@@ -401,19 +401,13 @@ export async function startFakeIm3Operator(): Promise<FakeIm3Operator> {
         entry.verdict = 'bad-session';
       } else answer = withSession(msisdn, path, json as Json);
     }
-    send(res, answer[0], JSON.stringify(answer[1]), 'application/json');
-  }
-
-  function send(res: ServerResponse, status: number, body: string, type: string) {
-    if (res.destroyed || res.socket === null || res.socket.destroyed) return;
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    sendText(res, answer[0], JSON.stringify(answer[1]), 'application/json');
   }
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent && !res.destroyed)
-        send(res, 500, JSON.stringify({ message: String(e) }), 'application/json');
+        sendText(res, 500, JSON.stringify({ message: String(e) }), 'application/json');
     });
   });
 
@@ -483,23 +477,6 @@ export async function startFakeIm3Operator(): Promise<FakeIm3Operator> {
     },
   };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.url = await listenLocal(server);
   return fake;
-}
-
-/** The body as text, or null when it is larger than any real request. */
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

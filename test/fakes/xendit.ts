@@ -7,9 +7,9 @@
 // call back the URL set in Xendit's dashboard, here `callbackUrl` / `setCallbackUrl`.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { buildQris, QRIS_MAX_AMOUNT } from '../../src/core/payments/qris.ts';
 import { qrisReference } from '../../src/core/payments/simulator.ts';
+import { listenLocal, readBody } from './http.ts';
 
 export const FAKE_XENDIT_SECRET_KEY = 'xnd_development_fakeLoketKey0123456789abcdef==';
 export const FAKE_XENDIT_CALLBACK_TOKEN = 'fake-xendit-callback-token';
@@ -438,7 +438,7 @@ export async function startFakeXendit(
   const expectedAuth = `Basic ${Buffer.from(`${secretKey}:`).toString('base64')}`;
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    const raw = await readBody(req);
+    const raw = await readBody(req, MAX_BODY_BYTES);
     let body: unknown;
     let badJson = false;
     if (raw === null) {
@@ -479,11 +479,7 @@ export async function startFakeXendit(
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = await listenLocal(server);
 
   return {
     url,
@@ -584,17 +580,4 @@ function isHttpUrl(v: unknown): v is string {
   } catch {
     return false;
   }
-}
-
-/** The body as text, or null when it is larger than any real Xendit request. */
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
