@@ -14,9 +14,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/core/db/database.ts';
-import { audit, balanceOf, walletCode } from '../src/core/ledger/ledger.ts';
+import { audit, balanceOf, sharedBalance, walletCode } from '../src/core/ledger/ledger.ts';
 import { createLogger } from '../src/core/log.ts';
 import type { PpobTransaction } from '../src/modules/ppob/repo.ts';
+import { CLEARING, REVENUE } from '../src/modules/ppob/service.ts';
 import { createTestDatabase, REDIS_URL } from './helpers/db.ts';
 import { freePort } from './helpers/net.ts';
 
@@ -289,6 +290,9 @@ describe('PPOB purchases across a kill -9', () => {
           ).reduce((s, a) => s + a.balance, 0);
         expect(await total('clearing:ppob:')).toBe(0);
         expect(await total('revenue:ppob')).toBe(sukses);
+        // The ledger's own reading of its sharded house accounts agrees.
+        expect(await sharedBalance(q, CLEARING)).toBe(0);
+        expect(await sharedBalance(q, REVENUE)).toBe(sukses);
         expect(await audit(q)).toEqual({ unbalancedJournals: 0, driftedAccounts: 0, total: 0 });
       } finally {
         await database.close();

@@ -58,8 +58,6 @@ const DepositView = Type.Object({
   created_at: Type.String(),
 });
 
-let listBody: { of: unknown; body: Buffer } | undefined;
-
 const productView = (p: {
   id: number;
   kode_produk: string;
@@ -110,6 +108,8 @@ const idemKey = (req: FastifyRequest) => {
 };
 
 export function registerPpobRoutes(app: FastifyInstance, core: Core, service: PpobService) {
+  // GET /produk's body, serialised once per catalogue version.
+  let listBody: { of: unknown; body: Buffer } | undefined;
   const { guards } = core.identity;
   const key = guards.apiKey('ppob');
   const on = core.config.rateLimits;
