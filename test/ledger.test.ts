@@ -1,7 +1,8 @@
 import fc from 'fast-check';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../src/core/db/transaction.ts';
-import { audit, balanceOf, post } from '../src/core/ledger/ledger.ts';
+import { audit, balanceOf, post, postingBatchCall } from '../src/core/ledger/ledger.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 
 let t: TestApp;
@@ -51,6 +52,51 @@ describe('ledger', () => {
     );
     expect(results.map((r) => r.ok)).toEqual(Array(20).fill(true));
     expect(await balanceOf(db, fresh.code)).toBe(200);
+  });
+
+  it('a batch of journals posts each whole or not at all: a short wallet and a repeated reference skip only themselves', async () => {
+    const db = t.app.loket.database.db;
+    const a = wallet(950);
+    const b = wallet(951);
+    await post(db, { kind: 'fund', reference: ref(), at: new Date() }, [
+      { account: a, amount: 300 },
+      { account: cash, amount: -300 },
+    ]);
+    const done = ref();
+    await post(db, { kind: 'spend', reference: done, at: new Date() }, [
+      { account: a, amount: -10 },
+      { account: clearing, amount: 10 },
+    ]);
+    const spend = (account: typeof a, amount: number, reference = ref()) => ({
+      reference,
+      postings: [
+        { account, amount: -amount },
+        { account: clearing, amount },
+      ],
+    });
+    const clearingBefore = await balanceOf(db, clearing.code);
+    // a has 290: 200 fits, the next 100 does not (90 left), 90 fits exactly; b was never funded; `done` is posted.
+    const { call } = postingBatchCall('spend', new Date(), [
+      spend(a, 200),
+      spend(a, 100),
+      spend(b, 1),
+      spend(a, 90),
+      spend(a, 5, done),
+    ]);
+    const rows = (await sql<{ out_index: number; out_reason: string }>`SELECT * FROM ${call}`.execute(db)).rows;
+    expect(rows.map((r) => [r.out_index, r.out_reason])).toEqual([
+      [1, 'ok'],
+      [2, 'insufficient'],
+      [3, 'insufficient'],
+      [4, 'ok'],
+      [5, 'duplicate'],
+    ]);
+    expect(await balanceOf(db, a.code)).toBe(0);
+    expect(await balanceOf(db, b.code)).toBe(0);
+    expect(await balanceOf(db, clearing.code)).toBe(clearingBefore + 290);
+    const check = await audit(db);
+    expect(check.unbalancedJournals).toBe(0);
+    expect(check.driftedAccounts).toBe(0);
   });
 
   it('refuses unbalanced journals and the same (kind, reference) twice', async () => {

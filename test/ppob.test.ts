@@ -54,6 +54,12 @@ async function fund(email: string, amount: number) {
   return res.json();
 }
 
+/** The app's address over real connections, listening from the first call on. */
+async function listening(): Promise<string> {
+  if (!t.app.server.listening) await t.app.listen({ host: '127.0.0.1', port: 0 });
+  return `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+}
+
 const saldo = async (r: Reseller) =>
   (await t.app.inject({ method: 'GET', url: '/saldo', headers: r.h })).json().data.saldo as number;
 const beli = (r: Reseller, kode: string, nomor: string, extra: Record<string, string> = {}) =>
@@ -196,8 +202,7 @@ describe('purchases', () => {
     const r = await register();
     const K = 7;
     await fund(r.email, K * 6_500);
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+    const base = await listening();
     const codes = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
         fetch(`${base}/beli`, {
@@ -210,6 +215,52 @@ describe('purchases', () => {
     expect(codes.filter((c) => c === 200)).toHaveLength(K);
     expect(codes.filter((c) => c !== 200).every((c) => c === 400)).toBe(true);
     expect(await saldo(r)).toBe(0);
+    await ledgerIsSound();
+  }, 60_000);
+
+  it('purchases arriving together share one statement: five resellers, 200 concurrent /beli, each wallet exact', async () => {
+    const resellers = await Promise.all(Array.from({ length: 5 }, () => register()));
+    const items = [3, 9, 0, 14, 6]; // PLS5 (6,500) each reseller can afford; the third has nothing
+    await Promise.all(resellers.map((r, i) => (items[i] ? fund(r.email, (items[i] as number) * 6_500) : undefined)));
+    const metric = async (line: RegExp) => {
+      const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+      return Number(line.exec(text)?.[1] ?? 0);
+    };
+    const batchedBefore = await metric(/^loket_batch_size_sum\{name="ppob.purchase"\} (\d+)/m);
+    const runsBefore = await metric(/^loket_batch_size_count\{name="ppob.purchase"\} (\d+)/m);
+    const base = await listening();
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => {
+        const r = resellers[i % 5] as Reseller;
+        return fetch(`${base}/beli`, {
+          method: 'POST',
+          headers: { ...r.h, 'content-type': 'application/json' },
+          body: JSON.stringify({ kode_produk: 'PLS5', nomor_tujuan: `0813${String(i).padStart(6, '2')}` }),
+        }).then(async (res) => ({ who: i % 5, status: res.status, body: await res.json() }));
+      }),
+    );
+    resellers.forEach((_, i) => {
+      const mine = answers.filter((a) => a.who === i);
+      expect(mine.filter((a) => a.status === 200)).toHaveLength(items[i] as number);
+      expect(mine.filter((a) => a.status !== 200).every((a) => a.status === 400)).toBe(true);
+    });
+    // Every accepted purchase says what was left right after it: each reseller's answers count down to 0.
+    resellers.forEach((_, i) => {
+      const left = answers
+        .filter((a) => a.who === i && a.status === 200)
+        .map((a) => a.body.data.sisa_saldo)
+        .sort((x, y) => y - x);
+      expect(left).toEqual(
+        Array.from({ length: items[i] as number }, (_, k) => ((items[i] as number) - 1 - k) * 6_500),
+      );
+    });
+    for (const r of resellers) expect(await saldo(r)).toBe(0);
+    // 200 requests in fewer runs than requests: batches formed, and none failed as a whole.
+    const runs = (await metric(/^loket_batch_size_count\{name="ppob.purchase"\} (\d+)/m)) - runsBefore;
+    const batched = (await metric(/^loket_batch_size_sum\{name="ppob.purchase"\} (\d+)/m)) - batchedBefore;
+    expect(batched).toBe(200);
+    expect(runs).toBeLessThan(200);
+    expect(await metric(/^loket_batch_fallbacks_total\{name="ppob.purchase"\} (\d+)/m)).toBe(0);
     await ledgerIsSound();
   }, 60_000);
 });

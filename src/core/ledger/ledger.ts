@@ -91,6 +91,16 @@ export interface JournalHeader {
   at: Date;
 }
 
+function sortedRows(kind: string, reference: string, postings: Posting[]) {
+  const total = postings.reduce((s, p) => s + p.amount, 0);
+  if (postings.length < 2 || total !== 0 || postings.some((p) => !Number.isSafeInteger(p.amount) || p.amount === 0)) {
+    throw new Error(`unbalanced or invalid journal ${kind}/${reference}`);
+  }
+  return postings
+    .map((p) => ({ ...p, code: rowCode(p.account, reference) }))
+    .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+}
+
 /**
  * The SQL call that posts a journal: one statement, `ledger_post` (migrations/0012_ledger_post.sql). Postings are
  * sorted by account code first — the fixed lock order that keeps two journals touching the same accounts from
@@ -98,13 +108,7 @@ export interface JournalHeader {
  * the account rows in the order of `out_codes`/`out_balances`.
  */
 export function postingCall(journal: JournalHeader, postings: Posting[]) {
-  const total = postings.reduce((s, p) => s + p.amount, 0);
-  if (postings.length < 2 || total !== 0 || postings.some((p) => !Number.isSafeInteger(p.amount) || p.amount === 0)) {
-    throw new Error(`unbalanced or invalid journal ${journal.kind}/${journal.reference}`);
-  }
-  const rows = postings
-    .map((p) => ({ ...p, code: rowCode(p.account, journal.reference) }))
-    .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+  const rows = sortedRows(journal.kind, journal.reference, postings);
   const codes = rows.map((r) => r.code);
   const call = sql<{
     out_journal: string | null;
@@ -114,6 +118,33 @@ export function postingCall(journal: JournalHeader, postings: Posting[]) {
     ${journal.kind}, ${journal.reference}, ${journal.memo ?? null}, ${journal.at},
     ${codes}::text[], ${rows.map((r) => r.account.kind)}::text[],
     ${rows.map((r) => r.account.ownerAccountId ?? null)}::bigint[], ${rows.map((r) => r.amount)}::bigint[])`;
+  return { call, codes };
+}
+
+/**
+ * The SQL call that posts many journals of one kind in one statement, `ledger_post_many`
+ * (migrations/0014_ledger_post_many.sql): each journal posts whole or not at all, and one that would take an account
+ * below zero is reported instead of failing the others. Every journal must have the same number of postings. Rows
+ * of the result: `out_index` (1-based position in `journals`), `out_reason` ('ok' | 'insufficient' | 'duplicate'),
+ * `out_balances` in the order of `codes[out_index - 1]`.
+ */
+export function postingBatchCall(kind: string, at: Date, journals: { reference: string; postings: Posting[] }[]) {
+  const rows = journals.map((j) => sortedRows(kind, j.reference, j.postings));
+  const width = rows[0]?.length ?? 0;
+  if (rows.length === 0 || rows.some((r) => r.length !== width)) {
+    throw new Error(`a journal batch needs journals of one shape (${kind})`);
+  }
+  const codes = rows.map((r) => r.map((p) => p.code));
+  const call = sql<{
+    out_index: number;
+    out_reason: 'ok' | 'insufficient' | 'duplicate';
+    out_journal: string | null;
+    out_balances: string[] | null;
+  }>`ledger_post_many(
+    ${kind}, ${journals.map((j) => j.reference)}::text[], ${at},
+    ${codes}::text[], ${rows.map((r) => r.map((p) => p.account.kind))}::text[],
+    ${rows.map((r) => r.map((p) => p.account.ownerAccountId ?? null))}::bigint[],
+    ${rows.map((r) => r.map((p) => p.amount))}::bigint[])`;
   return { call, codes };
 }
 

@@ -6,6 +6,10 @@ export interface Metrics {
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   jobs: Counter<'queue' | 'outcome'>;
+  /** Items per batch a batcher (src/core/batcher.ts) ran together, by batcher name. */
+  batchSize: Histogram<'name'>;
+  /** Batches that failed as a whole and ran their items one by one. */
+  batchFallbacks: Counter<'name'>;
 }
 
 /** One registry per app instance (tests build several apps in one process). */
@@ -30,6 +34,19 @@ export function createMetrics(pool: () => pg.Pool | undefined): Metrics {
     labelNames: ['queue', 'outcome'] as const,
     registers: [registry],
   });
+  const batchSize = new Histogram({
+    name: 'loket_batch_size',
+    help: 'Work items run together in one batch (one statement and commit), by batcher',
+    labelNames: ['name'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers: [registry],
+  });
+  const batchFallbacks = new Counter({
+    name: 'loket_batch_fallbacks_total',
+    help: 'Batches that failed as a whole, whose items then ran one by one, by batcher',
+    labelNames: ['name'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'loket_db_pool_connections',
     help: 'Database pool connections by state',
@@ -43,5 +60,5 @@ export function createMetrics(pool: () => pg.Pool | undefined): Metrics {
       this.set({ state: 'waiting' }, p.waitingCount);
     },
   });
-  return { registry, httpRequests, httpDuration, jobs };
+  return { registry, httpRequests, httpDuration, jobs, batchSize, batchFallbacks };
 }

@@ -3,12 +3,21 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { type RequestOrigin, recordActivity } from '../../core/audit/audit.ts';
+import { createBatcher } from '../../core/batcher.ts';
 import type { Core } from '../../core/context.ts';
 import type { Executor, Trx } from '../../core/db/tables.ts';
 import { withTransaction } from '../../core/db/transaction.ts';
 import { AppError, registerErrorCodes } from '../../core/http/errors.ts';
 import { findByLogin } from '../../core/identity/accounts.ts';
-import { balanceOf, isInsufficient, type Posting, post, postingCall, walletCode } from '../../core/ledger/ledger.ts';
+import {
+  balanceOf,
+  isInsufficient,
+  type Posting,
+  post,
+  postingBatchCall,
+  postingCall,
+  walletCode,
+} from '../../core/ledger/ledger.ts';
 import type { PaymentIntent } from '../../core/payments/service.ts';
 import { createDispatcher } from './dispatcher.ts';
 import { type Claim, runIdempotent, type StoredResponse } from './idempotency.ts';
@@ -33,9 +42,18 @@ const wallet = (accountId: number) => ({
 
 export const DEPOSIT_TTL_MS = 15 * 60_000;
 
+/** A purchase accepted by /beli, about to be written. */
+interface Purchase {
+  accountId: number;
+  product: repo.Product;
+  nomorTujuan: string;
+  trxId: string;
+  at: Date;
+}
+
 export type PpobServiceDeps = Pick<
   Core,
-  'database' | 'jobs' | 'identity' | 'payments' | 'outbox' | 'now' | 'config' | 'logger' | 'bus'
+  'database' | 'jobs' | 'identity' | 'payments' | 'outbox' | 'now' | 'config' | 'logger' | 'bus' | 'metrics'
 >;
 
 export function createPpobService(core: PpobServiceDeps, provider: PpobProvider) {
@@ -264,6 +282,116 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
     },
   });
 
+  // ---- purchases: the debit and the purchase row in one statement, alone or batched ----
+  const purchaseJournal = (p: Purchase) => [
+    { account: wallet(p.accountId), amount: -p.product.harga },
+    { account: CLEARING, amount: p.product.harga },
+  ];
+  const insufficient = () => new AppError('INSUFFICIENT_BALANCE', 'Saldo tidak mencukupi');
+
+  /** One purchase, one statement. Not enough balance fails the statement, so nothing at all is written. */
+  async function purchaseOne(q: Executor, p: Purchase): Promise<number> {
+    const { call, codes } = postingCall({ kind: 'ppob.purchase', reference: p.trxId, at: p.at }, purchaseJournal(p));
+    const walletIndex = codes.indexOf(walletCode(MODULE, p.accountId)) + 1; // SQL arrays count from 1
+    try {
+      const row = (
+        await sql<{ sisa_saldo: string }>`
+          WITH posted AS (SELECT * FROM ${call})
+          INSERT INTO ppob_transactions (trx_id, account_id, produk_id, kode_produk, nomor_tujuan, hasil_eksekusi,
+            nama_produk, nama_user, email_user, harga, sisa_saldo, provider, waktu, next_check_at)
+          SELECT ${p.trxId}, a.id, ${p.product.id}, ${p.product.kode_produk}, ${p.nomorTujuan},
+            'Transaksi sedang diproses', ${p.product.nama}, a.name, a.email, ${p.product.harga},
+            posted.out_balances[${walletIndex}], ${provider.name}, ${p.at}, ${p.at}
+          FROM posted JOIN accounts a ON a.id = ${p.accountId}
+          WHERE posted.out_journal IS NOT NULL
+          RETURNING sisa_saldo`.execute(q)
+      ).rows[0];
+      if (!row) throw new Error(`purchase ${p.trxId} was not recorded`);
+      return Number(row.sisa_saldo);
+    } catch (err) {
+      if (isInsufficient(err)) throw insufficient();
+      throw err;
+    }
+  }
+
+  /**
+   * Many purchases, one statement and one commit (`ledger_post_many`): each is posted and recorded whole or, when
+   * its wallet is short, not at all, without failing the others.
+   */
+  async function purchaseMany(ps: Purchase[]): Promise<PromiseSettledResult<number>[]> {
+    const at = ps[0]?.at ?? now();
+    const { call, codes } = postingBatchCall(
+      'ppob.purchase',
+      at,
+      ps.map((p) => ({ reference: p.trxId, postings: purchaseJournal(p) })),
+    );
+    const walletIndex = ps.map((p, i) => (codes[i] as string[]).indexOf(walletCode(MODULE, p.accountId)) + 1);
+    const rows = (
+      await sql<{ i: number; reason: string; sisa: string | null; recorded: string }>`
+        WITH posted AS (SELECT * FROM ${call}),
+        items AS (
+          SELECT * FROM unnest(${ps.map((p) => p.trxId)}::text[], ${ps.map((p) => p.accountId)}::bigint[],
+            ${ps.map((p) => p.product.id)}::bigint[], ${ps.map((p) => p.product.kode_produk)}::text[],
+            ${ps.map((p) => p.nomorTujuan)}::text[], ${ps.map((p) => p.product.nama)}::text[],
+            ${ps.map((p) => p.product.harga)}::bigint[], ${walletIndex}::int[], ${ps.map((p) => p.at)}::timestamptz[])
+            WITH ORDINALITY AS i (trx_id, account_id, produk_id, kode_produk, nomor_tujuan, nama_produk, harga, w, at, ord)
+        ),
+        recorded AS (
+          INSERT INTO ppob_transactions (trx_id, account_id, produk_id, kode_produk, nomor_tujuan, hasil_eksekusi,
+            nama_produk, nama_user, email_user, harga, sisa_saldo, provider, waktu, next_check_at)
+          SELECT i.trx_id, a.id, i.produk_id, i.kode_produk, i.nomor_tujuan, 'Transaksi sedang diproses',
+            i.nama_produk, a.name, a.email, i.harga, p.out_balances[i.w], ${provider.name}, i.at, i.at
+          FROM posted p JOIN items i ON i.ord = p.out_index JOIN accounts a ON a.id = i.account_id
+          WHERE p.out_reason = 'ok'
+          RETURNING trx_id
+        )
+        SELECT p.out_index AS i, p.out_reason AS reason, p.out_balances[i.w] AS sisa,
+          (SELECT count(*) FROM recorded) AS recorded
+        FROM posted p JOIN items i ON i.ord = p.out_index
+        ORDER BY p.out_index`.execute(db)
+    ).rows;
+    const ok = rows.filter((r) => r.reason === 'ok').length;
+    if (rows.length !== ps.length || Number(rows[0]?.recorded ?? 0) !== ok) {
+      throw new Error(`purchase batch recorded ${rows[0]?.recorded ?? 0} of ${ok} posted journals`);
+    }
+    return rows.map((r, i): PromiseSettledResult<number> => {
+      if (r.reason === 'ok') return { status: 'fulfilled', value: Number(r.sisa) };
+      if (r.reason === 'insufficient') return { status: 'rejected', reason: insufficient() };
+      return { status: 'rejected', reason: new Error(`purchase ${ps[i]?.trxId} was already posted`) };
+    });
+  }
+
+  const purchases = createBatcher<Purchase, number>({
+    maxSize: 50,
+    concurrency: 2,
+    single: (p) => purchaseOne(db, p),
+    batch: purchaseMany,
+    onRun: (size) => core.metrics.batchSize.observe({ name: 'ppob.purchase' }, size),
+    onBatchError: (err, size) => {
+      core.metrics.batchFallbacks.inc({ name: 'ppob.purchase' });
+      core.logger.warn({ err, size }, 'ppob purchase batch failed; its purchases run one by one');
+    },
+  });
+
+  const purchaseResponse = (p: Purchase, sisa: number): StoredResponse => ({
+    status: 200,
+    body: {
+      code: 200,
+      status: 'success',
+      message: 'Transaksi berhasil dibuat',
+      data: {
+        id: p.trxId,
+        'kode-produk': p.product.kode_produk,
+        'nomor-tujuan': p.nomorTujuan,
+        'nama-produk': p.product.nama,
+        status: 'pending',
+        harga: p.product.harga,
+        sisa_saldo: sisa,
+        info: 'Proses transaksi sedang berjalan, cek status untuk hasilnya.',
+      },
+    },
+  });
+
   core.jobs.define<{ id: number }>({
     name: 'ppob.client-callback',
     retryLimit: 8,
@@ -364,69 +492,31 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
     products: async () => (await products()).products,
     productByCode: async (kode: string) => (await products()).byCode.get(kode),
 
-    /** One transaction: conditional wallet debit, the transaction row, its journal, the provider job. */
+    /**
+     * One statement: the ledger journal (conditional wallet debit, clearing credit) and the purchase row, due for
+     * the dispatcher at once. Without an Idempotency-Key it goes through the purchase batcher, which joins purchases
+     * that arrive together into one statement and commit; with one, it runs in the claim's transaction.
+     */
     async buy(accountId: number, input: { kode_produk: string; nomor_tujuan: string }, idempotencyKey?: string) {
       const run = async (claim: Claim | undefined): Promise<StoredResponse> => {
         const product = (await products()).byCode.get(input.kode_produk);
         if (!product) throw new AppError('NOT_FOUND', 'Produk tidak ditemukan');
-        const trxId = newId(core.config.ppobTrxPrefix, 20);
-        const at = now();
-        // The whole purchase is one statement (one round trip, its own transaction when there is no idempotency
-        // claim): the ledger journal — conditional wallet debit, clearing credit — and the purchase row, due for
-        // the dispatcher at once. Not enough balance fails the statement, so nothing at all is written.
-        const { call, codes } = postingCall({ kind: 'ppob.purchase', reference: trxId, at }, [
-          { account: wallet(accountId), amount: -product.harga },
-          { account: CLEARING, amount: product.harga },
-        ]);
-        const walletIndex = codes.indexOf(walletCode(MODULE, accountId)) + 1; // SQL arrays count from 1
-        const insert = (q: Executor) =>
-          sql<{ sisa_saldo: string }>`
-            WITH posted AS (SELECT * FROM ${call})
-            INSERT INTO ppob_transactions (trx_id, account_id, produk_id, kode_produk, nomor_tujuan, hasil_eksekusi,
-              nama_produk, nama_user, email_user, harga, sisa_saldo, provider, waktu, next_check_at)
-            SELECT ${trxId}, a.id, ${product.id}, ${product.kode_produk}, ${input.nomor_tujuan},
-              'Transaksi sedang diproses', ${product.nama}, a.name, a.email, ${product.harga},
-              posted.out_balances[${walletIndex}], ${provider.name}, ${at}, ${at}
-            FROM posted JOIN accounts a ON a.id = ${accountId}
-            WHERE posted.out_journal IS NOT NULL
-            RETURNING sisa_saldo`.execute(q);
-        const respond = (sisa: number): StoredResponse => ({
-          status: 200,
-          body: {
-            code: 200,
-            status: 'success',
-            message: 'Transaksi berhasil dibuat',
-            data: {
-              id: trxId,
-              'kode-produk': product.kode_produk,
-              'nomor-tujuan': input.nomor_tujuan,
-              'nama-produk': product.nama,
-              status: 'pending',
-              harga: product.harga,
-              sisa_saldo: sisa,
-              info: 'Proses transaksi sedang berjalan, cek status untuk hasilnya.',
-            },
-          },
-        });
-        const attempt = async (q: Executor) => {
-          try {
-            const row = (await insert(q)).rows[0];
-            if (!row) throw new Error(`purchase ${trxId} was not recorded`);
-            return respond(Number(row.sisa_saldo));
-          } catch (err) {
-            if (isInsufficient(err)) throw new AppError('INSUFFICIENT_BALANCE', 'Saldo tidak mencukupi');
-            throw err;
-          }
+        const purchase: Purchase = {
+          accountId,
+          product,
+          nomorTujuan: input.nomor_tujuan,
+          trxId: newId(core.config.ppobTrxPrefix, 20),
+          at: now(),
         };
-        const response = claim
+        const sisa = claim
           ? await withTransaction(db, async (trx) => {
-              const r = await attempt(trx);
-              await claim.complete(trx, r);
-              return r;
+              const s = await purchaseOne(trx, purchase);
+              await claim.complete(trx, purchaseResponse(purchase, s));
+              return s;
             })
-          : await attempt(db);
+          : await purchases.submit(purchase);
         dispatcher.kick();
-        return response;
+        return purchaseResponse(purchase, sisa);
       };
       if (!idempotencyKey) return run(undefined);
       return runIdempotent(db, { accountId, name: 'ppob.beli', key: idempotencyKey, body: input, now: now() }, run);
