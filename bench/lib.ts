@@ -1,6 +1,7 @@
 // What the load benchmarks share: a fresh database, the compiled server as its own process, its RSS.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
@@ -22,15 +23,22 @@ export interface Server {
   stop(): void;
 }
 
+/** Node's flags from `npm start` (package.json), or BENCH_NODE_FLAGS to try others. */
+function startFlags(): string[] {
+  if (process.env.BENCH_NODE_FLAGS !== undefined) return process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean);
+  const start: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start;
+  return (/node (.*?)dist\/src\/main\.js/.exec(start)?.[1] ?? '').split(/\s+/).filter(Boolean);
+}
+
 /**
- * Starts `dist/src/main.js serve` as `npm start` runs it (building first when needed), with `BENCH_PROFILE=dir`
+ * Starts `dist/src/main.js serve` as `npm start` runs it, with its Node flags (building first when needed), with `BENCH_PROFILE=dir`
  * adding a CPU profile, and resolves once /health answers. A server that dies during the run fails the bench.
  */
 export async function startServer(env: Record<string, string>, port: number): Promise<Server> {
   const main = join(ROOT, 'dist/src/main.js');
   if (!existsSync(main)) spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, '--optimize-for-size', main, 'serve'], {
+  const child = spawn(process.execPath, [...profile, ...startFlags(), main, 'serve'], {
     cwd: ROOT,
     env: { ...env, PORT: String(port) },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -63,3 +71,94 @@ export function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
 }
+
+export interface LoadResult {
+  rps: number;
+  requests: number;
+  /** Non-2xx/3xx answers plus connect, read, write errors and timeouts. */
+  errors: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * Drives `url` with wrk (Debian package `wrk`: a C load generator, so that on a 2-core machine the load itself takes
+ * as little CPU from the server as possible). `script` is Lua defining `request()` (and `delay()` for a pause
+ * between a connection's requests); the summary comes back through wrk's `done()`. Latencies are in milliseconds.
+ */
+export async function wrk(opts: {
+  url: string;
+  connections: number;
+  seconds: number;
+  script: string;
+  threads?: number;
+}): Promise<LoadResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'loket-wrk-'));
+  const file = join(dir, 'load.lua');
+  writeFileSync(
+    file,
+    `${opts.script}
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK-RESULT {"requests":%d,"us":%d,"errors":%d,"p50":%d,"p90":%d,"p99":%d,"max":%d}\\n',
+    summary.requests, summary.duration, e.status + e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+`,
+  );
+  try {
+    const run = await new Promise<{ stdout: string; stderr: string; error?: Error }>((resolve) => {
+      const child = spawn(
+        'wrk',
+        [
+          '-t',
+          String(opts.threads ?? 2),
+          '-c',
+          String(opts.connections),
+          '-d',
+          `${opts.seconds}s`,
+          '--timeout',
+          '10s',
+          '-s',
+          file,
+          opts.url,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      child.on('error', (error) => resolve({ stdout, stderr, error }));
+      child.on('close', () => resolve({ stdout, stderr }));
+    });
+    if (run.error) throw new Error(`wrk could not run (apt-get install wrk): ${run.error.message}`);
+    const line = /WRK-RESULT (\{.*\})/.exec(run.stdout)?.[1];
+    if (!line) throw new Error(`wrk gave no result: ${run.stdout}${run.stderr}`);
+    const r = JSON.parse(line) as Record<string, number>;
+    const ms = (us: number | undefined) => Math.round((us ?? 0) / 100) / 10;
+    return {
+      rps: Math.round(((r.requests ?? 0) * 1e6) / (r.us ?? 1)),
+      requests: r.requests ?? 0,
+      errors: r.errors ?? 0,
+      p50: ms(r.p50),
+      p90: ms(r.p90),
+      p99: ms(r.p99),
+      max: ms(r.max),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A Lua table literal of strings, for wrk scripts. */
+export const luaStrings = (items: string[]) => `{${items.map((s) => JSON.stringify(s)).join(',')}}`;
+
+export const describeLoad = (r: LoadResult) =>
+  `${r.rps} req/s, p50 ${r.p50} ms, p90 ${r.p90} ms, p99 ${r.p99} ms, max ${r.max} ms, ${r.requests} requests, errors/non-2xx ${r.errors}`;

@@ -1,6 +1,6 @@
 // PPOB under load: POST /beli and GET /produk at 200 concurrent connections against the compiled server
 // (`dist/`, as `npm start` runs it) on real PostgreSQL, 200 resellers × 50 products, simulator provider.
-// The load generator (autocannon) runs in this process; the server is a separate process whose RSS is sampled.
+// The load generator is wrk (a separate C process); the server is a separate process whose RSS is sampled.
 //
 // Run: npm run bench:ppob            (needs PostgreSQL; BENCH_PG_URL overrides postgres://postgres@127.0.0.1:5432)
 // Env: BENCH_SECONDS (default 20), BENCH_CONNECTIONS (200), BENCH_USERS (200), BENCH_PRODUCTS (50),
@@ -8,11 +8,10 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { freshDatabase, PG_BASE, ROOT, rssMb, startServer } from './lib.ts';
+import { describeLoad, freshDatabase, luaStrings, PG_BASE, ROOT, rssMb, startServer, wrk } from './lib.ts';
 
 const DB_NAME = 'loket_bench_ppob';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -102,6 +101,29 @@ async function seed(): Promise<{ keys: string[]; codes: string[] }> {
   return { keys, codes };
 }
 
+/** Lua for wrk: each request carries the next reseller's key; /beli also the next product and a new number. */
+function script(opts: { method: 'GET' | 'POST'; path: string; keys: string[]; codes: string[] }): string {
+  const common = `local keys = ${luaStrings(opts.keys)}
+local codes = ${luaStrings(opts.codes)}
+local i = 0
+local thread_no = 0
+setup = function(thread) thread_no = thread_no + 1; thread:set("tno", thread_no) end
+`;
+  if (opts.method === 'GET') {
+    return `${common}
+request = function()
+  i = i + 1
+  return wrk.format("GET", "${opts.path}", { ["x-api-key"] = keys[(i % #keys) + 1] })
+end`;
+  }
+  return `${common}
+request = function()
+  i = i + 1
+  local body = string.format('{"kode_produk":"%s","nomor_tujuan":"08%d%09d"}', codes[(i % #codes) + 1], tno or 0, i)
+  return wrk.format("POST", "${opts.path}", { ["x-api-key"] = keys[(i % #keys) + 1], ["content-type"] = "application/json" }, body)
+end`;
+}
+
 async function load(
   name: string,
   pid: number,
@@ -111,38 +133,15 @@ async function load(
   const sampler = setInterval(() => {
     peak = Math.max(peak, rssMb(pid));
   }, 250);
-  let n = 0;
-  const result = await autocannon({
+  const result = await wrk({
     url: `http://127.0.0.1:${PORT}`,
     connections: CONNECTIONS,
-    duration: SECONDS,
-    requests: [
-      {
-        method: opts.method,
-        path: opts.path,
-        setupRequest: (req) => {
-          const i = n++;
-          const headers = { ...req.headers, 'x-api-key': opts.keys[i % opts.keys.length] as string };
-          if (opts.method === 'GET') return { ...req, headers };
-          return {
-            ...req,
-            headers: { ...headers, 'content-type': 'application/json' },
-            body: JSON.stringify({
-              kode_produk: opts.codes[i % opts.codes.length],
-              nomor_tujuan: `08${String(1_000_000_000 + i).slice(-10)}`,
-            }),
-          };
-        },
-      },
-    ],
+    seconds: SECONDS,
+    script: script(opts),
   });
   clearInterval(sampler);
-  const non2xx = result.non2xx + result.errors + result.timeouts;
-  console.log(
-    `${name}: ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ` +
-      `max ${result.latency.max} ms, ${result.requests.total} requests, errors/non-2xx ${non2xx}, peak RSS ${peak.toFixed(0)} MB`,
-  );
-  return { result, peak, non2xx };
+  console.log(`${name}: ${describeLoad(result)}, peak RSS ${peak.toFixed(0)} MB`);
+  return { result, peak };
 }
 
 await freshDatabase(DB_NAME);
@@ -153,11 +152,11 @@ const server = await startServer(serverEnv, PORT);
 const { pid } = server;
 try {
   // Warm-up: caches, JIT, connection pool.
-  await autocannon({
-    url: `http://127.0.0.1:${PORT}/produk`,
+  await wrk({
+    url: `http://127.0.0.1:${PORT}`,
     connections: 20,
-    duration: 2,
-    headers: { 'x-api-key': keys[0] as string },
+    seconds: 2,
+    script: script({ method: 'GET', path: '/produk', keys, codes }),
   });
   const only = process.env.BENCH_ONLY;
   if (only !== 'beli') await load('GET /produk', pid, { method: 'GET', path: '/produk', keys, codes });

@@ -4,10 +4,13 @@
 --
 -- Journals come as the rows of 2-D arrays (one row per journal, every journal with the same number of postings,
 -- each row sorted by account code as `ledger_post` expects). Every existing account the batch touches is locked
--- first, in code order: the same global order in which `ledger_post` takes its row locks, so a batch and single
--- journals never wait on each other in a cycle. A journal already posted under its (kind, reference) is skipped with
--- reason 'duplicate'; with the rows locked, one that would take an account that may not go negative below zero is
--- skipped with reason 'insufficient'; the others still post. Anything `ledger_post` still raises fails the whole statement.
+-- first, in code order (byte order, as `post()` sorts them): the same global order in which `ledger_post` takes its
+-- row locks, so a batch and single journals never wait on each other in a cycle. A journal already posted under its
+-- (kind, reference) is skipped with reason 'duplicate'; with the rows locked, one that would take an account that
+-- may not go negative below zero is skipped with reason 'insufficient'; the others still post. Anything
+-- `ledger_post` still raises fails the whole statement. An account a journal credits should exist before the batch
+-- (`ensureAccounts`): one created inside it is outside that lock order, and two batches creating rows could
+-- deadlock.
 CREATE FUNCTION ledger_post_many(
   p_kind text,
   p_references text[],
@@ -33,7 +36,7 @@ BEGIN
      OR array_dims(p_amounts) IS DISTINCT FROM array_dims(p_codes) THEN
     RAISE EXCEPTION 'malformed journal batch %', p_kind;
   END IF;
-  PERFORM 1 FROM ledger_accounts WHERE code IN (SELECT unnest(p_codes)) ORDER BY code FOR UPDATE;
+  PERFORM 1 FROM ledger_accounts WHERE code IN (SELECT unnest(p_codes)) ORDER BY code COLLATE "C" FOR UPDATE;
   FOR i IN 1..n LOOP
     IF EXISTS (SELECT 1 FROM ledger_journals WHERE kind = p_kind AND reference = p_references[i]) THEN
       RETURN QUERY SELECT i, 'duplicate'::text, NULL::bigint, NULL::bigint[];

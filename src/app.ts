@@ -13,6 +13,7 @@ import { migrate } from './core/db/migrate.ts';
 import { EnvelopePrefixes } from './core/http/envelopes.ts';
 import { registerHttpCore, requestIdFrom } from './core/http/plugin.ts';
 import { securityHeaders } from './core/http/security-headers.ts';
+import { buildLazySerializer } from './core/http/serializers.ts';
 import { createIdentity } from './core/identity/index.ts';
 import { registerIdentityRoutes } from './core/identity/routes.ts';
 import { createJobs } from './core/jobs/jobs.ts';
@@ -87,7 +88,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       }
     },
   });
-  const redis = createRedis(config.redisUrl, logger);
+  const redis = await createRedis(config.redisUrl, logger);
   const prefixes = new EnvelopePrefixes('billing');
   const now = overrides.now ?? (() => new Date());
   const bus = createBus({ redis, redisPrefix: config.redisPrefix, databaseUrl: config.databaseUrl, logger });
@@ -145,6 +146,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: true } },
+    // Response serializers are compiled at a route's first response, not at start-up (see serializers.ts).
+    schemaController: { compilersFactory: { buildSerializer: buildLazySerializer } },
   });
   app.decorate('loket', core);
 

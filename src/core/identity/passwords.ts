@@ -1,9 +1,11 @@
-import { hash, verify } from '@node-rs/argon2';
-
 // argon2id (the library's default algorithm) with OWASP's minimum: 19 MiB, 2 passes, 1 lane.
 const OPTIONS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
-export const hashPassword = (password: string): Promise<string> => hash(password, OPTIONS);
+// The native argon2 binding is loaded at the first password operation, not at start-up.
+let argon2: Promise<typeof import('@node-rs/argon2')> | undefined;
+const lib = () => (argon2 ??= import('@node-rs/argon2'));
+
+export const hashPassword = async (password: string): Promise<string> => (await lib()).hash(password, OPTIONS);
 
 let dummy: Promise<string> | undefined;
 
@@ -12,6 +14,7 @@ let dummy: Promise<string> | undefined;
  * throw-away hash, so a login for a missing user takes as long as one with a wrong password.
  */
 export async function verifyPassword(stored: string | null, password: string): Promise<boolean> {
+  const { verify } = await lib();
   if (!stored) {
     dummy ??= hashPassword('loket-timing-equaliser');
     await verify(await dummy, password).catch(() => false);

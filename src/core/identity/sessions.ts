@@ -2,7 +2,6 @@
 // used one again means it was stolen, so its whole family is revoked. Logout revokes the access token's id
 // (jti) at once on every instance and ends the refresh family.
 import { createHash, randomUUID } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.ts';
 import { deriveKey, randomToken, sha256Hex } from '../crypto.ts';
@@ -41,6 +40,10 @@ const signingKey = (secret: string): SigningKey => {
   return { kid: createHash('sha256').update(key).digest('hex').slice(0, 12), key: new Uint8Array(key) };
 };
 
+// The JWT library is loaded when the first token is issued or checked, not at start-up.
+let joseLib: Promise<typeof import('jose')> | undefined;
+const jose = () => (joseLib ??= import('jose'));
+
 export const unauthenticated = (message = 'Missing or invalid credentials') =>
   new AppError('AUTHENTICATION_ERROR', message, { headers: { 'www-authenticate': 'Bearer' } });
 
@@ -72,6 +75,7 @@ export function createSessions(deps: {
 
   async function issueAccess(accountId: number, family: string, sessionVersion: number): Promise<string> {
     const iat = Math.floor(deps.now().getTime() / 1000);
+    const { SignJWT } = await jose();
     return new SignJWT({ fam: family, sv: sessionVersion })
       .setProtectedHeader({ alg: 'HS256', typ: TOKEN_TYPE, kid: current.kid })
       .setSubject(String(accountId))
@@ -128,6 +132,7 @@ export function createSessions(deps: {
         if (revoked.has(known.jti)) throw unauthenticated('This token has been revoked');
         return known;
       }
+      const { jwtVerify, errors: joseErrors } = await jose();
       try {
         const { payload } = await jwtVerify(
           token,

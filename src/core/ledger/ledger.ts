@@ -174,6 +174,31 @@ export async function post(db: Executor, journal: JournalHeader, postings: Posti
   return { ok: true, journalId: Number(row.out_journal), balances };
 }
 
+/**
+ * Creates the rows of accounts that do not exist yet (every shard of a sharded one), committed on their own. A
+ * journal batch (`ledger_post_many`) locks the rows it touches in one order before posting; a row it had to create
+ * mid-batch would escape that order and could deadlock two batches. House accounts that batches credit (clearing,
+ * revenue) are therefore created up front, when a module starts.
+ */
+export async function ensureAccounts(db: Executor, refs: LedgerAccountRef[]): Promise<void> {
+  const rows = refs.flatMap((ref) =>
+    (ref.shards && ref.shards > 1 ? Array.from({ length: ref.shards }, (_, i) => `${ref.code}#${i}`) : [ref.code]).map(
+      (code) => ({
+        code,
+        kind: ref.kind,
+        owner_account_id: ref.ownerAccountId ?? null,
+        allow_negative: ref.kind === 'cash' || ref.kind === 'adjustment',
+      }),
+    ),
+  );
+  if (rows.length === 0) return;
+  await db
+    .insertInto('ledger_accounts')
+    .values(rows)
+    .onConflict((oc) => oc.column('code').doNothing())
+    .execute();
+}
+
 export async function balanceOf(db: Executor, code: string): Promise<number> {
   const row = await db.selectFrom('ledger_accounts').select('balance').where('code', '=', code).executeTakeFirst();
   return row?.balance ?? 0;

@@ -6,7 +6,6 @@
 // that died and ran again cannot move a purchase backwards or twice. The next step is enqueued in the same
 // transaction as the status it follows, so a restart continues exactly where the purchase stood.
 import { randomBytes } from 'node:crypto';
-import QRCode from 'qrcode';
 import type { RequestOrigin } from '../../core/audit/audit.ts';
 import type { Core } from '../../core/context.ts';
 import { deriveKey, open, seal } from '../../core/crypto.ts';
@@ -203,6 +202,8 @@ export function createIm3Service(core: Core, operator: Im3Operator) {
         case 'INITIATING_PAYMENT': {
           const { session } = await operatorSession(tx.account_id);
           const payment = await operator.initiatePayment(session, orderOf(tx, pkg), tx.eligibility_ref ?? '');
+          // The QR encoder is loaded at the first payment, not at start-up.
+          const { default: QRCode } = await import('qrcode');
           const png = await QRCode.toDataURL(payment.qrPayload, { errorCorrectionLevel: 'M', margin: 2, width: 320 });
           await advance(id, 'INITIATING_PAYMENT', 'PAYMENT_INITIATED', config.im3PaymentPollMs, {
             payment_ref: payment.ref,

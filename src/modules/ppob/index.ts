@@ -41,7 +41,10 @@ export function createPpobModule(): LoketModule {
       } else provider = createSimulatorProvider();
       service = createPpobService(core, provider);
       const svc = service;
-      app.addHook('onReady', async () => svc.dispatcher.start());
+      app.addHook('onReady', async () => {
+        await svc.prepareLedger();
+        svc.dispatcher.start();
+      });
       if (provider.name === 'digiflazz') {
         core.jobs.define({
           name: 'ppob.price-sync',

@@ -11,6 +11,7 @@ import { AppError, registerErrorCodes } from '../../core/http/errors.ts';
 import { findByLogin } from '../../core/identity/accounts.ts';
 import {
   balanceOf,
+  ensureAccounts,
   isInsufficient,
   type Posting,
   post,
@@ -88,21 +89,25 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
   };
 
   // ---- provider results: the one place a purchase becomes final ----
+  /** When a still-pending purchase is asked about again (SQL, relative to the row's own `checks`). */
+  const nextCheck = (at: Date) =>
+    provider.name === 'simulator'
+      ? sql<Date>`${new Date(at.getTime() + core.config.ppobSimulatorDelayMs)}::timestamptz`
+      : sql<Date>`${at}::timestamptz + least(600, 5 * power(2, least(checks, 7))) * interval '1 second'`;
+  const hasilOf = (r: ProviderResult) => (r.serialNumber ? `${r.message} SN: ${r.serialNumber}` : r.message);
+
   async function record(
     trxId: string,
     result: ProviderResult,
     via: Executor = db,
   ): Promise<'final' | 'pending' | 'unchanged'> {
-    const hasil = result.serialNumber ? `${result.message} SN: ${result.serialNumber}` : result.message;
+    const hasil = hasilOf(result);
     if (result.status === 'pending') {
       // Still undecided: one conditional statement (a concurrent final answer holds the row; this then finds it no
       // longer pending). The simulator decides after its fixed delay; a real provider is asked again with growing
       // pauses, 5 s doubling to 10 min, for as long as it takes: an unknown outcome is never refunded blindly.
       const at = now();
-      const next =
-        provider.name === 'simulator'
-          ? sql<Date>`${new Date(at.getTime() + core.config.ppobSimulatorDelayMs)}::timestamptz`
-          : sql<Date>`${at}::timestamptz + least(600, 5 * power(2, least(checks, 7))) * interval '1 second'`;
+      const next = nextCheck(at);
       const r = await via
         .updateTable('ppob_transactions')
         .set({
@@ -152,6 +157,126 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
     return outcome;
   }
 
+  /**
+   * What `record` does, for many results at once (the dispatcher's), in one transaction: still-pending answers in
+   * one UPDATE; for final ones, the rows still pending are locked, every settlement and every refund is posted with
+   * `ledger_post_many`, and the rows are written in one UPDATE. A row another writer finalised meanwhile is left alone
+   * (its journal is never posted twice: the lock and the `(kind, reference)` key both see to that).
+   */
+  async function recordMany(items: { trxId: string; result: ProviderResult }[]): Promise<PromiseSettledResult<void>[]> {
+    const pending = items.filter((x) => x.result.status === 'pending');
+    const byId = new Map(items.filter((x) => x.result.status !== 'pending').map((x) => [x.trxId, x.result]));
+    await withTransaction(core.database.worker, async (trx) => {
+      if (pending.length > 0) {
+        await sql`
+          UPDATE ppob_transactions t SET checks = t.checks + 1, hasil_eksekusi = v.hasil, provider_code = v.code,
+            next_check_at = ${nextCheck(now())}
+          FROM unnest(${pending.map((x) => x.trxId)}::text[], ${pending.map((x) => hasilOf(x.result))}::text[],
+            ${pending.map((x) => x.result.code ?? null)}::text[]) AS v (trx_id, hasil, code)
+          WHERE t.trx_id = v.trx_id AND t.status = 'pending'`.execute(trx);
+      }
+      if (byId.size === 0) return;
+      const rows = (
+        await sql<repo.PpobTransaction>`
+          SELECT * FROM ppob_transactions WHERE trx_id = ANY(${[...byId.keys()]}::text[]) AND status = 'pending'
+          ORDER BY id FOR UPDATE`.execute(trx)
+      ).rows;
+      if (rows.length === 0) return;
+      const at = now();
+      const outcome = (t: repo.PpobTransaction) => byId.get(t.trx_id) as ProviderResult;
+      const journals = (kind: string, ts: repo.PpobTransaction[], to: (t: repo.PpobTransaction) => Posting) =>
+        ts.length === 0
+          ? undefined
+          : {
+              kind,
+              ts,
+              ...postingBatchCall(
+                kind,
+                at,
+                ts.map((t) => ({ reference: t.trx_id, postings: [{ account: CLEARING, amount: -t.harga }, to(t)] })),
+              ),
+            };
+      const batches = [
+        journals(
+          'ppob.settle',
+          rows.filter((t) => outcome(t).status === 'sukses'),
+          (t) => ({ account: REVENUE, amount: t.harga }),
+        ),
+        journals(
+          'ppob.refund',
+          rows.filter((t) => outcome(t).status === 'gagal'),
+          (t) => ({ account: wallet(t.account_id), amount: t.harga }),
+        ),
+      ].filter((b) => b !== undefined);
+      // Both calls' accounts locked at once, in code order: taken call by call, two recorders could each hold a row
+      // the other's second call needs.
+      const codes = [...new Set(batches.flatMap((b) => b.codes.flat()))].sort();
+      await sql`SELECT 1 FROM ledger_accounts WHERE code = ANY(${codes}::text[]) ORDER BY code COLLATE "C" FOR UPDATE`.execute(
+        trx,
+      );
+      const sisa = new Map(rows.map((t) => [t.trx_id, t.sisa_saldo]));
+      for (const b of batches) {
+        const posted = (
+          await sql<{ out_reason: string; out_balances: string[] | null }>`
+            SELECT * FROM ${b.call} ORDER BY out_index`.execute(trx)
+        ).rows;
+        posted.forEach((r, i) => {
+          const t = b.ts[i] as repo.PpobTransaction;
+          if (r.out_reason !== 'ok') throw new Error(`journal ${b.kind}/${t.trx_id}: ${r.out_reason}`);
+          const w = (b.codes[i] as string[]).indexOf(walletCode(MODULE, t.account_id));
+          if (w >= 0) sisa.set(t.trx_id, Number(r.out_balances?.[w]));
+        });
+      }
+      const done = rows.map((t) => ({
+        ...t,
+        status: outcome(t).status as 'sukses' | 'gagal',
+        hasil_eksekusi: hasilOf(outcome(t)),
+        serial_number: outcome(t).serialNumber ?? null,
+        provider_code: outcome(t).code ?? null,
+        sisa_saldo: sisa.get(t.trx_id) ?? t.sisa_saldo,
+        checks: t.checks + 1,
+      }));
+      await sql`
+        UPDATE ppob_transactions t SET status = v.status, hasil_eksekusi = v.hasil, serial_number = v.sn,
+          provider_code = v.code, sisa_saldo = v.sisa, checks = t.checks + 1, finished_at = ${at},
+          next_check_at = NULL
+        FROM unnest(${done.map((t) => t.id)}::bigint[], ${done.map((t) => t.status)}::text[],
+          ${done.map((t) => t.hasil_eksekusi)}::text[], ${done.map((t) => t.serial_number)}::text[],
+          ${done.map((t) => t.provider_code)}::text[], ${done.map((t) => t.sisa_saldo)}::bigint[])
+          AS v (id, status, hasil, sn, code, sisa)
+        WHERE t.id = v.id`.execute(trx);
+      const urls = new Map(
+        (
+          await trx
+            .selectFrom('ppob_profiles')
+            .select(['account_id', 'callback_url'])
+            .where('account_id', 'in', [...new Set(done.map((t) => t.account_id))])
+            .where('callback_url', 'is not', null)
+            .execute()
+        ).map((p) => [p.account_id, p.callback_url as string]),
+      );
+      for (const t of done) {
+        const url = urls.get(t.account_id);
+        if (url) await queueClientCallback(trx, t, url);
+      }
+    });
+    return items.map(() => ({ status: 'fulfilled', value: undefined }));
+  }
+
+  const results = createBatcher<{ trxId: string; result: ProviderResult }, void>({
+    maxSize: 64,
+    concurrency: 2,
+    single: async (x) => {
+      await record(x.trxId, x.result, core.database.worker);
+    },
+    batch: recordMany,
+    onRun: (size) => core.metrics.batchSize.observe({ name: 'ppob.result' }, size),
+    onBatchError: (err, size) => {
+      core.metrics.batchFallbacks.inc({ name: 'ppob.result' });
+      core.logger.warn({ err, size }, 'ppob result batch failed; its results are recorded one by one');
+    },
+  });
+
   async function postOrFail(trx: Executor, kind: string, reference: string, postings: Posting[]) {
     const res = await post(trx, { kind, reference, at: now() }, postings);
     if (res.ok) return res.balances;
@@ -160,9 +285,10 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
   }
 
   // ---- client callbacks (Standard Webhooks) ----
-  async function queueClientCallback(trx: Trx, t: repo.PpobTransaction) {
-    const profile = await repo.profileOf(trx, t.account_id);
-    if (!profile?.callback_url) return;
+  /** `url`: the account's callback URL when the caller already read it (undefined: read it here). */
+  async function queueClientCallback(trx: Trx, t: repo.PpobTransaction, url?: string) {
+    const callbackUrl = url ?? (await repo.profileOf(trx, t.account_id))?.callback_url;
+    if (!callbackUrl) return;
     const webhookId = `msg_${t.trx_id}_${t.status}`;
     const payload = {
       type: `transaksi.${t.status}`,
@@ -183,7 +309,7 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
       .values({
         account_id: t.account_id,
         trx_id: t.trx_id,
-        url: profile.callback_url,
+        url: callbackUrl,
         webhook_id: webhookId,
         payload: JSON.stringify(payload),
         created_at: now(),
@@ -278,7 +404,7 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
       const request = { refId: t.trx_id, sku: sku ?? t.kode_produk, customerNo: t.nomor_tujuan };
       // The first call submits; later ones ask again. Resending the same ref_id never buys twice.
       const result = t.checks === 0 ? await provider.purchase(request) : await provider.check(request);
-      await record(t.trx_id, result, core.database.worker);
+      await results.submit({ trxId: t.trx_id, result });
     },
   });
 
@@ -521,6 +647,9 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
       if (!idempotencyKey) return run(undefined);
       return runIdempotent(db, { accountId, name: 'ppob.beli', key: idempotencyKey, body: input, now: now() }, run);
     },
+
+    /** The house accounts purchase and result batches credit, created before the first batch (`ensureAccounts`). */
+    prepareLedger: () => ensureAccounts(db, [CLEARING, REVENUE]),
 
     status: (accountId: number, trxId: string) => repo.transactionOf(db, accountId, trxId),
     history: (accountId: number) => repo.history(db, accountId),
