@@ -47,6 +47,7 @@ export interface Config {
   digiflazzBaseUrl: string;
   digiflazzTesting: boolean;
   ppobProviderTimeoutMs: number;
+  ppobDispatchConcurrency: number;
   im3Provider: 'simulator' | 'http';
   im3SimulatorStepMs: number;
   im3EligibilityAttempts: number;
@@ -230,6 +231,11 @@ export const VARIABLES: VarDef[] = [
   { name: 'DIGIFLAZZ_BASE_URL', doc: 'Digiflazz API base URL.', defaultText: 'https://api.digiflazz.com' },
   { name: 'DIGIFLAZZ_TESTING', doc: '`on` sends `testing: true` (Digiflazz sandbox behaviour).', defaultText: 'off' },
   { name: 'PPOB_PROVIDER_TIMEOUT_MS', doc: 'Timeout of each call to the PPOB provider.', defaultText: '20000' },
+  {
+    name: 'PPOB_DISPATCH_CONCURRENCY',
+    doc: 'Provider calls in flight at once per instance (purchases submitted or re-checked).',
+    defaultText: '128',
+  },
   {
     name: 'IM3_PROVIDER',
     doc: '`simulator` (OTP to the outbox as SMS; a number ending in 0000 is not eligible) or `http` (the operator API).',
@@ -628,6 +634,7 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     digiflazzTesting: flag('DIGIFLAZZ_TESTING', false),
     ppobProviderTimeoutMs: int('PPOB_PROVIDER_TIMEOUT_MS', 20_000, 100, 120_000),
+    ppobDispatchConcurrency: int('PPOB_DISPATCH_CONCURRENCY', 128, 1, 4096),
     im3Provider,
     im3SimulatorStepMs: int('IM3_SIMULATOR_STEP_MS', 1000, 0, 600_000),
     im3EligibilityAttempts: int('IM3_ELIGIBILITY_ATTEMPTS', 5, 1, 100),

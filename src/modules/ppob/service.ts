@@ -368,7 +368,7 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
   // purchase left behind by a killed instance is taken up again soon.
   const leaseMs = Math.max(2 * core.config.ppobProviderTimeoutMs, 1_000);
   const dispatcher = createDispatcher<repo.PpobTransaction>({
-    concurrency: 32,
+    concurrency: core.config.ppobDispatchConcurrency,
     pollMs: core.config.jobPollSeconds * 1000,
     logger: core.logger,
     claim: async (limit) => {
