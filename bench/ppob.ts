@@ -193,7 +193,14 @@ try {
   // The database's ceiling for the same statement, without Loket in between.
   if (only !== 'produk') {
     const url = new URL(DATABASE_URL);
-    for (const clients of [10, 50]) {
+    // The single-purchase statement at the pool's size and beyond, then the batched statement (50 purchases) at the
+    // batcher's two runners: what PostgreSQL does with the SQL /beli sends, without Loket in between.
+    for (const [script, clients, perTx] of [
+      ['ppob-purchase.pgbench.sql', 10, 1],
+      ['ppob-purchase.pgbench.sql', 50, 1],
+      ['ppob-purchase-batch.pgbench.sql', 2, 50],
+      ['ppob-purchase-batch.pgbench.sql', 4, 50],
+    ] as const) {
       const run = spawnSync(
         'pgbench',
         [
@@ -217,7 +224,7 @@ try {
           '-D',
           `uid_max=${ids.hi}`,
           '-f',
-          join(ROOT, 'bench/ppob-purchase.pgbench.sql'),
+          join(ROOT, 'bench', script),
           DB_NAME,
         ],
         { encoding: 'utf8' },
@@ -226,7 +233,7 @@ try {
       const lat = /latency average = ([\d.]+)/.exec(run.stdout ?? '')?.[1];
       console.log(
         tps
-          ? `pgbench purchase statement, ${clients} clients: ${Number(tps).toFixed(0)} tps, latency avg ${lat} ms`
+          ? `pgbench ${script}, ${clients} clients: ${Number(tps).toFixed(0)} tps = ${(Number(tps) * perTx).toFixed(0)} purchases/s, latency avg ${lat} ms`
           : `pgbench unavailable or failed: ${run.error?.message ?? run.stderr}`,
       );
     }
