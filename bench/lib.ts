@@ -157,6 +157,19 @@ end
   }
 }
 
+/** `wrk(opts)` while sampling the RSS of process `pid` every 250 ms: the result and the peak in MB. */
+export async function wrkWithPeakRss(pid: number, opts: Parameters<typeof wrk>[0]) {
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMb(pid));
+  }, 250);
+  try {
+    return { result: await wrk(opts), peak };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
 /** A Lua table literal of strings, for wrk scripts. */
 export const luaStrings = (items: string[]) => `{${items.map((s) => JSON.stringify(s)).join(',')}}`;
 

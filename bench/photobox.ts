@@ -13,7 +13,7 @@
 import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { describeLoad, freshDatabase, luaStrings, PG_BASE, rssMb, startServer, wrk } from './lib.ts';
+import { describeLoad, freshDatabase, luaStrings, PG_BASE, startServer, wrk, wrkWithPeakRss } from './lib.ts';
 
 const DB_NAME = 'loket_bench_photobox';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -146,18 +146,15 @@ ${pauseMs > 0 ? `delay = function() return ${pauseMs} end` : ''}`;
     ['as fast as it answers', 0],
     [`kiosk pacing, ${PAUSE_MS} ms between a connection's polls`, PAUSE_MS],
   ] as const) {
-    let peak = 0;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, rssMb(pid));
-    }, 250);
-    const r = await wrk({
+    const { result, peak } = await wrkWithPeakRss(pid, {
       url: `http://127.0.0.1:${PORT}`,
       connections: CONNECTIONS,
       seconds: SECONDS,
       script: script(pauseMs),
     });
-    clearInterval(sampler);
-    console.log(`${label}, ${CONNECTIONS} connections, ${name}: ${describeLoad(r)}, peak RSS ${peak.toFixed(0)} MB`);
+    console.log(
+      `${label}, ${CONNECTIONS} connections, ${name}: ${describeLoad(result)}, peak RSS ${peak.toFixed(0)} MB`,
+    );
   }
 } finally {
   server.stop();

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { describeLoad, freshDatabase, luaStrings, PG_BASE, ROOT, rssMb, startServer, wrk } from './lib.ts';
+import { describeLoad, freshDatabase, luaStrings, PG_BASE, ROOT, startServer, wrk, wrkWithPeakRss } from './lib.ts';
 
 const DB_NAME = 'loket_bench_ppob';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -129,17 +129,12 @@ async function load(
   pid: number,
   opts: { method: 'GET' | 'POST'; path: string; keys: string[]; codes: string[] },
 ) {
-  let peak = 0;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, rssMb(pid));
-  }, 250);
-  const result = await wrk({
+  const { result, peak } = await wrkWithPeakRss(pid, {
     url: `http://127.0.0.1:${PORT}`,
     connections: CONNECTIONS,
     seconds: SECONDS,
     script: script(opts),
   });
-  clearInterval(sampler);
   console.log(`${name}: ${describeLoad(result)}, peak RSS ${peak.toFixed(0)} MB`);
   return { result, peak };
 }
