@@ -121,6 +121,3 @@ export const history = (db: Executor, accountId: number, limit = 100) =>
     .orderBy('id', 'desc')
     .limit(limit)
     .execute();
-
-export const lockTransaction = (db: Executor, trxId: string) =>
-  db.selectFrom('ppob_transactions').selectAll().where('trx_id', '=', trxId).forUpdate().executeTakeFirst();

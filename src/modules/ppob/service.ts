@@ -96,84 +96,33 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
       : sql<Date>`${at}::timestamptz + least(600, 5 * power(2, least(checks, 7))) * interval '1 second'`;
   const hasilOf = (r: ProviderResult) => (r.serialNumber ? `${r.message} SN: ${r.serialNumber}` : r.message);
 
-  async function record(
-    trxId: string,
-    result: ProviderResult,
-    via: Executor = db,
-  ): Promise<'final' | 'pending' | 'unchanged'> {
-    const hasil = hasilOf(result);
-    if (result.status === 'pending') {
-      // Still undecided: one conditional statement (a concurrent final answer holds the row; this then finds it no
-      // longer pending). The simulator decides after its fixed delay; a real provider is asked again with growing
-      // pauses, 5 s doubling to 10 min, for as long as it takes: an unknown outcome is never refunded blindly.
-      const at = now();
-      const next = nextCheck(at);
-      const r = await via
-        .updateTable('ppob_transactions')
-        .set({
-          checks: sql`checks + 1`,
-          hasil_eksekusi: hasil,
-          provider_code: result.code ?? null,
-          next_check_at: next,
-        })
-        .where('trx_id', '=', trxId)
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0 ? 'pending' : 'unchanged';
-    }
-    const outcome = await withTransaction(via, async (trx) => {
-      const t = await repo.lockTransaction(trx, trxId);
-      if (t?.status !== 'pending') return 'unchanged' as const;
-      let sisa = t.sisa_saldo;
-      if (result.status === 'sukses') {
-        await postOrFail(trx, 'ppob.settle', trxId, [
-          { account: CLEARING, amount: -t.harga },
-          { account: REVENUE, amount: t.harga },
-        ]);
-      } else {
-        const res = await postOrFail(trx, 'ppob.refund', trxId, [
-          { account: CLEARING, amount: -t.harga },
-          { account: wallet(t.account_id), amount: t.harga },
-        ]);
-        sisa = res.get(walletCode(MODULE, t.account_id)) ?? sisa;
-      }
-      await trx
-        .updateTable('ppob_transactions')
-        .set({
-          status: result.status,
-          hasil_eksekusi: hasil,
-          serial_number: result.serialNumber ?? null,
-          provider_code: result.code ?? null,
-          sisa_saldo: sisa,
-          checks: t.checks + 1,
-          finished_at: now(),
-          next_check_at: null,
-        })
-        .where('id', '=', t.id)
-        .execute();
-      await queueClientCallback(trx, { ...t, status: result.status, hasil_eksekusi: hasil, sisa_saldo: sisa });
-      return 'final' as const;
-    });
-    return outcome;
-  }
-
   /**
-   * What `record` does, for many results at once (the dispatcher's), in one transaction: still-pending answers in
-   * one UPDATE; for final ones, the rows still pending are locked, every settlement and every refund is posted with
-   * `ledger_post_many`, and the rows are written in one UPDATE. A row another writer finalised meanwhile is left alone
-   * (its journal is never posted twice: the lock and the `(kind, reference)` key both see to that).
+   * Records provider answers, one or many, in one transaction on `via`: still-pending answers by one conditional
+   * UPDATE that makes them due again (simulator: after its fixed delay; a real provider: 5 s doubling to 10 min, for
+   * as long as it takes — an unknown outcome is never refunded blindly); for final ones, the rows still pending are
+   * locked, every settlement (clearing → revenue) and refund (clearing → wallet) is posted with `ledger_post_many`,
+   * the rows are written by one UPDATE and their callbacks queued. A row another writer finalised meanwhile is left
+   * alone: the lock and the journals' `(kind, reference)` key see to it that a purchase is settled or refunded once.
+   * Answers per item: 'final', 'pending' (made due again) or 'unchanged' (no longer pending).
    */
-  async function recordMany(items: { trxId: string; result: ProviderResult }[]): Promise<PromiseSettledResult<void>[]> {
+  type Recorded = 'final' | 'pending' | 'unchanged';
+  async function recordMany(
+    items: { trxId: string; result: ProviderResult }[],
+    via: Executor = core.database.worker,
+  ): Promise<Recorded[]> {
     const pending = items.filter((x) => x.result.status === 'pending');
     const byId = new Map(items.filter((x) => x.result.status !== 'pending').map((x) => [x.trxId, x.result]));
-    await withTransaction(core.database.worker, async (trx) => {
+    const outcomes = new Map<string, Recorded>();
+    await withTransaction(via, async (trx) => {
       if (pending.length > 0) {
-        await sql`
+        const due = await sql<{ trx_id: string }>`
           UPDATE ppob_transactions t SET checks = t.checks + 1, hasil_eksekusi = v.hasil, provider_code = v.code,
             next_check_at = ${nextCheck(now())}
           FROM unnest(${pending.map((x) => x.trxId)}::text[], ${pending.map((x) => hasilOf(x.result))}::text[],
             ${pending.map((x) => x.result.code ?? null)}::text[]) AS v (trx_id, hasil, code)
-          WHERE t.trx_id = v.trx_id AND t.status = 'pending'`.execute(trx);
+          WHERE t.trx_id = v.trx_id AND t.status = 'pending'
+          RETURNING t.trx_id`.execute(trx);
+        for (const r of due.rows) outcomes.set(r.trx_id, 'pending');
       }
       if (byId.size === 0) return;
       const rows = (
@@ -182,6 +131,7 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
           ORDER BY id FOR UPDATE`.execute(trx)
       ).rows;
       if (rows.length === 0) return;
+      for (const t of rows) outcomes.set(t.trx_id, 'final');
       const at = now();
       const outcome = (t: repo.PpobTransaction) => byId.get(t.trx_id) as ProviderResult;
       const journals = (kind: string, ts: repo.PpobTransaction[], to: (t: repo.PpobTransaction) => Posting) =>
@@ -260,8 +210,10 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
         if (url) await queueClientCallback(trx, t, url);
       }
     });
-    return items.map(() => ({ status: 'fulfilled', value: undefined }));
+    return items.map((x) => outcomes.get(x.trxId) ?? 'unchanged');
   }
+  const record = async (trxId: string, result: ProviderResult, via: Executor = db): Promise<Recorded> =>
+    (await recordMany([{ trxId, result }], via))[0] as Recorded;
 
   const results = createBatcher<{ trxId: string; result: ProviderResult }, void>({
     maxSize: 64,
@@ -269,7 +221,7 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
     single: async (x) => {
       await record(x.trxId, x.result, core.database.worker);
     },
-    batch: recordMany,
+    batch: async (xs) => (await recordMany(xs)).map(() => ({ status: 'fulfilled', value: undefined })),
     onRun: (size) => core.metrics.batchSize.observe({ name: 'ppob.result' }, size),
     onBatchError: (err, size) => {
       core.metrics.batchFallbacks.inc({ name: 'ppob.result' });
@@ -285,10 +237,8 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
   }
 
   // ---- client callbacks (Standard Webhooks) ----
-  /** `url`: the account's callback URL when the caller already read it (undefined: read it here). */
-  async function queueClientCallback(trx: Trx, t: repo.PpobTransaction, url?: string) {
-    const callbackUrl = url ?? (await repo.profileOf(trx, t.account_id))?.callback_url;
-    if (!callbackUrl) return;
+  /** Queues the signed POST of a final status to the reseller's callback `url`, in the caller's transaction. */
+  async function queueClientCallback(trx: Trx, t: repo.PpobTransaction, url: string) {
     const webhookId = `msg_${t.trx_id}_${t.status}`;
     const payload = {
       type: `transaksi.${t.status}`,
@@ -309,7 +259,7 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
       .values({
         account_id: t.account_id,
         trx_id: t.trx_id,
-        url: callbackUrl,
+        url,
         webhook_id: webhookId,
         payload: JSON.stringify(payload),
         created_at: now(),
