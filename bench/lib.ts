@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { buildApp } from '../src/app.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
 export const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -175,3 +176,23 @@ export const luaStrings = (items: string[]) => `{${items.map((s) => JSON.stringi
 
 export const describeLoad = (r: LoadResult) =>
   `${r.rps} req/s, p50 ${r.p50} ms, p90 ${r.p90} ms, p99 ${r.p99} ms, max ${r.max} ms, ${r.requests} requests, errors/non-2xx ${r.errors}`;
+
+/** Creates the bench's admin account with `memberships` and logs it in: the bearer header for admin routes. */
+export async function benchAdmin(
+  app: Awaited<ReturnType<typeof buildApp>>,
+  memberships: Record<string, number>,
+): Promise<{ authorization: string }> {
+  const password = 'bench-admin-password-1';
+  await app.loket.identity.service.createAccount(
+    { email: 'bench-admin@example.com', username: 'bench_admin', name: 'Bench', password, memberships },
+    null,
+    { requestId: 'bench', ip: null },
+  );
+  const login = await app.inject({
+    method: 'POST',
+    url: '/api/users/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ username: 'bench-admin@example.com', password }).toString(),
+  });
+  return { authorization: `Bearer ${login.json().access_token}` };
+}

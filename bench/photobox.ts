@@ -13,7 +13,16 @@
 import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { describeLoad, freshDatabase, luaStrings, PG_BASE, startServer, wrk, wrkWithPeakRss } from './lib.ts';
+import {
+  benchAdmin,
+  describeLoad,
+  freshDatabase,
+  luaStrings,
+  PG_BASE,
+  startServer,
+  wrk,
+  wrkWithPeakRss,
+} from './lib.ts';
 
 const DB_NAME = 'loket_bench_photobox';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -48,25 +57,7 @@ async function seed(): Promise<string[]> {
   const config = { ...loadConfig({ ...serverEnv, LOG_LEVEL: 'error' }), modules: ['photobox' as const] };
   const app = await buildApp(config);
   await app.ready();
-  const password = 'bench-admin-password-1';
-  await app.loket.identity.service.createAccount(
-    {
-      email: 'bench-admin@example.com',
-      username: 'bench_admin',
-      name: 'Bench',
-      password,
-      memberships: { photobox: 50 },
-    },
-    null,
-    { requestId: 'bench', ip: null },
-  );
-  const login = await app.inject({
-    method: 'POST',
-    url: '/api/users/token',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams({ username: 'bench-admin@example.com', password }).toString(),
-  });
-  const admin = { authorization: `Bearer ${login.json().access_token}` };
+  const admin = await benchAdmin(app, { photobox: 50 });
   const locations: number[] = [];
   for (let i = 0; i < 10; i++) {
     const res = await app.inject({

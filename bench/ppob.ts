@@ -11,7 +11,17 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { describeLoad, freshDatabase, luaStrings, PG_BASE, ROOT, startServer, wrk, wrkWithPeakRss } from './lib.ts';
+import {
+  benchAdmin,
+  describeLoad,
+  freshDatabase,
+  luaStrings,
+  PG_BASE,
+  ROOT,
+  startServer,
+  wrk,
+  wrkWithPeakRss,
+} from './lib.ts';
 
 const DB_NAME = 'loket_bench_ppob';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -38,25 +48,7 @@ async function seed(): Promise<{ keys: string[]; codes: string[] }> {
   const config = { ...loadConfig({ ...serverEnv, LOG_LEVEL: 'error' }), modules: ['ppob' as const] };
   const app = await buildApp(config);
   await app.ready();
-  const adminPassword = 'bench-admin-password-1';
-  await app.loket.identity.service.createAccount(
-    {
-      email: 'bench-admin@example.com',
-      username: 'bench_admin',
-      name: 'Bench',
-      password: adminPassword,
-      memberships: { ppob: 50 },
-    },
-    null,
-    { requestId: 'bench', ip: null },
-  );
-  const login = await app.inject({
-    method: 'POST',
-    url: '/api/users/token',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams({ username: 'bench-admin@example.com', password: adminPassword }).toString(),
-  });
-  const admin = { authorization: `Bearer ${login.json().access_token}` };
+  const admin = await benchAdmin(app, { ppob: 50 });
 
   const codes: string[] = [];
   for (let i = 0; i < PRODUCTS; i++) {
