@@ -96,6 +96,7 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
       : sql<Date>`${at}::timestamptz + least(600, 5 * power(2, least(checks, 7))) * interval '1 second'`;
   const hasilOf = (r: ProviderResult) => (r.serialNumber ? `${r.message} SN: ${r.serialNumber}` : r.message);
 
+  type Recorded = 'final' | 'pending' | 'unchanged';
   /**
    * Records provider answers, one or many, in one transaction on `via`: still-pending answers by one conditional
    * UPDATE that makes them due again (simulator: after its fixed delay; a real provider: 5 s doubling to 10 min, for
@@ -105,7 +106,6 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
    * alone: the lock and the journals' `(kind, reference)` key see to it that a purchase is settled or refunded once.
    * Answers per item: 'final', 'pending' (made due again) or 'unchanged' (no longer pending).
    */
-  type Recorded = 'final' | 'pending' | 'unchanged';
   async function recordMany(
     items: { trxId: string; result: ProviderResult }[],
     via: Executor = core.database.worker,
