@@ -1,9 +1,13 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Executor } from '../src/core/db/tables.ts';
 import { withTransaction } from '../src/core/db/transaction.ts';
 import { audit, balanceOf, post, postingBatchCall } from '../src/core/ledger/ledger.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
+
+const accountExists = async (db: Executor, code: string) =>
+  (await db.selectFrom('ledger_accounts').select('id').where('code', '=', code).executeTakeFirst()) !== undefined;
 
 let t: TestApp;
 beforeAll(async () => {
@@ -83,7 +87,10 @@ describe('ledger', () => {
       spend(a, 90),
       spend(a, 5, done),
     ]);
-    const rows = (await sql<{ out_index: number; out_reason: string }>`SELECT * FROM ${call}`.execute(db)).rows;
+    const rows = (
+      await sql<{ out_index: number; out_reason: string; out_journal: string | null; out_balances: string[] | null }>`
+        SELECT * FROM ${call}`.execute(db)
+    ).rows;
     expect(rows.map((r) => [r.out_index, r.out_reason])).toEqual([
       [1, 'ok'],
       [2, 'insufficient'],
@@ -91,12 +98,46 @@ describe('ledger', () => {
       [4, 'ok'],
       [5, 'duplicate'],
     ]);
+    // Each ok journal reports the balances right after it, in the order of its (sorted) codes.
+    const { codes } = postingBatchCall('spend', new Date(), [spend(a, 200)]);
+    const walletFirst = codes[0]?.[0] === a.code;
+    const balancesAfter = (r: (typeof rows)[number]) =>
+      walletFirst ? r.out_balances : r.out_balances?.slice().reverse();
+    expect(balancesAfter(rows[0] as (typeof rows)[number])).toEqual(['90', String(clearingBefore + 200)]);
+    expect(balancesAfter(rows[3] as (typeof rows)[number])).toEqual(['0', String(clearingBefore + 290)]);
+    expect(rows.filter((r) => r.out_journal !== null)).toHaveLength(2);
+    expect(await accountExists(db, b.code)).toBe(false); // a refused journal creates nothing
     expect(await balanceOf(db, a.code)).toBe(0);
     expect(await balanceOf(db, b.code)).toBe(0);
     expect(await balanceOf(db, clearing.code)).toBe(clearingBefore + 290);
     const check = await audit(db);
     expect(check.unbalancedJournals).toBe(0);
     expect(check.driftedAccounts).toBe(0);
+  });
+
+  it('in one batch, a reference given twice posts once, and an account a journal credits is created', async () => {
+    const db = t.app.loket.database.db;
+    const fresh = wallet(952);
+    const twice = ref();
+    const topUp = (reference: string) => ({
+      reference,
+      postings: [
+        { account: cash, amount: -70 },
+        { account: fresh, amount: 70 },
+      ],
+    });
+    const { call } = postingBatchCall('fund', new Date(), [topUp(twice), topUp(twice), topUp(ref())]);
+    const rows = (await sql<{ out_reason: string }>`SELECT * FROM ${call}`.execute(db)).rows;
+    expect(rows.map((r) => r.out_reason)).toEqual(['ok', 'duplicate', 'ok']);
+    expect(await balanceOf(db, fresh.code)).toBe(140);
+    const check = await audit(db);
+    expect(check.unbalancedJournals).toBe(0);
+    expect(check.driftedAccounts).toBe(0);
+    // An unbalanced journal fails the whole statement.
+    await expect(
+      sql`SELECT * FROM ledger_post_many('fund', ARRAY['x'], now(), ARRAY[ARRAY['a','b']], ARRAY[ARRAY['cash','cash']],
+        ARRAY[ARRAY[NULL,NULL]]::bigint[], ARRAY[ARRAY[5,-4]]::bigint[])`.execute(db),
+    ).rejects.toThrow(/unbalanced/);
   });
 
   it('refuses unbalanced journals and the same (kind, reference) twice', async () => {
