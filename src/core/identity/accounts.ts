@@ -141,6 +141,7 @@ export function createAuthStateCache(db: Executor, bus: Bus, ttlMs = 30_000) {
   bus.subscribe('account.changed', (p) => {
     cache.delete(Number(p.id));
   });
+  bus.onGap(() => cache.clear());
   return {
     async get(id: number): Promise<AuthState | null> {
       const hit = cache.get(id);

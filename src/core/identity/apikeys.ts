@@ -24,6 +24,7 @@ export function createApiKeys(deps: { db: Kysely<Tables>; bus: Bus; sealKey: Buf
   deps.bus.subscribe('apikey.revoked', (p) => {
     for (const h of (p.hashes as string[]) ?? []) cache.delete(h);
   });
+  deps.bus.onGap(() => cache.clear());
   deps.bus.subscribe('account.changed', (p) => {
     const id = Number(p.id);
     for (const [h, v] of cache) if (v.owner.accountId === id) cache.delete(h);

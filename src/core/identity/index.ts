@@ -25,7 +25,7 @@ export function createIdentity(deps: {
 }) {
   const { config, db, bus, now } = deps;
   const authState = createAuthStateCache(db, bus);
-  const sessions = createSessions({ config, db, bus, now });
+  const sessions = createSessions({ config, db, bus, now, logger: deps.logger });
   const apiKeys = createApiKeys({ db, bus, sealKey: deriveKey(config.secret, 'seal-v1') });
   const otp = createOtp({
     db,

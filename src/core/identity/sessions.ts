@@ -1,8 +1,10 @@
 // Sessions: JWT access tokens (jose) and rotating refresh tokens. A refresh token is used once; presenting a
 // used one again means it was stolen, so its whole family is revoked. Logout revokes the access token's id
 // (jti) at once on every instance and ends the refresh family.
+
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
 import { deriveKey, randomToken, sha256Hex } from '../crypto.ts';
 import type { Executor, Tables } from '../db/tables.ts';
@@ -52,6 +54,7 @@ export function createSessions(deps: {
   db: Kysely<Tables>;
   bus: Bus;
   now: () => Date;
+  logger?: Pick<Logger, 'warn'>;
 }) {
   const current = signingKey(deps.config.secret);
   const keys = new Map<string, Uint8Array>([[current.kid, current.key]]);
@@ -68,6 +71,20 @@ export function createSessions(deps: {
   deps.bus.subscribe('token.revoked', (p) => {
     revoked.set(String(p.jti), Number(p.exp));
   });
+  // Revocations announced while the bus link was down are read back from the database.
+  deps.bus.onGap(() => {
+    loadRevoked().catch((err) =>
+      deps.logger?.warn({ err: { message: (err as Error).message } }, 'revoked tokens not reloaded after a bus break'),
+    );
+  });
+  async function loadRevoked(): Promise<void> {
+    const rows = await deps.db
+      .selectFrom('revoked_access_tokens')
+      .select(['jti', 'expires_at'])
+      .where('expires_at', '>', deps.now())
+      .execute();
+    for (const r of rows) revoked.set(r.jti, Math.floor(new Date(r.expires_at).getTime() / 1000));
+  }
   const sweep = () => {
     const t = deps.now().getTime();
     for (const [jti, exp] of revoked) if (exp * 1000 < t) revoked.delete(jti);
@@ -110,14 +127,7 @@ export function createSessions(deps: {
   });
 
   return {
-    async load(): Promise<void> {
-      const rows = await deps.db
-        .selectFrom('revoked_access_tokens')
-        .select(['jti', 'expires_at'])
-        .where('expires_at', '>', deps.now())
-        .execute();
-      for (const r of rows) revoked.set(r.jti, Math.floor(new Date(r.expires_at).getTime() / 1000));
-    },
+    load: loadRevoked,
 
     /** Verifies signature, algorithm, type, issuer, audience, times and revocation. Throws 401 otherwise. */
     async verifyAccess(token: string): Promise<AccessClaims> {

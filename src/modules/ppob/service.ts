@@ -68,6 +68,9 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
   core.bus.subscribe('ppob.products.changed', () => {
     catalogue = undefined;
   });
+  core.bus.onGap(() => {
+    catalogue = undefined;
+  });
   async function products() {
     if (!catalogue || Date.now() - catalogue.at > 30_000) {
       const list = await repo.activeProducts(db);
