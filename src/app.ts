@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
@@ -12,6 +11,7 @@ import { openDatabase } from './core/db/database.ts';
 import { migrate } from './core/db/migrate.ts';
 import { EnvelopePrefixes } from './core/http/envelopes.ts';
 import { registerHttpCore, requestIdFrom } from './core/http/plugin.ts';
+import { deferredChildLogger, requestIds } from './core/http/request-logger.ts';
 import { securityHeaders } from './core/http/security-headers.ts';
 import { buildLazySerializer } from './core/http/serializers.ts';
 import { createIdentity } from './core/identity/index.ts';
@@ -137,9 +137,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     payments,
   };
 
+  const freshRequestId = requestIds();
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    genReqId: (req) => requestIdFrom(req.headers['x-request-id'], () => `req_${randomUUID().replaceAll('-', '')}`),
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id'], freshRequestId),
+    childLoggerFactory: deferredChildLogger,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
