@@ -84,10 +84,22 @@ export interface LoadResult {
   max: number;
 }
 
+// One wrk thread by default: it drives more than 20,000 requests/s here (a bare Node http server), more than any
+// Loket endpoint answers, and takes at most one of the machine's two cores from the server and PostgreSQL.
+const WRK_THREADS = Number(process.env.BENCH_WRK_THREADS ?? 1);
+const SETTLE_MS = 1000;
+
 /**
  * Drives `url` with wrk (Debian package `wrk`: a C load generator, so that on a 2-core machine the load itself takes
  * as little CPU from the server as possible). `script` is Lua defining `request()` (and `delay()` for a pause
  * between a connection's requests); the summary comes back through wrk's `done()`. Latencies are in milliseconds.
+ *
+ * Every connection is opened first and sends its first request only after SETTLE_MS, and the numbers cover the
+ * `seconds` after that. Without the pause, the connections opened in one burst were accepted while the first ones
+ * already kept the server busy: some waited up to 1 s to be accepted, and that wait, counted as the latency of
+ * their first request, made p99 jump between runs even against a bare Node http server (docs/PERFORMANCE.md, "Load
+ * generator"). With a `delay()` (paced clients), each connection's first request also waits a random part of one
+ * pause, so that the connections poll out of step, as independent clients do, not all in the same millisecond.
  */
 export async function wrk(opts: {
   url: string;
@@ -98,9 +110,21 @@ export async function wrk(opts: {
 }): Promise<LoadResult> {
   const dir = mkdtempSync(join(tmpdir(), 'loket-wrk-'));
   const file = join(dir, 'load.lua');
+  const threads = opts.threads ?? WRK_THREADS;
   writeFileSync(
     file,
     `${opts.script}
+local paced = delay
+local opened = 0
+delay = function()
+  opened = opened + 1
+  if opened <= ${Math.ceil(opts.connections / threads)} then
+    if paced then return ${SETTLE_MS} + math.floor(math.random() * paced()) end
+    return ${SETTLE_MS}
+  end
+  if paced then return paced() end
+  return 0
+end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('WRK-RESULT {"requests":%d,"us":%d,"errors":%d,"p50":%d,"p90":%d,"p99":%d,"max":%d}\\n',
@@ -115,11 +139,11 @@ end
         'wrk',
         [
           '-t',
-          String(opts.threads ?? 2),
+          String(threads),
           '-c',
           String(opts.connections),
           '-d',
-          `${opts.seconds}s`,
+          `${opts.seconds + SETTLE_MS / 1000}s`, // whole seconds only
           '--timeout',
           '10s',
           '-s',
@@ -145,7 +169,7 @@ end
     const r = JSON.parse(line) as Record<string, number>;
     const ms = (us: number | undefined) => Math.round((us ?? 0) / 100) / 10;
     return {
-      rps: Math.round(((r.requests ?? 0) * 1e6) / (r.us ?? 1)),
+      rps: Math.round(((r.requests ?? 0) * 1e6) / Math.max(1, (r.us ?? 0) - SETTLE_MS * 1000)),
       requests: r.requests ?? 0,
       errors: r.errors ?? 0,
       p50: ms(r.p50),

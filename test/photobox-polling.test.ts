@@ -1,10 +1,12 @@
 // Polling answers come from memory most of the time (src/modules/photobox/status-cache.ts). What a kiosk must never
 // notice: once a payment is recorded, the very next poll says so — on this instance and on any other.
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStatusCache } from '../src/modules/photobox/status-cache.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
-import { createTestDatabase, REAL_PG } from './helpers/db.ts';
+import { createTestDatabase, REAL_PG, REDIS_URL } from './helpers/db.ts';
 import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
 import { statusOf, waitFor } from './helpers/photobox.ts';
 
@@ -38,6 +40,37 @@ describe('the status cache', () => {
     for (const id of ['x', 'y', 'z']) c.store(id, 'EXPIRED', true, c.begin());
     expect(c.get('a')).toBeUndefined(); // the oldest is evicted beyond maxEntries
     expect(c.get('z')).toBe('EXPIRED');
+
+    // Copies made together expire spread over the second half of the trust window, never after it.
+    let draw = 0;
+    const spread = createStatusCache<string>({
+      maxEntries: 100,
+      pendingMaxAgeMs: 10_000,
+      clock: () => now,
+      random: () => (draw++ % 10) / 10,
+    });
+    now = 0;
+    for (let i = 0; i < 10; i++) spread.store(`t${i}`, 'PENDING', false, spread.begin());
+    const alive = (t: number) => {
+      now = t;
+      return Array.from({ length: 10 }, (_, i) => spread.get(`t${i}`)).filter(Boolean).length;
+    };
+    expect(alive(4_999)).toBe(10);
+    expect(alive(5_001)).toBe(9);
+    expect(alive(7_600)).toBe(4);
+    expect(alive(10_001)).toBe(0);
+    now = 0;
+
+    // The bus link was down: PENDING copies go, final ones stay, and a read that began before is not kept.
+    const before = c.begin();
+    c.store('p', 'PENDING', false, c.begin());
+    c.forgetPending();
+    expect(c.get('p')).toBeUndefined();
+    expect(c.get('z')).toBe('EXPIRED');
+    c.store('q', 'PENDING', false, before);
+    expect(c.get('q')).toBeUndefined();
+    c.store('q', 'PENDING', false, c.begin());
+    expect(c.get('q')).toBe('PENDING');
   });
 });
 
@@ -81,6 +114,37 @@ async function promptlySeen(db: TestApp, poller: TestApp, id: string, status: st
   }
 }
 
+/** Cuts every bus listener of the instances using `prefix` (Redis) or database `dbName` (PostgreSQL). */
+async function breakBusLinks(link: 'redis' | 'postgres', prefix: string, dbName: string) {
+  if (link === 'redis') {
+    const redis = new Redis(REDIS_URL as string);
+    try {
+      const list = (await redis.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
+      const ids = list
+        .split('\n')
+        .filter((line) => line.includes(` name=${prefix}bus `))
+        .map((line) => /\bid=(\d+)/.exec(line)?.[1]);
+      expect(ids.length).toBe(2);
+      for (const id of ids) await redis.call('CLIENT', 'KILL', 'ID', id as string);
+    } finally {
+      redis.disconnect();
+    }
+    return;
+  }
+  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await admin.connect();
+  try {
+    const killed = await admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = $1 AND application_name = 'loket-bus' AND query LIKE 'LISTEN%'`,
+      [dbName],
+    );
+    expect(killed.rowCount).toBe(2);
+  } finally {
+    await admin.end();
+  }
+}
+
 describe('polling after a change', () => {
   it('a poll right after the payment is recorded says COMPLETED; after expiry, EXPIRED', async () => {
     const t = await startTestApp({ config: { modules: ['photobox'] } });
@@ -120,5 +184,45 @@ describe('polling after a change', () => {
       await promptlySeen(a, b, id, 'COMPLETED');
       await promptlySeen(a, a, id, 'COMPLETED');
     });
+
+    // A notice sent while an instance's bus link is down never reaches it. When the link is back, the instance
+    // drops its PENDING copies instead of trusting them for the cache's 60 s.
+    const links = REDIS_URL ? (['redis', 'postgres'] as const) : (['postgres'] as const);
+    it.each(links)(
+      'over %s: after a break in the bus link, a change it missed is seen within seconds',
+      async (link) => {
+        const db = await createTestDatabase();
+        const prefix = `loket-test-${randomBytes(6).toString('hex')}:`;
+        const config = {
+          modules: ['photobox' as const],
+          redisPrefix: prefix,
+          ...(link === 'postgres' ? { redisUrl: undefined } : {}),
+        };
+        const a = await startTestApp({ db, config });
+        const b = await startTestApp({ db, config });
+        closers.push(async () => {
+          await a.close();
+          await b.close();
+          await db.drop();
+        });
+        const s = await setUp(a);
+        const id = await newTransaction(a, s);
+        expect((await statusOf(b, id)).tr_status).toBe('PENDING');
+        // Paid without a notice (as if it had been sent while the link was down): b keeps trusting its copy.
+        await a.app.loket.database.db
+          .updateTable('photobox_transactions')
+          .set({ tr_status: 'COMPLETED', tr_paid_at: new Date() })
+          .where('tr_external_id', '=', id)
+          .execute();
+        await new Promise((r) => setTimeout(r, 300));
+        expect((await statusOf(b, id)).tr_status).toBe('PENDING');
+
+        await breakBusLinks(link, prefix, new URL(db.url as string).pathname.slice(1));
+        const started = Date.now();
+        await waitFor('the poll to say COMPLETED', async () => (await statusOf(b, id)).tr_status === 'COMPLETED');
+        expect(Date.now() - started).toBeLessThan(15_000);
+        expect(b.logs.records().some((r) => String(r.msg).startsWith('bus link back'))).toBe(true);
+      },
+    );
   }
 });

@@ -10,6 +10,8 @@ export interface Metrics {
   batchSize: Histogram<'name'>;
   /** Batches that failed as a whole and ran their items one by one. */
   batchFallbacks: Counter<'name'>;
+  /** Lookups in a cache kept in step by the bus, by cache and result (hit, miss). */
+  cacheLookups: Counter<'cache' | 'result'>;
 }
 
 /** One registry per app instance (tests build several apps in one process). */
@@ -47,6 +49,12 @@ export function createMetrics(pool: () => pg.Pool | undefined): Metrics {
     labelNames: ['name'] as const,
     registers: [registry],
   });
+  const cacheLookups = new Counter({
+    name: 'loket_cache_lookups_total',
+    help: 'Lookups in an in-memory cache kept in step by the bus, by cache and result (hit, miss)',
+    labelNames: ['cache', 'result'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'loket_db_pool_connections',
     help: 'Database pool connections by state',
@@ -60,5 +68,5 @@ export function createMetrics(pool: () => pg.Pool | undefined): Metrics {
       this.set({ state: 'waiting' }, p.waitingCount);
     },
   });
-  return { registry, httpRequests, httpDuration, jobs, batchSize, batchFallbacks };
+  return { registry, httpRequests, httpDuration, jobs, batchSize, batchFallbacks, cacheLookups };
 }

@@ -73,7 +73,7 @@ const wib = (d: Date | string) =>
 
 export type PhotoboxDeps = Pick<
   Core,
-  'database' | 'payments' | 'outbox' | 'now' | 'config' | 'logger' | 'identity' | 'bus'
+  'database' | 'payments' | 'outbox' | 'now' | 'config' | 'logger' | 'identity' | 'bus' | 'metrics'
 >;
 
 export function createPhotoboxService(core: PhotoboxDeps, store: ObjectStore) {
@@ -89,8 +89,11 @@ export function createPhotoboxService(core: PhotoboxDeps, store: ObjectStore) {
 
   // ---- payments: the core tells us, inside its transaction, when a transaction's QRIS payment changed ----------
   // Polling answers from memory (status-cache.ts): dropped on every instance once a status change has committed.
-  const polls = createStatusCache<ReturnType<typeof statusView>>({ maxEntries: 50_000, pendingMaxAgeMs: 10_000 });
+  const polls = createStatusCache<ReturnType<typeof statusView>>({ maxEntries: 50_000, pendingMaxAgeMs: 60_000 });
   core.bus.subscribe(STATUS_TOPIC, (p) => polls.invalidate(String(p.id)));
+  core.bus.onGap(() => polls.forgetPending());
+  const pollHits = core.metrics.cacheLookups.labels({ cache: 'photobox_status', result: 'hit' });
+  const pollMisses = core.metrics.cacheLookups.labels({ cache: 'photobox_status', result: 'miss' });
 
   core.payments.register(MODULE, async (trx: Trx, intent: PaymentIntent) => {
     const tr = await repo.transactionByExternalId(trx, intent.reference, true);
@@ -110,7 +113,7 @@ export function createPhotoboxService(core: PhotoboxDeps, store: ObjectStore) {
       .execute();
     afterCommit(trx, () => {
       core.bus.publish(STATUS_TOPIC, { id: tr.tr_external_id }).catch((err) => {
-        // Other instances then trust their copy for at most the cache's PENDING age.
+        // Other instances then trust their copy for at most the cache's PENDING age (60 s).
         core.logger.warn({ err: { message: (err as Error).message } }, 'photobox status notice not sent');
       });
     });
@@ -376,7 +379,11 @@ export function createPhotoboxService(core: PhotoboxDeps, store: ObjectStore) {
 
     async status(externalId: string) {
       const cached = polls.get(externalId);
-      if (cached) return cached;
+      if (cached) {
+        pollHits.inc();
+        return cached;
+      }
+      pollMisses.inc();
       const begun = polls.begin();
       const tr = await repo.pollRow(core.database.pool, externalId);
       if (!tr) throw new AppError('NOT_FOUND', MESSAGES.transactionNotFound);
