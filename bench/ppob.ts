@@ -4,7 +4,10 @@
 //
 // Run: npm run bench:ppob            (needs PostgreSQL; BENCH_PG_URL overrides postgres://postgres@127.0.0.1:5432)
 // Env: BENCH_SECONDS (default 20), BENCH_CONNECTIONS (200), BENCH_USERS (200), BENCH_PRODUCTS (50),
-//      REDIS_URL (optional, passed to the server).
+//      BENCH_BELI_RATE (1500: the paced /beli run's offered purchases/s; 0 skips it), BENCH_ONLY (produk | beli),
+//      BENCH_PGBENCH=0 (skips the pgbench runs), REDIS_URL (optional, passed to the server).
+// Runs: /produk closed loop; /beli paced at BENCH_BELI_RATE, then closed loop (each followed by the backlog's
+// settling); the ledger audit; the purchase statements through pgbench.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +32,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 200);
 const USERS = Number(process.env.BENCH_USERS ?? 200);
 const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 50);
 const PORT = Number(process.env.BENCH_PORT ?? 18801);
+// The paced /beli run's offered rate (0 skips it).
+const BELI_RATE = Number(process.env.BENCH_BELI_RATE ?? 1500);
 const DATABASE_URL = `${PG_BASE}/${DB_NAME}`;
 
 const serverEnv = {
@@ -94,8 +99,14 @@ async function seed(): Promise<{ keys: string[]; codes: string[] }> {
 }
 
 /** Lua for wrk: each request carries the next reseller's key; /beli also the next product and a new number. */
-function script(opts: { method: 'GET' | 'POST'; path: string; keys: string[]; codes: string[] }): string {
-  const common = `local keys = ${luaStrings(opts.keys)}
+function script(opts: {
+  method: 'GET' | 'POST';
+  path: string;
+  keys: string[];
+  codes: string[];
+  pauseMs?: number;
+}): string {
+  const common = `${opts.pauseMs ? `delay = function() return ${opts.pauseMs} end\n` : ''}local keys = ${luaStrings(opts.keys)}
 local codes = ${luaStrings(opts.codes)}
 local i = 0
 local thread_no = 0
@@ -119,7 +130,7 @@ end`;
 async function load(
   name: string,
   pid: number,
-  opts: { method: 'GET' | 'POST'; path: string; keys: string[]; codes: string[] },
+  opts: { method: 'GET' | 'POST'; path: string; keys: string[]; codes: string[]; pauseMs?: number },
 ) {
   const { result, peak } = await wrkWithPeakRss(pid, {
     url: `http://127.0.0.1:${PORT}`,
@@ -146,21 +157,40 @@ try {
     script: script({ method: 'GET', path: '/produk', keys, codes }),
   });
   const only = process.env.BENCH_ONLY;
-  if (only !== 'beli') await load('GET /produk', pid, { method: 'GET', path: '/produk', keys, codes });
-  if (only !== 'produk') await load('POST /beli', pid, { method: 'POST', path: '/beli', keys, codes });
-
   const db = new pg.Client({ connectionString: DATABASE_URL });
   await db.connect();
-  // The backlog the load left: how long the dispatcher needs to settle every purchase (two simulator calls each).
-  const drainStart = performance.now();
-  let pending = Number.POSITIVE_INFINITY;
-  while (pending > 0 && performance.now() - drainStart < 300_000) {
-    pending = (await db.query(`SELECT count(*)::int AS n FROM ppob_transactions WHERE status = 'pending'`)).rows[0].n;
-    if (pending > 0) await new Promise((r) => setTimeout(r, 1000));
+  /** How long the dispatcher needs to settle every purchase the load left (two simulator calls each). */
+  const settle = async () => {
+    const drainStart = performance.now();
+    let pending = Number.POSITIVE_INFINITY;
+    while (pending > 0 && performance.now() - drainStart < 300_000) {
+      pending = (await db.query(`SELECT count(*)::int AS n FROM ppob_transactions WHERE status = 'pending'`)).rows[0].n;
+      if (pending > 0) await new Promise((r) => setTimeout(r, 1000));
+    }
+    console.log(
+      `backlog settled in ${((performance.now() - drainStart) / 1000).toFixed(1)} s (pending left: ${pending})`,
+    );
+  };
+  if (only !== 'beli') await load('GET /produk', pid, { method: 'GET', path: '/produk', keys, codes });
+  if (only !== 'produk') {
+    // Resellers at the target rate: each connection pauses after every answer, so that the 200 connections offer
+    // about BELI_RATE purchases/s and the dispatcher settles them while they arrive (the steady state).
+    if (BELI_RATE > 0) {
+      const pauseMs = Math.max(1, Math.round((1000 * CONNECTIONS) / BELI_RATE) - 5);
+      await load(`POST /beli, ${CONNECTIONS} connections pausing ${pauseMs} ms (~${BELI_RATE}/s offered)`, pid, {
+        method: 'POST',
+        path: '/beli',
+        keys,
+        codes,
+        pauseMs,
+      });
+      await settle();
+    }
+    // Every connection buys again as soon as it has its answer: the ceiling.
+    await load('POST /beli', pid, { method: 'POST', path: '/beli', keys, codes });
+    await settle();
   }
-  console.log(
-    `backlog settled in ${((performance.now() - drainStart) / 1000).toFixed(1)} s (pending left: ${pending})`,
-  );
+
   const counts = await db.query(
     `SELECT status, count(*)::int AS n FROM ppob_transactions GROUP BY status ORDER BY status`,
   );
@@ -178,7 +208,7 @@ try {
   await db.end();
 
   // The database's ceiling for the same statement, without Loket in between.
-  if (only !== 'produk') {
+  if (only !== 'produk' && process.env.BENCH_PGBENCH !== '0') {
     const url = new URL(DATABASE_URL);
     // The single-purchase statement at the pool's size and beyond, then the batched statement (50 purchases) at the
     // batcher's two runners: what PostgreSQL does with the SQL /beli sends, without Loket in between.
