@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Executor } from '../src/core/db/tables.ts';
 import { withTransaction } from '../src/core/db/transaction.ts';
-import { audit, balanceOf, post, postingBatchCall } from '../src/core/ledger/ledger.ts';
+import { audit, balanceOf, ensureAccounts, post, postingBatchCall, sharedBalance } from '../src/core/ledger/ledger.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 
 const accountExists = async (db: Executor, code: string) =>
@@ -39,6 +39,45 @@ describe('ledger', () => {
     ]);
     expect(await balanceOf(db, 'test:wallet:900')).toBe(before);
     expect(await balanceOf(db, 'test:wallet:901')).toBe(6_000);
+  });
+
+  it('a sharded account: a posting that names a row uses it, one that does not uses the row its reference picks', async () => {
+    const db = t.app.loket.database.db;
+    const house = { code: `test:house:${ref()}`, kind: 'clearing', shards: 8 } as const;
+    await ensureAccounts(db, [house]);
+    const named = await post(db, { kind: 'rows', reference: ref(), at: new Date() }, [
+      { account: cash, amount: -40 },
+      { account: house, amount: 40, shard: 5 },
+    ]);
+    expect(named.ok && [...named.balances.keys()]).toContain(`${house.code}#5`);
+    expect(await balanceOf(db, `${house.code}#5`)).toBe(40);
+    // Taking the money back out of another row would take that row below zero: refused, nothing changes.
+    const wrongRow = await post(db, { kind: 'rows', reference: ref(), at: new Date() }, [
+      { account: house, amount: -40, shard: 2 },
+      { account: cash, amount: 40 },
+    ]);
+    expect(wrongRow).toMatchObject({ ok: false, reason: 'insufficient' });
+    expect(await sharedBalance(db, house)).toBe(40);
+    const back = await post(db, { kind: 'rows', reference: ref(), at: new Date() }, [
+      { account: house, amount: -40, shard: 5 },
+      { account: cash, amount: 40 },
+    ]);
+    expect(back.ok).toBe(true);
+    expect(await sharedBalance(db, house)).toBe(0);
+    // Without a row, the reference picks one of the eight.
+    const hashed = await post(db, { kind: 'rows', reference: ref(), at: new Date() }, [
+      { account: cash, amount: -3 },
+      { account: house, amount: 3 },
+    ]);
+    expect(hashed.ok && [...hashed.balances.keys()].some((c) => /#[0-7]$/.test(c))).toBe(true);
+    expect(await sharedBalance(db, house)).toBe(3);
+    // A row that does not exist is a programming error, caught before any SQL runs.
+    await expect(
+      post(db, { kind: 'rows', reference: ref(), at: new Date() }, [
+        { account: cash, amount: -1 },
+        { account: house, amount: 1, shard: 8 },
+      ]),
+    ).rejects.toThrow(/no row 8/);
   });
 
   it('journals that create the same new account at the same moment all go through (none is called overdrawn)', async () => {

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../src/core/ledger/ledger.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
@@ -294,6 +295,32 @@ describe('purchases', () => {
     expect(resultRuns).toBeLessThan(results);
     expect(await metric(/^loket_batch_fallbacks_total\{name="ppob.result"\} (\d+)/m)).toBe(0);
     await ledgerIsSound();
+
+    // Purchases written together were posted to one clearing row, statements in flight at once to different rows,
+    // and each settlement or refund took the money back out of the row its own purchase had put it on.
+    const ids = finals.map((f) => f.final.trx_id as string);
+    const rows = (
+      await sql<{ trx_id: string; row: string; purchase_row: string; final_row: string }>`
+        SELECT t.trx_id, t.clearing_shard AS row, ap.code AS purchase_row, af.code AS final_row
+        FROM ppob_transactions t
+        JOIN ledger_journals jp ON jp.kind = 'ppob.purchase' AND jp.reference = t.trx_id
+        JOIN ledger_entries ep ON ep.journal_id = jp.id
+        JOIN ledger_accounts ap ON ap.id = ep.ledger_account_id AND ap.kind = 'clearing'
+        JOIN ledger_journals jf ON jf.kind IN ('ppob.settle', 'ppob.refund') AND jf.reference = t.trx_id
+        JOIN ledger_entries ef ON ef.journal_id = jf.id
+        JOIN ledger_accounts af ON af.id = ef.ledger_account_id AND af.kind = 'clearing'
+        WHERE t.trx_id = ANY(${ids}::text[])`.execute(t.app.loket.database.db)
+    ).rows;
+    expect(rows).toHaveLength(ids.length);
+    for (const r of rows) {
+      expect(r.purchase_row).toBe(`clearing:ppob:provider#${r.row}`);
+      expect(r.final_row).toBe(r.purchase_row);
+    }
+    // Each purchase statement takes one row: no more rows than statements in both waves, and more than one.
+    const statements = (await metric(/^loket_batch_size_count\{name="ppob.purchase"\} (\d+)/m)) - runsBefore;
+    const used = new Set(rows.map((r) => r.row)).size;
+    expect(used).toBeGreaterThan(1);
+    expect(used).toBeLessThanOrEqual(Math.min(statements, 64));
   }, 60_000);
 });
 

@@ -51,7 +51,7 @@ export interface LedgerAccountRef {
   /**
    * A house account that every journal of a kind touches (provider clearing, revenue) would be one row that every
    * purchase locks until it commits. With `shards: n` it is n rows `code#0…code#n-1`; a journal uses the row chosen
-   * by its reference, so a refund lands on the row its purchase used. `sharedBalance` adds them up.
+   * by its reference unless the posting names one (`Posting.shard`). `sharedBalance` adds them up.
    */
   shards?: number;
 }
@@ -59,6 +59,12 @@ export interface LedgerAccountRef {
 export interface Posting {
   account: LedgerAccountRef;
   amount: number;
+  /**
+   * The row of a sharded account to post to, 0…shards-1; without it, the row chosen by the journal's reference.
+   * Journals posted together on one row of their own do not wait for each other's locks; whoever takes money back
+   * out of such a row later (a settlement, a refund) must name the same row.
+   */
+  shard?: number;
 }
 
 export type PostResult =
@@ -78,8 +84,15 @@ function shardOf(reference: string, shards: number): number {
   return (h >>> 0) % shards;
 }
 
-const rowCode = (ref: LedgerAccountRef, reference: string) =>
-  ref.shards && ref.shards > 1 ? `${ref.code}#${shardOf(reference, ref.shards)}` : ref.code;
+function rowCode(p: Posting, reference: string): string {
+  const { account: ref, shard } = p;
+  if (!ref.shards || ref.shards <= 1) return ref.code;
+  if (shard === undefined) return `${ref.code}#${shardOf(reference, ref.shards)}`;
+  if (!Number.isInteger(shard) || shard < 0 || shard >= ref.shards) {
+    throw new Error(`no row ${shard} in ${ref.code} (${ref.shards} rows)`);
+  }
+  return `${ref.code}#${shard}`;
+}
 
 /** SQLSTATE raised by `ledger_post` (migrations/0012) when an account may not go below zero and would. */
 export const INSUFFICIENT_SQLSTATE = 'LK001';
@@ -97,7 +110,7 @@ function sortedRows(kind: string, reference: string, postings: Posting[]) {
     throw new Error(`unbalanced or invalid journal ${kind}/${reference}`);
   }
   return postings
-    .map((p) => ({ ...p, code: rowCode(p.account, reference) }))
+    .map((p) => ({ ...p, code: rowCode(p, reference) }))
     .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
 }
 

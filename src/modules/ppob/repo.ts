@@ -46,6 +46,8 @@ interface PpobTransactionsTable {
   waktu: Timestamp;
   next_check_at: Timestamp | null;
   finished_at: Timestamp | null;
+  /** The clearing row its purchase was posted to (NULL before migration 0016: the row its trx_id hashes to). */
+  clearing_shard: number | null;
 }
 interface PpobDepositsTable {
   id: Generated<number>;

@@ -1,6 +1,6 @@
 // PPOB business rules: registration by e-mail OTP, API keys, the catalogue, purchases against a ledger wallet,
 // provider results (refund exactly once on "gagal"), QRIS top-ups, and signed callbacks to the reseller.
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import { sql } from 'kysely';
 import { type RequestOrigin, recordActivity } from '../../core/audit/audit.ts';
 import { createBatcher } from '../../core/batcher.ts';
@@ -60,6 +60,20 @@ export type PpobServiceDeps = Pick<
 export function createPpobService(core: PpobServiceDeps, provider: PpobProvider) {
   const { db } = core.database;
   const now = () => core.now();
+
+  // House rows for statements written together: each purchase statement (alone or batched) posts to the next
+  // clearing row and each recording of provider answers credits the next revenue row, so statements in flight at the
+  // same time lock different rows instead of queueing on rows that all of them touch. Each instance starts at a
+  // random row. A purchase keeps its row (`clearing_shard`) for its settlement or refund.
+  const rotation = (rows: number) => {
+    let at = randomInt(rows);
+    return () => {
+      at = (at + 1) % rows;
+      return at;
+    };
+  };
+  const nextClearingRow = rotation(CLEARING.shards);
+  const nextRevenueRow = rotation(REVENUE.shards);
 
   // ---- catalogue, cached per instance; admin changes drop the cache on every instance ----
   let catalogue:
@@ -137,6 +151,7 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
       for (const t of rows) outcomes.set(t.trx_id, 'final');
       const at = now();
       const outcome = (t: repo.PpobTransaction) => byId.get(t.trx_id) as ProviderResult;
+      const revenueRow = nextRevenueRow();
       const journals = (kind: string, ts: repo.PpobTransaction[], to: (t: repo.PpobTransaction) => Posting) =>
         ts.length === 0
           ? undefined
@@ -146,14 +161,17 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
               ...postingBatchCall(
                 kind,
                 at,
-                ts.map((t) => ({ reference: t.trx_id, postings: [{ account: CLEARING, amount: -t.harga }, to(t)] })),
+                ts.map((t) => ({
+                  reference: t.trx_id,
+                  postings: [{ account: CLEARING, amount: -t.harga, shard: t.clearing_shard ?? undefined }, to(t)],
+                })),
               ),
             };
       const batches = [
         journals(
           'ppob.settle',
           rows.filter((t) => outcome(t).status === 'sukses'),
-          (t) => ({ account: REVENUE, amount: t.harga }),
+          (t) => ({ account: REVENUE, amount: t.harga, shard: revenueRow }),
         ),
         journals(
           'ppob.refund',
@@ -362,25 +380,29 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
   });
 
   // ---- purchases: the debit and the purchase row in one statement, alone or batched ----
-  const purchaseJournal = (p: Purchase) => [
+  const purchaseJournal = (p: Purchase, clearingRow: number) => [
     { account: wallet(p.accountId), amount: -p.product.harga },
-    { account: CLEARING, amount: p.product.harga },
+    { account: CLEARING, amount: p.product.harga, shard: clearingRow },
   ];
   const insufficient = () => new AppError('INSUFFICIENT_BALANCE', 'Saldo tidak mencukupi');
 
   /** One purchase, one statement. Not enough balance fails the statement, so nothing at all is written. */
   async function purchaseOne(q: Executor, p: Purchase): Promise<number> {
-    const { call, codes } = postingCall({ kind: 'ppob.purchase', reference: p.trxId, at: p.at }, purchaseJournal(p));
+    const clearingRow = nextClearingRow();
+    const { call, codes } = postingCall(
+      { kind: 'ppob.purchase', reference: p.trxId, at: p.at },
+      purchaseJournal(p, clearingRow),
+    );
     const walletIndex = codes.indexOf(walletCode(MODULE, p.accountId)) + 1; // SQL arrays count from 1
     try {
       const row = (
         await sql<{ sisa_saldo: string }>`
           WITH posted AS (SELECT * FROM ${call})
           INSERT INTO ppob_transactions (trx_id, account_id, produk_id, kode_produk, nomor_tujuan, hasil_eksekusi,
-            nama_produk, nama_user, email_user, harga, sisa_saldo, provider, waktu, next_check_at)
+            nama_produk, nama_user, email_user, harga, sisa_saldo, provider, waktu, next_check_at, clearing_shard)
           SELECT ${p.trxId}, a.id, ${p.product.id}, ${p.product.kode_produk}, ${p.nomorTujuan},
             'Transaksi sedang diproses', ${p.product.nama}, a.name, a.email, ${p.product.harga},
-            posted.out_balances[${walletIndex}], ${provider.name}, ${p.at}, ${p.at}
+            posted.out_balances[${walletIndex}], ${provider.name}, ${p.at}, ${p.at}, ${clearingRow}::smallint
           FROM posted JOIN accounts a ON a.id = ${p.accountId}
           WHERE posted.out_journal IS NOT NULL
           RETURNING sisa_saldo`.execute(q)
@@ -399,10 +421,11 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
    */
   async function purchaseMany(ps: Purchase[]): Promise<PromiseSettledResult<number>[]> {
     const at = ps[0]?.at ?? now();
+    const row = nextClearingRow();
     const { call, codes } = postingBatchCall(
       'ppob.purchase',
       at,
-      ps.map((p) => ({ reference: p.trxId, postings: purchaseJournal(p) })),
+      ps.map((p) => ({ reference: p.trxId, postings: purchaseJournal(p, row) })),
     );
     const walletIndex = ps.map((p, i) => (codes[i] as string[]).indexOf(walletCode(MODULE, p.accountId)) + 1);
     const rows = (
@@ -417,9 +440,9 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
         ),
         recorded AS (
           INSERT INTO ppob_transactions (trx_id, account_id, produk_id, kode_produk, nomor_tujuan, hasil_eksekusi,
-            nama_produk, nama_user, email_user, harga, sisa_saldo, provider, waktu, next_check_at)
+            nama_produk, nama_user, email_user, harga, sisa_saldo, provider, waktu, next_check_at, clearing_shard)
           SELECT i.trx_id, a.id, i.produk_id, i.kode_produk, i.nomor_tujuan, 'Transaksi sedang diproses',
-            i.nama_produk, a.name, a.email, i.harga, p.out_balances[i.w], ${provider.name}, i.at, i.at
+            i.nama_produk, a.name, a.email, i.harga, p.out_balances[i.w], ${provider.name}, i.at, i.at, ${row}::smallint
           FROM posted p JOIN items i ON i.ord = p.out_index JOIN accounts a ON a.id = i.account_id
           WHERE p.out_reason = 'ok'
           RETURNING trx_id
