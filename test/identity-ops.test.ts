@@ -9,7 +9,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RateLimitError } from '../src/core/limits/limiter.ts';
 import { guardModule } from './fixtures/guard-module.ts';
-import { startTestApp, type TestApp } from './helpers/app.ts';
+import { startTestApp, startTwoInstances, type TestApp } from './helpers/app.ts';
 import { createTestDatabase, REAL_PG, REDIS_URL } from './helpers/db.ts';
 import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
 
@@ -224,15 +224,7 @@ describe('admin command line', () => {
 if (REAL_PG) {
   describe('two instances on one database (and one Redis when configured)', () => {
     it('logout, account changes and key rotation on one instance take effect on the other at once', async () => {
-      const db = await createTestDatabase();
-      const prefix = `loket-test-${randomBytes(6).toString('hex')}:`;
-      const a = await startTestApp({ db, config: { redisPrefix: prefix }, overrides: { extraModules: [guardModule] } });
-      const b = await startTestApp({ db, config: { redisPrefix: prefix }, overrides: { extraModules: [guardModule] } });
-      closers.push(async () => {
-        await a.close();
-        await b.close();
-        await db.drop();
-      });
+      const { a, b } = await startTwoInstances({ overrides: { extraModules: [guardModule] } }, closers);
       const wait = () => new Promise((r) => setTimeout(r, 300));
       const url = '/api/probe-guard/photobox-read';
 
@@ -274,16 +266,7 @@ if (REAL_PG) {
 
     if (REDIS_URL) {
       it('rate limits are counted across instances sharing Redis', async () => {
-        const db = await createTestDatabase();
-        const prefix = `loket-test-${randomBytes(6).toString('hex')}:`;
-        const config = { redisPrefix: prefix, rateLimits: true };
-        const a = await startTestApp({ db, config });
-        const b = await startTestApp({ db, config });
-        closers.push(async () => {
-          await a.close();
-          await b.close();
-          await db.drop();
-        });
+        const { a, b } = await startTwoInstances({ config: { rateLimits: true } }, closers);
         const payload = { username: 'nobody@example.com', password: 'wrong-password' };
         const codes: number[] = [];
         for (let i = 0; i < 6; i++) {

@@ -5,8 +5,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStatusCache } from '../src/modules/photobox/status-cache.ts';
-import { startTestApp, type TestApp } from './helpers/app.ts';
-import { createTestDatabase, REAL_PG, REDIS_URL } from './helpers/db.ts';
+import { startTestApp, startTwoInstances, type TestApp } from './helpers/app.ts';
+import { REAL_PG, REDIS_URL } from './helpers/db.ts';
 import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
 import { statusOf, waitFor } from './helpers/photobox.ts';
 
@@ -165,15 +165,7 @@ describe('polling after a change', () => {
   // Several instances need a database server; the embedded database belongs to one process.
   if (REAL_PG) {
     it('an instance that did not process the payment drops its copy at once too', async () => {
-      const db = await createTestDatabase();
-      const prefix = `loket-test-${randomBytes(6).toString('hex')}:`;
-      const a = await startTestApp({ db, config: { modules: ['photobox'], redisPrefix: prefix } });
-      const b = await startTestApp({ db, config: { modules: ['photobox'], redisPrefix: prefix } });
-      closers.push(async () => {
-        await a.close();
-        await b.close();
-        await db.drop();
-      });
+      const { a, b } = await startTwoInstances({ config: { modules: ['photobox'] } }, closers);
       const s = await setUp(a);
       const id = await newTransaction(a, s);
       for (let i = 0; i < 3; i++) {
@@ -191,20 +183,8 @@ describe('polling after a change', () => {
     it.each(links)(
       'over %s: after a break in the bus link, a change it missed is seen within seconds',
       async (link) => {
-        const db = await createTestDatabase();
-        const prefix = `loket-test-${randomBytes(6).toString('hex')}:`;
-        const config = {
-          modules: ['photobox' as const],
-          redisPrefix: prefix,
-          ...(link === 'postgres' ? { redisUrl: undefined } : {}),
-        };
-        const a = await startTestApp({ db, config });
-        const b = await startTestApp({ db, config });
-        closers.push(async () => {
-          await a.close();
-          await b.close();
-          await db.drop();
-        });
+        const config = { modules: ['photobox' as const], ...(link === 'postgres' ? { redisUrl: undefined } : {}) };
+        const { a, b, db, prefix } = await startTwoInstances({ config }, closers);
         const s = await setUp(a);
         const id = await newTransaction(a, s);
         expect((await statusOf(b, id)).tr_status).toBe('PENDING');

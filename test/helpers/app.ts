@@ -67,3 +67,29 @@ export async function startTestApp(
     },
   };
 }
+
+/**
+ * Two instances of Loket on one fresh PostgreSQL database and, with REDIS_URL, one Redis key space (`prefix`), as
+ * two processes of one deployment would run. `closers` gets what closes both and drops the database.
+ */
+export async function startTwoInstances(
+  opts: { config?: Partial<Config>; overrides?: AppOverrides },
+  closers: (() => Promise<void>)[],
+): Promise<{ a: TestApp; b: TestApp; db: TestDatabase; prefix: string }> {
+  const db = await createTestDatabase();
+  const prefix = `loket-test-${randomBytes(6).toString('hex')}:`;
+  const start = () =>
+    startTestApp({
+      db,
+      config: { redisPrefix: prefix, ...opts.config },
+      ...(opts.overrides && { overrides: opts.overrides }),
+    });
+  const a = await start();
+  const b = await start();
+  closers.push(async () => {
+    await a.close();
+    await b.close();
+    await db.drop();
+  });
+  return { a, b, db, prefix };
+}
