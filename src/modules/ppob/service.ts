@@ -79,12 +79,11 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
   let catalogue:
     | { at: number; products: repo.Product[]; byCode: Map<string, repo.Product>; byId: Map<number, repo.Product> }
     | undefined;
-  core.bus.subscribe('ppob.products.changed', () => {
+  const dropCatalogue = () => {
     catalogue = undefined;
-  });
-  core.bus.onGap(() => {
-    catalogue = undefined;
-  });
+  };
+  core.bus.subscribe('ppob.products.changed', dropCatalogue);
+  core.bus.onGap(dropCatalogue);
   async function products() {
     if (!catalogue || Date.now() - catalogue.at > 30_000) {
       const list = await repo.activeProducts(db);
@@ -421,11 +420,11 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
    */
   async function purchaseMany(ps: Purchase[]): Promise<PromiseSettledResult<number>[]> {
     const at = ps[0]?.at ?? now();
-    const row = nextClearingRow();
+    const clearingRow = nextClearingRow();
     const { call, codes } = postingBatchCall(
       'ppob.purchase',
       at,
-      ps.map((p) => ({ reference: p.trxId, postings: purchaseJournal(p, row) })),
+      ps.map((p) => ({ reference: p.trxId, postings: purchaseJournal(p, clearingRow) })),
     );
     const walletIndex = ps.map((p, i) => (codes[i] as string[]).indexOf(walletCode(MODULE, p.accountId)) + 1);
     const rows = (
@@ -442,7 +441,7 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
           INSERT INTO ppob_transactions (trx_id, account_id, produk_id, kode_produk, nomor_tujuan, hasil_eksekusi,
             nama_produk, nama_user, email_user, harga, sisa_saldo, provider, waktu, next_check_at, clearing_shard)
           SELECT i.trx_id, a.id, i.produk_id, i.kode_produk, i.nomor_tujuan, 'Transaksi sedang diproses',
-            i.nama_produk, a.name, a.email, i.harga, p.out_balances[i.w], ${provider.name}, i.at, i.at, ${row}::smallint
+            i.nama_produk, a.name, a.email, i.harga, p.out_balances[i.w], ${provider.name}, i.at, i.at, ${clearingRow}::smallint
           FROM posted p JOIN items i ON i.ord = p.out_index JOIN accounts a ON a.id = i.account_id
           WHERE p.out_reason = 'ok'
           RETURNING trx_id
