@@ -505,6 +505,24 @@ describe('API keys', () => {
     expect((await t.app.inject({ method: 'GET', url, headers: { 'x-api-key': second.apiKey } })).statusCode).toBe(200);
   });
 
+  it("a module's key opens only that module, also once it is in the cache", async () => {
+    const a = await makeAccount(t.app, { ppob: 1, photobox: 1 });
+    const { apiKeys } = t.app.loket.identity;
+    const ppob = await apiKeys.issue(t.app.loket.database.db, a.id, 'ppob');
+    const photobox = await apiKeys.issue(t.app.loket.database.db, a.id, 'photobox');
+    keep(ppob.apiKey, ppob.privateKey, photobox.apiKey, photobox.privateKey);
+    const get = (module: string, key: string) =>
+      t.app.inject({ method: 'GET', url: `/api/probe-guard/${module}-key`, headers: { 'x-api-key': key } });
+    // Each key is used on its own module first (so it is cached), then on the other one, then again on its own.
+    expect((await get('ppob', ppob.apiKey)).json()).toEqual({ account: a.id });
+    expect((await get('photobox', photobox.apiKey)).json()).toEqual({ account: a.id });
+    expect((await get('photobox', ppob.apiKey)).statusCode).toBe(401);
+    expect((await get('ppob', photobox.apiKey)).statusCode).toBe(401);
+    expect((await get('ppob', ppob.apiKey)).statusCode).toBe(200);
+    expect((await get('photobox', photobox.apiKey)).statusCode).toBe(200);
+    expect(await apiKeys.authenticate(photobox.apiKey, 'ppob')).toBeNull();
+  });
+
   it('refuses missing, malformed and guessed keys with 401', async () => {
     const url = '/api/probe-guard/ppob-key';
     expect((await t.app.inject({ method: 'GET', url })).statusCode).toBe(401);

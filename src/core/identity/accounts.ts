@@ -142,10 +142,16 @@ export function createAuthStateCache(db: Executor, bus: Bus, ttlMs = 30_000) {
     cache.delete(Number(p.id));
   });
   bus.onGap(() => cache.clear());
+  /** The cached state of account `id` (null: no such account); undefined when the database must be asked. */
+  const cached = (id: number): AuthState | null | undefined => {
+    const hit = cache.get(id);
+    return hit && hit.until > Date.now() ? hit.state : undefined;
+  };
   return {
+    cached,
     async get(id: number): Promise<AuthState | null> {
-      const hit = cache.get(id);
-      if (hit && hit.until > Date.now()) return hit.state;
+      const hit = cached(id);
+      if (hit !== undefined) return hit;
       const row = await db
         .selectFrom('accounts')
         .select(['status', 'session_version', 'deleted_at'])

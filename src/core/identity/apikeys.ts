@@ -20,7 +20,14 @@ export interface IssuedKeys {
 
 export function createApiKeys(deps: { db: Kysely<Tables>; bus: Bus; sealKey: Buffer; ttlMs?: number }) {
   const ttl = deps.ttlMs ?? 5 * 60_000;
-  const cache = new Map<string, { owner: KeyOwner; until: number }>();
+  // By the key's hash; an entry holds the module the key was issued for, and answers only for that module.
+  const cache = new Map<string, { owner: KeyOwner; module: string; until: number }>();
+  /** The cached owner of a live key of `module`; undefined when the database must be asked. */
+  const cached = (key: string, module: string): KeyOwner | undefined => {
+    if (key.length > 64) return undefined;
+    const hit = cache.get(hashApiKey(key));
+    return hit && hit.module === module && hit.until > Date.now() ? hit.owner : undefined;
+  };
   deps.bus.subscribe('apikey.revoked', (p) => {
     for (const h of (p.hashes as string[]) ?? []) cache.delete(h);
   });
@@ -71,14 +78,16 @@ export function createApiKeys(deps: { db: Kysely<Tables>; bus: Bus; sealKey: Buf
       if (revokedHashes.length > 0) await deps.bus.publish('apikey.revoked', { hashes: revokedHashes });
     },
 
-    /** The owner of a live key, or null. Malformed keys are refused without touching the database. */
+    cached,
+
+    /** The owner of a live key of `module`, or null. Malformed keys are refused without touching the database. */
     async authenticate(key: string, module: string): Promise<KeyOwner | null> {
       if (key.length > 64) return null;
-      const hash = hashApiKey(key);
-      const hit = cache.get(hash);
-      const now = Date.now();
-      if (hit && hit.until > now) return hit.owner; // only well-formed keys are ever cached
+      const hit = cached(key, module); // only well-formed keys are ever cached
+      if (hit) return hit;
       if (!isWellFormedApiKey(key)) return null;
+      const hash = hashApiKey(key);
+      const now = Date.now();
       const row = await deps.db
         .selectFrom('api_keys')
         .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
@@ -91,7 +100,7 @@ export function createApiKeys(deps: { db: Kysely<Tables>; bus: Bus; sealKey: Buf
         .executeTakeFirst();
       if (!row) return null;
       const owner = { accountId: row.account_id, keyId: row.id };
-      cache.set(hash, { owner, until: now + ttl });
+      cache.set(hash, { owner, module, until: now + ttl });
       return owner;
     },
 
