@@ -182,18 +182,38 @@ end
   }
 }
 
-/** `wrk(opts)` while sampling the RSS of process `pid` every 250 ms: the result and the peak in MB. */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** CPU seconds process `pid` has used so far, in user and in kernel (system) mode (/proc/pid/stat). */
+export function cpuSeconds(pid: number): { user: number; sys: number } {
+  // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return { user: Number(fields[11]) / CLOCK_TICKS, sys: Number(fields[12]) / CLOCK_TICKS };
+}
+
+/**
+ * `wrk(opts)` while sampling the RSS of process `pid` every 250 ms: the result, the peak in MB, and the server's CPU
+ * time per answer in microseconds (user and kernel), which depends less than latency on what else shares the cores.
+ */
 export async function wrkWithPeakRss(pid: number, opts: Parameters<typeof wrk>[0]) {
   let peak = 0;
   const sampler = setInterval(() => {
     peak = Math.max(peak, rssMb(pid));
   }, 250);
+  const before = cpuSeconds(pid);
   try {
-    return { result: await wrk(opts), peak };
+    const result = await wrk(opts);
+    const after = cpuSeconds(pid);
+    const per = (s: number) => Math.round((s * 1e6) / Math.max(1, result.requests));
+    return { result, peak, cpuUs: { user: per(after.user - before.user), sys: per(after.sys - before.sys) } };
   } finally {
     clearInterval(sampler);
   }
 }
+
+/** The server's CPU time per answer, as printed by the benches. */
+export const describeCpu = (c: { user: number; sys: number }) =>
+  `server CPU per answer ${c.user + c.sys} µs (user ${c.user}, kernel ${c.sys})`;
 
 /** A Lua table literal of strings, for wrk scripts. */
 export const luaStrings = (items: string[]) => `{${items.map((s) => JSON.stringify(s)).join(',')}}`;

@@ -15,6 +15,7 @@ import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import {
   benchAdmin,
+  describeCpu,
   describeLoad,
   freshDatabase,
   luaStrings,
@@ -153,7 +154,7 @@ ${pauseMs > 0 ? `delay = function() return ${pauseMs} end` : ''}`;
     [`kiosk pacing, ${PAUSE_MS} ms between a connection's polls`, PAUSE_MS, PACED_SECONDS],
   ] as const) {
     const before = await cacheLookups();
-    const { result, peak } = await wrkWithPeakRss(pid, {
+    const { result, peak, cpuUs } = await wrkWithPeakRss(pid, {
       url: `http://127.0.0.1:${PORT}`,
       connections: CONNECTIONS,
       seconds,
@@ -165,7 +166,7 @@ ${pauseMs > 0 ? `delay = function() return ${pauseMs} end` : ''}`;
     console.log(
       `${label}, ${CONNECTIONS} connections, ${name}, ${seconds} s: ${describeLoad(result)}, peak RSS ${peak.toFixed(0)} MB; ` +
         `answered from memory ${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)} %, ` +
-        `database reads ${(misses / seconds).toFixed(0)}/s`,
+        `database reads ${(misses / seconds).toFixed(0)}/s, ${describeCpu(cpuUs)}`,
     );
   }
 } finally {
