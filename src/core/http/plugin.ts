@@ -129,17 +129,19 @@ export function registerHttpCore(app: FastifyInstance, deps: { prefixes: Envelop
     done();
   });
 
-  // One labelled series per method, route pattern and status, looked up by a string instead of prom-client
-  // hashing a label object twice per request.
-  const series = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
+  // One labelled series per route pattern, status and method, found through nested maps (no key string built per
+  // request) instead of prom-client hashing a label object twice per request.
+  type Series = { count: { inc(): void }; duration: { observe(v: number): void } };
+  const series = new Map<string, Map<number, Map<string, Series>>>();
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const key = `${request.method} ${reply.statusCode} ${route}`;
-    let s = series.get(key);
+    const byStatus = series.get(route) ?? series.set(route, new Map()).get(route)!;
+    const byMethod = byStatus.get(reply.statusCode) ?? byStatus.set(reply.statusCode, new Map()).get(reply.statusCode)!;
+    let s = byMethod.get(request.method);
     if (!s) {
       const labels = { method: request.method, route, status: String(reply.statusCode) };
       s = { count: metrics.httpRequests.labels(labels), duration: metrics.httpDuration.labels(labels) };
-      series.set(key, s);
+      byMethod.set(request.method, s);
     }
     s.count.inc();
     s.duration.observe(reply.elapsedTime / 1000);

@@ -7,7 +7,6 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Level } from 'pino';
 
 type PinoLike = FastifyBaseLogger & { isLevelEnabled(level: Level): boolean };
-type LogFn = FastifyBaseLogger['info'];
 
 class DeferredChild {
   #made: FastifyBaseLogger | undefined;
@@ -26,10 +25,10 @@ class DeferredChild {
     return this.#made;
   }
 
-  #at(level: Level): LogFn {
-    return ((...args: Parameters<LogFn>) => {
-      if (this.#made || this.#parent.isLevelEnabled(level)) this.#real()[level](...args);
-    }) as LogFn;
+  #log(level: Level, args: unknown[]): void {
+    if (!this.#made && !this.#parent.isLevelEnabled(level)) return;
+    const real = this.#real() as unknown as Record<Level, (...a: unknown[]) => void>;
+    real[level](...args);
   }
 
   get level(): string {
@@ -39,13 +38,26 @@ class DeferredChild {
     this.#real().level = value;
   }
 
-  fatal = this.#at('fatal');
-  error = this.#at('error');
-  warn = this.#at('warn');
-  info = this.#at('info');
-  debug = this.#at('debug');
-  trace = this.#at('trace');
-  silent: LogFn = () => {};
+  // Methods on the prototype, not per-instance closures: a request's logger then costs one small object.
+  fatal(...args: unknown[]) {
+    this.#log('fatal', args);
+  }
+  error(...args: unknown[]) {
+    this.#log('error', args);
+  }
+  warn(...args: unknown[]) {
+    this.#log('warn', args);
+  }
+  info(...args: unknown[]) {
+    this.#log('info', args);
+  }
+  debug(...args: unknown[]) {
+    this.#log('debug', args);
+  }
+  trace(...args: unknown[]) {
+    this.#log('trace', args);
+  }
+  silent() {}
 
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
     return this.#real().child(bindings, options);

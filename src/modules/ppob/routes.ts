@@ -199,7 +199,7 @@ export function registerPpobRoutes(app: FastifyInstance, core: Core, service: Pp
     },
     async (_req, reply) => {
       // The list is the same for every reseller until the catalogue changes: serialise it once per version.
-      const list = await service.products();
+      const list = service.cachedProducts() ?? (await service.products());
       if (listBody?.of !== list) {
         listBody = { of: list, body: Buffer.from(JSON.stringify(ppobOk(list.map(productView), 'Daftar produk'))) };
       }

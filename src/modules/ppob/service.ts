@@ -79,22 +79,42 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
   let catalogue:
     | { at: number; products: repo.Product[]; byCode: Map<string, repo.Product>; byId: Map<number, repo.Product> }
     | undefined;
+  // One reload at a time: the requests that find the catalogue expired or dropped share it (else every request in
+  // flight at that moment would read the table and build its own copy). A drop during a reload discards it: what
+  // it read may predate the change.
+  let reloading: Promise<NonNullable<typeof catalogue>> | undefined;
+  let generation = 0;
   const dropCatalogue = () => {
     catalogue = undefined;
+    reloading = undefined;
+    generation++;
   };
   core.bus.subscribe('ppob.products.changed', dropCatalogue);
   core.bus.onGap(dropCatalogue);
+  /** The catalogue when the cache holds a fresh one (no promise); undefined when it must be read. */
+  const freshCatalogue = () => (catalogue && Date.now() - catalogue.at <= 30_000 ? catalogue : undefined);
   async function products() {
-    if (!catalogue || Date.now() - catalogue.at > 30_000) {
-      const list = await repo.activeProducts(db);
-      catalogue = {
-        at: Date.now(),
-        products: list,
-        byCode: new Map(list.map((p) => [p.kode_produk, p])),
-        byId: new Map(list.map((p) => [p.id, p])),
-      };
-    }
-    return catalogue;
+    const fresh = freshCatalogue();
+    if (fresh) return fresh;
+    if (reloading) return reloading;
+    const of = generation;
+    const read = repo
+      .activeProducts(db)
+      .then((list) => {
+        const loaded = {
+          at: Date.now(),
+          products: list,
+          byCode: new Map(list.map((p) => [p.kode_produk, p])),
+          byId: new Map(list.map((p) => [p.id, p])),
+        };
+        if (of === generation) catalogue = loaded;
+        return loaded;
+      })
+      .finally(() => {
+        if (reloading === read) reloading = undefined;
+      });
+    reloading = read;
+    return read;
   }
   const productsChanged = () => core.bus.publish('ppob.products.changed', {});
 
@@ -591,6 +611,8 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
     },
 
     products: async () => (await products()).products,
+    /** The active products when the cache holds them, without a promise; undefined when they must be read. */
+    cachedProducts: () => freshCatalogue()?.products,
     productByCode: async (kode: string) => (await products()).byCode.get(kode),
 
     /**
