@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { roomInWindow } from './helpers/clock.ts';
@@ -311,6 +312,44 @@ describe('operator and purchases', () => {
       .execute();
     const f = await until(u.h, b.transaction_id, 'FAILED');
     expect(f.error_message).toMatch(/in time/);
+  });
+
+  it('a status and its history entry change together: while the entry cannot be written the status stays', async () => {
+    const pkg = await newPackage();
+    const u = await verified();
+    const { transaction_id: id } = expectOk(await call('POST', `/api/packages/${pkg.id}/purchase`, u.h), 202);
+    await until(u.h, id, 'PAYMENT_INITIATED');
+    const { db } = t.app.loket.database;
+    // The database refuses this purchase's FAILED entry for a while, then the payment deadline passes.
+    await sql
+      .raw(
+        `CREATE FUNCTION im3_refuse_failed_${id}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+           IF NEW.transaction_id = ${id} AND NEW.status = 'FAILED' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+           RETURN NEW; END $$;
+         CREATE TRIGGER im3_refuse_failed_${id} BEFORE INSERT ON im3_transaction_events
+           FOR EACH ROW EXECUTE FUNCTION im3_refuse_failed_${id}()`,
+      )
+      .execute(db);
+    try {
+      await db
+        .updateTable('im3_transactions')
+        .set({ payment_deadline: new Date(Date.now() - 1000) })
+        .where('id', '=', id)
+        .execute();
+      await waitFor('a refused failure', () => (t.logs.text.includes('refused by the test') ? true : undefined), 10_000);
+      for (let i = 0; i < 5; i++) {
+        const d = await txOf(u.h, id);
+        expect(d.status).toBe('PAYMENT_INITIATED');
+        expect(d.status_history.at(-1).status).toBe('PAYMENT_INITIATED');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await sql.raw(`DROP TRIGGER im3_refuse_failed_${id} ON im3_transaction_events`).execute(db);
+    }
+    // The step is retried and the purchase fails, with its entry.
+    const f = await until(u.h, id, 'FAILED');
+    expect(f.error_message).toMatch(/in time/);
+    expect(f.status_history.map((e: any) => e.status).slice(-2)).toEqual(['PAYMENT_INITIATED', 'FAILED']);
   });
 
   it('purchase without a verified number is a BUSINESS_LOGIC_ERROR', async () => {

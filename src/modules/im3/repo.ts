@@ -1,6 +1,7 @@
 // SQL for the IM3 module. Every function takes the handle it runs on (the pool or the caller's transaction).
 import type { Generated, Selectable } from 'kysely';
 import type { Executor, Timestamp } from '../../core/db/tables.ts';
+import { withTransaction } from '../../core/db/transaction.ts';
 
 export const STATUSES = [
   'PENDING',
@@ -225,6 +226,8 @@ export async function transition(
   at: Date,
   extra: Partial<Omit<Transaction, 'id' | 'status'>> = {},
 ): Promise<boolean> {
+  // The status and its history entry are written together, so that no reader sees one without the other.
+  if (!db.isTransaction) return withTransaction(db, (trx) => transition(trx, id, from, to, at, extra));
   const froms = (Array.isArray(from) ? from : [from]) as Im3Status[];
   const r = await db
     .updateTable('im3_transactions')

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { RequestOrigin } from '../../core/audit/audit.ts';
 import type { Core } from '../../core/context.ts';
 import { deriveKey, open, seal } from '../../core/crypto.ts';
+import type { Executor } from '../../core/db/tables.ts';
 import { withTransaction } from '../../core/db/transaction.ts';
 import { AppError } from '../../core/http/errors.ts';
 import type { JobContext } from '../../core/jobs/jobs.ts';
@@ -241,8 +242,8 @@ export function createIm3Service(core: Core, operator: Im3Operator) {
     }
   }
 
-  async function transactionView(tx: Transaction, withHistory = true) {
-    const pkg = await findPackage(db, tx.package_id);
+  async function transactionView(tx: Transaction, withHistory = true, on: Executor = db) {
+    const pkg = await findPackage(on, tx.package_id);
     return {
       id: tx.id,
       user_id: tx.account_id,
@@ -257,7 +258,7 @@ export function createIm3Service(core: Core, operator: Im3Operator) {
       error_message: tx.error_message,
       ...(withHistory
         ? {
-            status_history: (await statusHistory(db, tx.id)).map((e) => ({
+            status_history: (await statusHistory(on, tx.id)).map((e) => ({
               status: e.status,
               at: new Date(e.created_at).toISOString(),
             })),
@@ -494,9 +495,16 @@ export function createIm3Service(core: Core, operator: Im3Operator) {
     },
 
     async getTransaction(accountId: number, id: number) {
-      const tx = await findOwnTransaction(db, accountId, id);
-      if (!tx) throw new AppError('NOT_FOUND', 'Transaction not found');
-      return transactionView(tx);
+      // The row and its history from one snapshot: the last entry is the status shown.
+      return withTransaction(
+        db,
+        async (trx) => {
+          const tx = await findOwnTransaction(trx, accountId, id);
+          if (!tx) throw new AppError('NOT_FOUND', 'Transaction not found');
+          return transactionView(tx, true, trx);
+        },
+        { isolation: 'repeatable read' },
+      );
     },
 
     async cancel(accountId: number, id: number) {
