@@ -336,7 +336,11 @@ describe('operator and purchases', () => {
         .set({ payment_deadline: new Date(Date.now() - 1000) })
         .where('id', '=', id)
         .execute();
-      await waitFor('a refused failure', () => (t.logs.text.includes('refused by the test') ? true : undefined), 10_000);
+      await waitFor(
+        'a refused failure',
+        async () => (t.logs.text.includes('refused by the test') ? true : undefined),
+        10_000,
+      );
       for (let i = 0; i < 5; i++) {
         const d = await txOf(u.h, id);
         expect(d.status).toBe('PAYMENT_INITIATED');

@@ -2,7 +2,9 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTransaction } from '../src/core/db/transaction.ts';
 import { audit } from '../src/core/ledger/ledger.ts';
+import { type Claim, runIdempotent } from '../src/modules/ppob/idempotency.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
 import { apiKeySecuritySuite } from './helpers/security.ts';
@@ -355,6 +357,50 @@ describe('Idempotency-Key on /beli', () => {
     expect(await saldo(r)).toBe(88_000);
     const history = (await t.app.inject({ method: 'GET', url: '/riwayat', headers: r.h })).json().data;
     expect(history).toHaveLength(1);
+  });
+});
+
+describe('Idempotency-Key claims', () => {
+  it('a request that stalls past the takeover time cannot complete: its work rolls back, the retry answers', async () => {
+    const { db } = t.app.loket.database;
+    const account = await makeAccount(t.app, { ppob: 1 });
+    const probe = `idem_probe_${randomBytes(3).toString('hex')}`;
+    await sql.raw(`CREATE TABLE ${probe} (done_by text NOT NULL)`).execute(db);
+    const scope = (now: Date) => ({ accountId: account.id, name: 'ppob.beli', key: `k-${probe}`, body: { a: 1 }, now });
+    /** The operation's work and its stored answer, in one transaction, as a purchase does it. */
+    const work = (who: string) => (claim: Claim | undefined) =>
+      withTransaction(db, async (trx) => {
+        await sql.raw(`INSERT INTO ${probe} VALUES ('${who}')`).execute(trx);
+        const response = { status: 200, body: { by: who } };
+        await claim?.complete(trx, response);
+        return response;
+      });
+    let release!: () => void;
+    const stalled = new Promise<void>((r) => {
+      release = r;
+    });
+    const start = new Date();
+    // The first request claims the key, then stalls before its transaction.
+    const first = runIdempotent(db, scope(start), async (claim) => {
+      await stalled;
+      return work('first')(claim);
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    // While it is still running, a retry is told so; 61 s later, a retry takes the claim over and completes.
+    await expect(runIdempotent(db, scope(new Date(start.getTime() + 1000)), work('early'))).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    const retry = await runIdempotent(db, scope(new Date(start.getTime() + 61_000)), work('retry'));
+    expect(retry.body).toEqual({ by: 'retry' });
+    release();
+    await expect(first).rejects.toMatchObject({ code: 'CONFLICT' });
+    // The operation ran to the end twice, but only the retry's work committed, and its answer is the stored one.
+    expect((await sql<{ done_by: string }>`SELECT done_by FROM ${sql.table(probe)}`.execute(db)).rows).toEqual([
+      { done_by: 'retry' },
+    ]);
+    const again = await runIdempotent(db, scope(new Date(start.getTime() + 62_000)), work('third'));
+    expect(again.body).toEqual({ by: 'retry' });
+    await sql.raw(`DROP TABLE ${probe}`).execute(db);
   });
 });
 

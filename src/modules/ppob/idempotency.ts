@@ -38,6 +38,9 @@ export async function runIdempotent(
   }
   const hash = requestHash(scope.body);
   let claimId: number | undefined;
+  // A claim is held by the request that wrote its `created_at`: a request whose claim was taken over (it stalled
+  // past STALE_MS) can neither complete nor release it, so one key never runs its operation twice.
+  const claimedAt = scope.now;
   const inserted = await db
     .insertInto('idempotency_keys')
     .values({
@@ -82,16 +85,26 @@ export async function runIdempotent(
     return await operation({
       id,
       async complete(tx, response) {
-        await tx
+        const held = await tx
           .updateTable('idempotency_keys')
           .set({ state: 'done', status_code: response.status, response: JSON.stringify(response.body) })
           .where('id', '=', id)
-          .execute();
+          .where('state', '=', 'running')
+          .where('created_at', '=', claimedAt)
+          .returning('id')
+          .executeTakeFirst();
+        // Thrown inside the operation's transaction: its work rolls back with it.
+        if (!held) throw new AppError('CONFLICT', 'Permintaan dengan Idempotency-Key ini masih diproses');
       },
     });
   } catch (err) {
     // Nothing was done (the operation's transaction rolled back): let a retry with the same key run again.
-    await db.deleteFrom('idempotency_keys').where('id', '=', id).where('state', '=', 'running').execute();
+    await db
+      .deleteFrom('idempotency_keys')
+      .where('id', '=', id)
+      .where('state', '=', 'running')
+      .where('created_at', '=', claimedAt)
+      .execute();
     throw err;
   }
 }
