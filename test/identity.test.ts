@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKey } from '../src/core/crypto.ts';
 import { guardModule } from './fixtures/guard-module.ts';
@@ -521,6 +522,40 @@ describe('API keys', () => {
     expect((await get('ppob', ppob.apiKey)).statusCode).toBe(200);
     expect((await get('photobox', photobox.apiKey)).statusCode).toBe(200);
     expect(await apiKeys.authenticate(photobox.apiKey, 'ppob')).toBeNull();
+  });
+
+  it('a lookup that was reading when a revocation notice came does not cache what it read', async () => {
+    const a = await makeAccount(t.app);
+    const { apiKeys } = t.app.loket.identity;
+    const { db } = t.app.loket.database;
+    const issued = await apiKeys.issue(db, a.id, 'ppob');
+    keep(issued.apiKey, issued.privateKey);
+    const heard = new Promise<void>((r) => t.app.loket.bus.subscribe('apikey.revoked', () => r()));
+    // The table is held, so the lookup waits on its read; meanwhile a revocation notice arrives.
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => {
+      locked = r;
+    });
+    const holder = db.transaction().execute(async (trx) => {
+      await sql`LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE`.execute(trx);
+      locked();
+      await held;
+    });
+    await isLocked;
+    const lookup = apiKeys.authenticate(issued.apiKey, 'ppob');
+    await apiKeys.announce(['a-hash-of-another-key']);
+    await heard;
+    release();
+    await holder;
+    // It answers what it read, but the next request reads again instead of trusting a possibly revoked key.
+    expect(await lookup).toMatchObject({ accountId: a.id });
+    expect(apiKeys.cached(issued.apiKey, 'ppob')).toBeUndefined();
+    await apiKeys.authenticate(issued.apiKey, 'ppob');
+    expect(apiKeys.cached(issued.apiKey, 'ppob')).toMatchObject({ accountId: a.id });
   });
 
   it('refuses missing, malformed and guessed keys with 401', async () => {

@@ -138,10 +138,16 @@ export async function setMemberships(db: Executor, id: number, memberships: Memb
 /** Caches AuthState per account for a short time; `account.changed` on the bus drops an entry everywhere. */
 export function createAuthStateCache(db: Executor, bus: Bus, ttlMs = 30_000) {
   const cache = new Map<number, { state: AuthState | null; until: number }>();
+  // Counts invalidations: a read that started before one arrived is answered but not cached (see apikeys.ts).
+  let invalidations = 0;
   bus.subscribe('account.changed', (p) => {
+    invalidations++;
     cache.delete(Number(p.id));
   });
-  bus.onGap(() => cache.clear());
+  bus.onGap(() => {
+    invalidations++;
+    cache.clear();
+  });
   /** The cached state of account `id` (null: no such account); undefined when the database must be asked. */
   const cached = (id: number): AuthState | null | undefined => {
     const hit = cache.get(id);
@@ -152,6 +158,7 @@ export function createAuthStateCache(db: Executor, bus: Bus, ttlMs = 30_000) {
     async get(id: number): Promise<AuthState | null> {
       const hit = cached(id);
       if (hit !== undefined) return hit;
+      const seen = invalidations;
       const row = await db
         .selectFrom('accounts')
         .select(['status', 'session_version', 'deleted_at'])
@@ -164,7 +171,7 @@ export function createAuthStateCache(db: Executor, bus: Bus, ttlMs = 30_000) {
             memberships: await membershipsOf(db, id),
           }
         : null;
-      cache.set(id, { state, until: Date.now() + ttlMs });
+      if (seen === invalidations) cache.set(id, { state, until: Date.now() + ttlMs });
       return state;
     },
     changed: (id: number) => bus.publish('account.changed', { id }),

@@ -28,11 +28,19 @@ export function createApiKeys(deps: { db: Kysely<Tables>; bus: Bus; sealKey: Buf
     const hit = cache.get(hashApiKey(key));
     return hit && hit.module === module && hit.until > Date.now() ? hit.owner : undefined;
   };
+  // Counts invalidations: a lookup that read the database before one arrived does not cache what it read (the
+  // key may have been revoked just after that read, and would otherwise stay cached for the whole TTL).
+  let invalidations = 0;
   deps.bus.subscribe('apikey.revoked', (p) => {
+    invalidations++;
     for (const h of (p.hashes as string[]) ?? []) cache.delete(h);
   });
-  deps.bus.onGap(() => cache.clear());
+  deps.bus.onGap(() => {
+    invalidations++;
+    cache.clear();
+  });
   deps.bus.subscribe('account.changed', (p) => {
+    invalidations++;
     const id = Number(p.id);
     for (const [h, v] of cache) if (v.owner.accountId === id) cache.delete(h);
   });
@@ -88,6 +96,7 @@ export function createApiKeys(deps: { db: Kysely<Tables>; bus: Bus; sealKey: Buf
       if (!isWellFormedApiKey(key)) return null;
       const hash = hashApiKey(key);
       const now = Date.now();
+      const seen = invalidations;
       const row = await deps.db
         .selectFrom('api_keys')
         .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
@@ -100,7 +109,7 @@ export function createApiKeys(deps: { db: Kysely<Tables>; bus: Bus; sealKey: Buf
         .executeTakeFirst();
       if (!row) return null;
       const owner = { accountId: row.account_id, keyId: row.id };
-      cache.set(hash, { owner, module, until: now + ttl });
+      if (seen === invalidations) cache.set(hash, { owner, module, until: now + ttl });
       return owner;
     },
 
