@@ -3,6 +3,7 @@ import { SignJWT } from 'jose';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKey } from '../src/core/crypto.ts';
+import { withTransaction } from '../src/core/db/transaction.ts';
 import { guardModule } from './fixtures/guard-module.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { fakeClock } from './helpers/clock.ts';
@@ -556,6 +557,24 @@ describe('API keys', () => {
     expect(apiKeys.cached(issued.apiKey, 'ppob')).toBeUndefined();
     await apiKeys.authenticate(issued.apiKey, 'ppob');
     expect(apiKeys.cached(issued.apiKey, 'ppob')).toMatchObject({ accountId: a.id });
+  });
+
+  it('rotations at the same moment leave exactly one live key, the last one issued', async () => {
+    const a = await makeAccount(t.app);
+    const { db } = t.app.loket.database;
+    const { apiKeys } = t.app.loket.identity;
+    const issued = await Promise.all(
+      Array.from({ length: 6 }, () => withTransaction(db, (trx) => apiKeys.issue(trx, a.id, 'ppob'))),
+    );
+    for (const k of issued) keep(k.apiKey, k.privateKey);
+    const live = await db
+      .selectFrom('api_keys')
+      .select('id')
+      .where('account_id', '=', a.id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    expect(live).toHaveLength(1);
+    expect(live[0]?.id).toBe(Math.max(...issued.map((k) => k.keyId)));
   });
 
   it('refuses missing, malformed and guessed keys with 401', async () => {

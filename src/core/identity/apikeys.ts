@@ -51,6 +51,9 @@ export function createApiKeys(deps: { db: Kysely<Tables>; bus: Bus; sealKey: Buf
      * the caller's transaction. Call `announce` with the result after the transaction commits.
      */
     async issue(db: Executor, accountId: number, module: string): Promise<IssuedKeys & { revokedHashes: string[] }> {
+      // Rotations of one account wait for each other (the account row is locked until the caller commits), so
+      // each one revokes the key the one before it issued: never two live keys.
+      await db.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().execute();
       const revokedRows = await db
         .updateTable('api_keys')
         .set({ revoked_at: new Date() })
