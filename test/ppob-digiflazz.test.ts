@@ -220,5 +220,24 @@ describe('price list sync (Digiflazz /v1/price-list, cmd prepaid)', () => {
     expect(put.statusCode, put.body).toBe(200);
     expect((await sync()).json()).toMatchObject({ created: 0, updated: 0, deactivated: 0 });
     expect((await catalogue()).get(raised.buyer_sku_code)).toBe(margin);
+
+    // An admin's price change that commits while a sync is running is not undone by it: the sync waits for the
+    // change and builds on it (here the provider renamed the product, so the sync does write the row).
+    raised.product_name = `${raised.product_name} (baru)`;
+    const { db } = t.app.loket.database;
+    const later = margin + 1_000;
+    let syncing: ReturnType<typeof sync> | undefined;
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('ppob_products').set({ harga: later }).where('id', '=', row.id).execute();
+      syncing = sync();
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    expect((await syncing!)?.json()).toMatchObject({ updated: 1 });
+    const after = await db
+      .selectFrom('ppob_products')
+      .select(['harga', 'nama'])
+      .where('id', '=', row.id)
+      .executeTakeFirstOrThrow();
+    expect(after).toEqual({ harga: later, nama: raised.product_name });
   });
 });

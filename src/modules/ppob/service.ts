@@ -782,7 +782,9 @@ export function createPpobService(core: PpobServiceDeps, provider: PpobProvider)
       const list = await provider.priceList();
       const valid = list.filter((p) => /^[A-Za-z0-9_.-]{1,20}$/.test(p.sku) && p.price > 0 && p.name.trim() !== '');
       const result = await withTransaction(db, async (trx) => {
-        const existing = await trx.selectFrom('ppob_products').selectAll().execute();
+        // Locked for this transaction, so an admin's change that commits meanwhile is read, not overwritten. (No
+        // key update: purchases referencing a product still go on.)
+        const existing = await trx.selectFrom('ppob_products').selectAll().forNoKeyUpdate().execute();
         const bySku = new Map(existing.filter((p) => p.provider_sku).map((p) => [p.provider_sku as string, p]));
         const byCode = new Map(existing.map((p) => [p.kode_produk, p]));
         let created = 0;
