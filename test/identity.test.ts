@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKey } from '../src/core/crypto.ts';
 import { withTransaction } from '../src/core/db/transaction.ts';
+import { hashPassword } from '../src/core/identity/passwords.ts';
 import { guardModule } from './fixtures/guard-module.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { fakeClock } from './helpers/clock.ts';
@@ -266,6 +267,34 @@ describe('refresh tokens', () => {
 });
 
 describe('logout and password changes', () => {
+  it('a login whose password check overlaps a password change does not start a session', async () => {
+    const a = await makeAccount(t.app, { photobox: 1 });
+    keep(a.password);
+    const { db } = t.app.loket.database;
+    const newHash = await hashPassword('a-new-password-123');
+    let login: ReturnType<typeof tokensFor> | undefined;
+    // The change is written and held uncommitted while the old password is being checked, then it commits.
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('accounts')
+        .set((eb) => ({ password_hash: newHash, session_version: eb('session_version', '+', 1) }))
+        .where('id', '=', a.id)
+        .execute();
+      login = tokensFor(t.app, a).catch((e: Error) => e as never);
+      await new Promise((r) => setTimeout(r, 400));
+    });
+    const result = (await login) as unknown;
+    expect(result).toBeInstanceOf(Error);
+    expect(String(result)).toMatch(/login failed: 401/);
+    const sessions = await db
+      .selectFrom('refresh_tokens')
+      .select('id')
+      .where('account_id', '=', a.id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    expect(sessions).toEqual([]);
+  });
+
   it('logout ends the access token at once and its refresh token', async () => {
     const a = await makeAccount(t.app, { photobox: 1 });
     const pair = await tokensFor(t.app, a);

@@ -100,7 +100,23 @@ export function createIdentityService(deps: {
       const ok = await verifyPassword(row?.password_hash ?? null, password);
       if (!row || !ok) throw new AppError('INVALID_CREDENTIALS', 'Incorrect username or password');
       if (row.status !== 'active') throw new AppError('ACCOUNT_DISABLED', 'This account is disabled');
-      const tokens = await deps.sessions.start(row.id, row.session_version);
+      // The session starts only if the password that was checked is still the account's: a password change (or
+      // sign-out everywhere) that committed during the check would otherwise not end this new session.
+      const tokens = await withTransaction(db, async (trx) => {
+        const now = await trx
+          .selectFrom('accounts')
+          .select(['password_hash', 'session_version', 'status', 'deleted_at'])
+          .where('id', '=', row.id)
+          .forShare()
+          .executeTakeFirst();
+        if (!now || now.password_hash !== row.password_hash || now.session_version !== row.session_version) {
+          throw new AppError('INVALID_CREDENTIALS', 'Incorrect username or password');
+        }
+        if (now.status !== 'active' || now.deleted_at !== null) {
+          throw new AppError('ACCOUNT_DISABLED', 'This account is disabled');
+        }
+        return deps.sessions.start(row.id, row.session_version, trx);
+      });
       return { tokens, account: await snapshot(row.id) };
     },
 
@@ -137,8 +153,11 @@ export function createIdentityService(deps: {
             updated_at: deps.now(),
           }))
           .where('id', '=', accountId)
+          // Only over the password that was checked: of two changes at once, the second is refused.
+          .where('password_hash', '=', row.password_hash)
           .returning('session_version')
-          .executeTakeFirstOrThrow();
+          .executeTakeFirst();
+        if (!updated) throw new AppError('INVALID_CREDENTIALS', 'The current password is incorrect');
         await deps.sessions.endOtherSessions(trx, accountId, family);
         await recordActivity(
           trx,

@@ -181,9 +181,9 @@ export function createSessions(deps: {
     },
 
     /** A new session (new refresh family) for an account whose credentials were just checked. */
-    async start(accountId: number, sessionVersion: number): Promise<TokenPair> {
+    async start(accountId: number, sessionVersion: number, db: Executor = deps.db): Promise<TokenPair> {
       const family = randomUUID();
-      const refresh = await newRefresh(deps.db, accountId, family);
+      const refresh = await newRefresh(db, accountId, family);
       return pair(await issueAccess(accountId, family, sessionVersion), refresh);
     },
 
