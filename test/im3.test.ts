@@ -356,6 +356,23 @@ describe('operator and purchases', () => {
     expect(f.status_history.map((e: any) => e.status).slice(-2)).toEqual(['PAYMENT_INITIATED', 'FAILED']);
   });
 
+  it("a number's operator session does not buy for the account's next number", async () => {
+    const pkg = await newPackage();
+    const u = await verified();
+    // The number changes but the old number's session is still stored (a crash between the two writes).
+    await t.app.loket.database.db.updateTable('accounts').set({ phone: phone() }).where('id', '=', u.id).execute();
+    await t.app.loket.identity.authState.changed(u.id);
+    const err = expectErr(await call('POST', `/api/packages/${pkg.id}/purchase`, u.h), 422, 'BUSINESS_LOGIC_ERROR');
+    expect(err.message).toMatch(/Verify your IM3 number/);
+    expect(
+      await t.app.loket.database.db
+        .selectFrom('im3_transactions')
+        .where('account_id', '=', u.id)
+        .select('id')
+        .execute(),
+    ).toEqual([]);
+  });
+
   it('purchase without a verified number is a BUSINESS_LOGIC_ERROR', async () => {
     const pkg = await newPackage();
     const u = await user({ phone: phone() });

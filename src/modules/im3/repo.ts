@@ -155,12 +155,25 @@ export async function saveChallenge(db: Executor, accountId: number, phone: stri
     .execute();
 }
 
-export async function saveSession(db: Executor, accountId: number, sealed: string, at: Date) {
-  await db
+/**
+ * Stores the operator session won by answering `challenge` for `phone`; false when that challenge is no longer the
+ * account's (a new OTP was asked for, or for another number, meanwhile), and nothing is stored.
+ */
+export async function saveSession(
+  db: Executor,
+  accountId: number,
+  answered: { phone: string; challenge: string },
+  sealed: string,
+  at: Date,
+): Promise<boolean> {
+  const r = await db
     .updateTable('im3_sessions')
     .set({ session_sealed: sealed, challenge_sealed: null, verified_at: at, updated_at: at })
     .where('account_id', '=', accountId)
-    .execute();
+    .where('phone', '=', answered.phone)
+    .where('challenge_sealed', '=', answered.challenge)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
 }
 
 export async function dropSession(db: Executor, accountId: number) {

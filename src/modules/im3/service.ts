@@ -395,7 +395,14 @@ export function createIm3Service(core: Core, operator: Im3Operator) {
       } catch (err) {
         fromOperator(err, true);
       }
-      await saveSession(db, accountId, seal(sealKey, session), at());
+      const saved = await saveSession(
+        db,
+        accountId,
+        { phone: row.phone, challenge: row.challenge_sealed },
+        seal(sealKey, session),
+        at(),
+      );
+      if (!saved) throw new AppError('BUSINESS_LOGIC_ERROR', 'Ask for an OTP first (GET /api/im3/send-otp)');
       return { verified: true, phone_number: row.phone, message: 'OTP verified' };
     },
 
@@ -452,7 +459,8 @@ export function createIm3Service(core: Core, operator: Im3Operator) {
       const pkg = await findPackage(db, packageId);
       if (!pkg) throw new AppError('PACKAGE_NOT_FOUND', 'Package not found');
       const session = await findSession(db, accountId);
-      if (!session?.session_sealed) {
+      // The session belongs to the number it was verified for; a number changed since needs a new OTP.
+      if (!session?.session_sealed || session.phone !== (await account(accountId)).phone) {
         throw new AppError('BUSINESS_LOGIC_ERROR', 'Verify your IM3 number first (send-otp, then verify-otp)');
       }
       const taskId = `im3-${randomBytes(8).toString('hex')}`;
