@@ -23,11 +23,12 @@ export function createApiKeys(deps: { db: Kysely<Tables>; bus: Bus; sealKey: Buf
   // By the key's hash; an entry holds the module the key was issued for, and answers only for that module.
   const cache = new Map<string, { owner: KeyOwner; module: string; until: number }>();
   /** The cached owner of a live key of `module`; undefined when the database must be asked. */
-  const cached = (key: string, module: string): KeyOwner | undefined => {
-    if (key.length > 64) return undefined;
-    const hit = cache.get(hashApiKey(key));
+  const cachedByHash = (hash: string, module: string): KeyOwner | undefined => {
+    const hit = cache.get(hash);
     return hit && hit.module === module && hit.until > Date.now() ? hit.owner : undefined;
   };
+  const cached = (key: string, module: string): KeyOwner | undefined =>
+    key.length > 64 ? undefined : cachedByHash(hashApiKey(key), module);
   // Counts invalidations: a lookup that read the database before one arrived does not cache what it read (the
   // key may have been revoked just after that read, and would otherwise stay cached for the whole TTL).
   let invalidations = 0;
@@ -94,10 +95,10 @@ export function createApiKeys(deps: { db: Kysely<Tables>; bus: Bus; sealKey: Buf
     /** The owner of a live key of `module`, or null. Malformed keys are refused without touching the database. */
     async authenticate(key: string, module: string): Promise<KeyOwner | null> {
       if (key.length > 64) return null;
-      const hit = cached(key, module); // only well-formed keys are ever cached
+      const hash = hashApiKey(key);
+      const hit = cachedByHash(hash, module); // only well-formed keys are ever cached
       if (hit) return hit;
       if (!isWellFormedApiKey(key)) return null;
-      const hash = hashApiKey(key);
       const now = Date.now();
       const seen = invalidations;
       const row = await deps.db

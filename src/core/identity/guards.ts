@@ -6,7 +6,7 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { AppError } from '../http/errors.ts';
 import { type AuthState, levelFor } from './accounts.ts';
-import type { ApiKeys } from './apikeys.ts';
+import type { ApiKeys, KeyOwner } from './apikeys.ts';
 import { type Sessions, unauthenticated } from './sessions.ts';
 
 export interface RequestAuth {
@@ -72,9 +72,15 @@ export function createGuards(deps: {
     const key = keyHeader(request);
     const owner = key ? deps.apiKeys.cached(key.trim(), module) : undefined;
     const state = owner && deps.authState.cached(owner.accountId);
-    if (!owner || !state?.active) return undefined;
-    return { accountId: owner.accountId, level: levelFor(state.memberships, module), module, keyId: owner.keyId };
+    return owner && state?.active ? keyAuth(owner, state, module) : undefined;
   }
+
+  const keyAuth = (owner: KeyOwner, state: AuthState, module: string): RequestAuth => ({
+    accountId: owner.accountId,
+    level: levelFor(state.memberships, module),
+    module,
+    keyId: owner.keyId,
+  });
 
   async function fromApiKey(request: FastifyRequest, module: string): Promise<RequestAuth> {
     const key = keyHeader(request);
@@ -83,7 +89,7 @@ export function createGuards(deps: {
     if (!owner) throw new AppError('AUTHENTICATION_ERROR', 'Invalid or revoked API key');
     const state = await deps.authState.get(owner.accountId);
     if (!state?.active) throw new AppError('AUTHENTICATION_ERROR', 'Invalid or revoked API key');
-    return { accountId: owner.accountId, level: levelFor(state.memberships, module), module, keyId: owner.keyId };
+    return keyAuth(owner, state, module);
   }
 
   const tooLow = () => new AppError('AUTHORIZATION_ERROR', 'Your account does not have access to this action');
