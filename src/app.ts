@@ -5,26 +5,30 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { Gauge } from 'prom-client';
-import type { Config } from './config.ts';
-import type { Core, LoketModule } from './core/context.ts';
+import { ALL_MODULES, type Config } from './config.ts';
+import type { Core } from './core/context.ts';
 import { openDatabase } from './core/db/database.ts';
 import { migrate } from './core/db/migrate.ts';
-import { EnvelopePrefixes } from './core/http/envelopes.ts';
+import { EnvelopePrefixes, platformEnvelope } from './core/http/envelopes.ts';
+import { registerErrorCodes } from './core/http/errors.ts';
 import { registerHttpCore, requestIdFrom } from './core/http/plugin.ts';
 import { deferredChildLogger, requestIds } from './core/http/request-logger.ts';
+import { createRouter } from './core/http/route.ts';
 import { securityHeaders } from './core/http/security-headers.ts';
 import { buildLazySerializer } from './core/http/serializers.ts';
+import { registerMembershipModules } from './core/identity/accounts.ts';
 import { createIdentity } from './core/identity/index.ts';
 import { registerIdentityRoutes } from './core/identity/routes.ts';
 import { createJobs } from './core/jobs/jobs.ts';
 import { createLimiter } from './core/limits/limiter.ts';
 import { createLogger } from './core/log.ts';
+import type { AnyModule } from './core/module.ts';
 import { createBus } from './core/notify/bus.ts';
 import { createOutbox, registerDevOutbox } from './core/notify/outbox.ts';
 import { createMetrics } from './core/ops/metrics.ts';
 import { registerOpsRoutes } from './core/ops/routes.ts';
 import type { PaymentGateway } from './core/payments/gateway.ts';
-import { registerPaymentRoutes, WEBHOOK_PATH } from './core/payments/routes.ts';
+import { registerPaymentRoutes, webhookAnswers } from './core/payments/routes.ts';
 import { createPayments } from './core/payments/service.ts';
 import { createSimulatorGateway } from './core/payments/simulator.ts';
 import { createRedis } from './core/redis.ts';
@@ -34,7 +38,7 @@ export interface AppOverrides {
   /** Where log lines go (default stdout); tests capture them here. */
   logStream?: DestinationStream;
   /** Modules mounted in addition to the enabled built-in ones (extensions, test fixtures). */
-  extraModules?: LoketModule[];
+  extraModules?: AnyModule[];
   /** The clock (default: the system's). */
   now?: () => Date;
 }
@@ -58,6 +62,18 @@ async function xenditGateway(config: Config): Promise<PaymentGateway> {
  */
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = createLogger(config, overrides.logStream);
+  const modules: AnyModule[] = [];
+  for (const name of config.modules) {
+    const load = MODULE_LOADERS[name];
+    if (load) modules.push(await load());
+    else logger.warn({ module: name }, 'module is enabled but not part of this build yet');
+  }
+  modules.push(...(overrides.extraModules ?? []));
+  registerMembershipModules([...ALL_MODULES, ...modules.map((m) => m.name)]);
+  for (const mod of modules) registerErrorCodes(mod.errors ?? {});
+  const webhooks = webhookAnswers(
+    modules.flatMap((m) => (m.webhook ? [{ answer: m.webhook, envelope: m.envelope }] : [])),
+  );
   const database = await openDatabase(config, logger);
   try {
     if (config.migrateOnStart) await migrate(database.pool, logger);
@@ -89,7 +105,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     },
   });
   const redis = await createRedis(config.redisUrl, logger);
-  const prefixes = new EnvelopePrefixes('billing');
+  const prefixes = new EnvelopePrefixes(platformEnvelope);
   const now = overrides.now ?? (() => new Date());
   const bus = createBus({ redis, redisPrefix: config.redisPrefix, databaseUrl: config.databaseUrl, logger });
   const limiter = createLimiter(redis, config.redisPrefix, () => now().getTime());
@@ -119,7 +135,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     gateway,
     logger,
     now,
-    callbackUrl: `${config.publicUrl}${WEBHOOK_PATH}`,
+    callbackUrl: `${config.publicUrl}${webhooks[0]?.answer.paths[0]}`,
   });
   const core: Core = {
     config,
@@ -203,35 +219,35 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
-  const modules: LoketModule[] = [];
-  for (const name of config.modules) {
-    const load = MODULE_LOADERS[name];
-    if (load) modules.push(await load());
-    else logger.warn({ module: name }, 'module is enabled but not part of this build yet');
-  }
-  modules.push(...(overrides.extraModules ?? []));
-
   const readiness: Record<string, () => Promise<void>> = {};
+  const wired: { mod: AnyModule; deps: unknown }[] = [];
   for (const mod of modules) {
-    for (const [prefix, style] of mod.envelopes) prefixes.add(prefix, style);
-    Object.assign(readiness, mod.readiness ?? {});
-    await mod.register(app, core);
+    for (const prefix of mod.prefixes) prefixes.add(prefix, mod.envelope);
+    for (const [prefix, envelope] of mod.otherPrefixes ?? []) prefixes.add(prefix, envelope);
+    for (const read of mod.callbacks ?? []) payments.acceptCallbacks(read);
+    const deps = await mod.wire(core);
+    wired.push({ mod, deps });
+    for (const job of mod.jobs?.(deps, core) ?? []) jobs.define(job);
+    Object.assign(readiness, mod.readiness?.(deps) ?? {});
+    await mod.routes(createRouter(app, core, { module: mod.name, envelope: mod.envelope }), deps, core);
+    if (mod.onClose) app.addHook('preClose', () => mod.onClose?.(deps, core) ?? Promise.resolve());
   }
   registerOpsRoutes(app, core, readiness);
   registerIdentityRoutes(app, core);
-  registerPaymentRoutes(app, core, simulator);
+  registerPaymentRoutes(app, core, simulator, webhooks);
   if (config.env !== 'production') registerDevOutbox(app, database.db);
 
   app.addHook('onReady', async () => {
     await bus.start();
     await identity.sessions.load();
+    for (const { mod, deps } of wired) await mod.onReady?.(deps, core);
     if (config.adminEmail && config.adminPassword) {
       await identity.service.ensureAdmin(config.adminEmail, config.adminPassword);
     }
     await jobs.start();
     const demo = config.demo ?? database.fresh;
     if (demo) {
-      for (const mod of modules) await mod.demo?.(core);
+      for (const { mod, deps } of wired) await mod.demo?.(deps, core);
     }
   });
   return app;

@@ -40,7 +40,7 @@ describe('rate limits', () => {
   });
 
   it('IM3 sign-in answers 429 in the IM3 envelope', async () => {
-    const t = await app({ config: { rateLimits: true } });
+    const t = await app({ config: { rateLimits: true, modules: ['im3'] } });
     const payload = { username: 'nobody', password: 'wrong-password' };
     for (let i = 0; i < 5; i++) await t.app.inject({ method: 'POST', url: '/api/auth/login', payload });
     const res = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload });

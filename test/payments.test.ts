@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LoketModule } from '../src/core/context.ts';
+import { platformEnvelope } from '../src/core/http/envelopes.ts';
+import { defineModule } from '../src/core/module.ts';
 import { qrPaidCallback } from '../src/core/payments/callbacks.ts';
 import { parseQris } from '../src/core/payments/qris.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
@@ -8,19 +9,25 @@ import { fakeClock } from './helpers/clock.ts';
 
 const clock = fakeClock();
 const changes: { reference: string; status: string }[] = [];
-const listenerModule: LoketModule = {
+const listenerModule = defineModule({
   name: 'paytest',
-  envelopes: [],
-  register(_app, core) {
+  envelope: platformEnvelope,
+  prefixes: [],
+  wire(core) {
     core.payments.register('paytest', async (_trx, intent) => {
       changes.push({ reference: intent.reference, status: intent.status });
     });
   },
-};
+  routes() {},
+});
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ overrides: { extraModules: [listenerModule], now: clock.now } });
+  // The webhook answers in the envelope of the module that declares its paths: photobox's, as deployed.
+  t = await startTestApp({
+    config: { modules: ['photobox'] },
+    overrides: { extraModules: [listenerModule], now: clock.now },
+  });
 });
 afterAll(async () => t?.close());
 
@@ -220,8 +227,42 @@ describe('webhook intake', () => {
     await until(async () => (await statusOf(intent.reference)) === 'COMPLETED');
   });
 
+  it('with no module declaring webhook paths, the core answers at /webhooks/xendit in the platform envelope', async () => {
+    const bare = await startTestApp();
+    try {
+      const headers = { 'x-callback-token': bare.config.xenditCallbackToken as string };
+      const unknown = await bare.app.inject({
+        method: 'POST',
+        url: '/webhooks/xendit',
+        headers,
+        payload: { external_id: 'NOPE-1', status: 'PAID', amount: 10_000, id: 'inv_1' },
+      });
+      expect(unknown.statusCode).toBe(404);
+      expect(unknown.json()).toMatchObject({ status: 'error', error_code: 'NOT_FOUND' });
+      const intent = await bare.app.loket.payments.createQr({
+        module: 'none',
+        reference: ref(),
+        amount: 10_000,
+        ttlMs: 60_000,
+      });
+      const paid = await bare.app.inject({
+        method: 'POST',
+        url: '/webhooks/xendit',
+        headers,
+        payload: { external_id: intent.reference, status: 'PAID', amount: 10_000, paid_amount: 10_000, id: 'inv_2' },
+      });
+      expect(paid.statusCode).toBe(200);
+      expect(paid.json()).toMatchObject({ outcome: 'accepted', external_id: intent.reference });
+      // The photobox document's path belongs to that module: not mounted here.
+      const other = await bare.app.inject({ method: 'POST', url: '/api/v1/webhooks/xendit', headers, payload: {} });
+      expect(other.statusCode).toBe(404);
+    } finally {
+      await bare.close();
+    }
+  });
+
   it('503 when no callback token is configured', async () => {
-    const bare = await startTestApp({ config: { xenditCallbackToken: undefined } });
+    const bare = await startTestApp({ config: { modules: ['photobox'], xenditCallbackToken: undefined } });
     try {
       const res = await bare.app.inject({
         method: 'POST',

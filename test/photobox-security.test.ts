@@ -2,7 +2,7 @@
 // routes, and the demo data.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPhotoboxModule } from '../src/modules/photobox/index.ts';
+import { photoboxModule } from '../src/modules/photobox/index.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
 import { apiKeySecuritySuite, bearerSecuritySuite, type ProtectedRoute } from './helpers/security.ts';
@@ -129,7 +129,7 @@ describe('demo data', () => {
     const prices = (await t.app.inject({ method: 'GET', url: '/api/v1/prices', headers: admin })).json();
     expect(prices.data).toContainEqual(expect.objectContaining({ mp_amount: 25_000, mp_quota: 50 }));
     const before = prices.total;
-    await createPhotoboxModule().demo?.(t.app.loket);
+    await photoboxModule.demo?.(await photoboxModule.wire(t.app.loket), t.app.loket);
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/prices', headers: admin })).json().total).toBe(before);
   });
 });

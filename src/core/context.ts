@@ -1,9 +1,8 @@
-import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Database } from './db/database.ts';
-import type { EnvelopePrefixes, EnvelopeStyle } from './http/envelopes.ts';
+import type { EnvelopePrefixes } from './http/envelopes.ts';
 import type { Identity } from './identity/index.ts';
 import type { Jobs } from './jobs/jobs.ts';
 import type { Limiter } from './limits/limiter.ts';
@@ -28,17 +27,6 @@ export interface Core {
   outbox: Outbox;
   identity: Identity;
   payments: Payments;
-}
-
-/** A module: the paths it answers in its style, its routes and jobs, and optionally demo data. */
-export interface LoketModule {
-  name: string;
-  envelopes: [prefix: string, style: EnvelopeStyle][];
-  register(app: FastifyInstance, core: Core): Promise<void> | void;
-  /** Seeds demo data; must be safe to run twice. */
-  demo?(core: Core): Promise<void>;
-  /** Extra checks for /ready (for example a provider's balance). */
-  readiness?: Record<string, () => Promise<void>>;
 }
 
 declare module 'fastify' {

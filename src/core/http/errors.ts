@@ -53,10 +53,6 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (message = 'Not found') => new AppError('NOT_FOUND', message);
-export const conflict = (message: string) => new AppError('CONFLICT', message);
-export const badRequest = (message: string) => new AppError('BAD_REQUEST', message);
-
 /**
  * PostgreSQL errors translated in one place. Messages never name tables, columns or constraints: they are for
  * the API's users, and the original error goes to the log.

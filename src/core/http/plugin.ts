@@ -2,13 +2,18 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay from 'find-my-way';
 import type { Metrics } from '../ops/metrics.ts';
-import { type EnvelopePrefixes, type EnvelopeStyle, STYLES, statusOf } from './envelopes.ts';
+import { type Envelope, type EnvelopePrefixes, statusOf } from './envelopes.ts';
 import { AppError, type FieldErrors, fromDatabaseError } from './errors.ts';
+import type { Access } from './route.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Response style of this route (CONTRACTS §5). Default: by path prefix. */
-    envelope?: EnvelopeStyle;
+    /** Response envelope of this route (CONTRACTS §5), set by the route kit. Default: by path prefix. */
+    envelope?: Envelope;
+    /** Who may call the route, as declared to the route kit (the shared security suite walks these). */
+    access?: Access;
+    /** The module whose router registered the route. */
+    module?: string;
   }
 }
 
@@ -91,20 +96,20 @@ function summary(details: FieldErrors): string {
 
 export function sendError(
   reply: FastifyReply,
-  style: EnvelopeStyle,
+  envelope: Envelope,
   error: AppError,
   extra: { retryAfter?: number } = {},
 ): FastifyReply {
-  const status = statusOf(style, error);
+  const status = statusOf(envelope, error);
   if (error.headers) reply.headers(error.headers);
   const retryAfter =
     extra.retryAfter ?? (error.headers?.['retry-after'] ? Number(error.headers['retry-after']) : undefined);
-  const body = STYLES[style].error(error, { requestId: String(reply.request.id), status, retryAfter });
+  const body = envelope.error(error, { requestId: String(reply.request.id), status, retryAfter });
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
-export function styleOf(request: FastifyRequest, prefixes: EnvelopePrefixes): EnvelopeStyle {
-  return request.routeOptions.config?.envelope ?? prefixes.styleFor(request.url.split('?')[0] ?? '/');
+export function envelopeOf(request: FastifyRequest, prefixes: EnvelopePrefixes): Envelope {
+  return request.routeOptions.config?.envelope ?? prefixes.envelopeFor(request.url.split('?')[0] ?? '/');
 }
 
 export function registerHttpCore(app: FastifyInstance, deps: { prefixes: EnvelopePrefixes; metrics: Metrics }): void {
@@ -152,19 +157,19 @@ export function registerHttpCore(app: FastifyInstance, deps: { prefixes: Envelop
     const { error, unexpected } = toAppError(err);
     if (unexpected) request.log.error({ err }, 'request failed');
     else request.log.info({ code: error.code, status: error.status }, error.message);
-    return sendError(reply, styleOf(request, prefixes), error);
+    return sendError(reply, envelopeOf(request, prefixes), error);
   });
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
     const allowed = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => shadow.find(m as 'GET', path));
-    const style = prefixes.styleFor(path);
+    const envelope = prefixes.envelopeFor(path);
     if (allowed.length > 0) {
       const error = new AppError('METHOD_NOT_ALLOWED', `Method ${request.method} is not allowed here`, {
         headers: { allow: allowed.join(', ') },
       });
-      return sendError(reply, style, error);
+      return sendError(reply, envelope, error);
     }
-    return sendError(reply, style, new AppError('NOT_FOUND', `No route for ${request.method} ${path}`));
+    return sendError(reply, envelope, new AppError('NOT_FOUND', `No route for ${request.method} ${path}`));
   });
 }

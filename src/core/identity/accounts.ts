@@ -1,13 +1,19 @@
 // Accounts and their module levels (CONTRACTS §2): the repository, and a cached view of what a token holder may
 // do, dropped on every instance the moment an account changes.
 import { sql } from 'kysely';
-import { ALL_MODULES } from '../../config.ts';
 import type { Executor } from '../db/tables.ts';
 import type { Bus } from '../notify/bus.ts';
 
 /** Level 100 in `platform` makes a platform admin: level 100 in every module. */
 export const PLATFORM = 'platform';
-export const MEMBERSHIP_MODULES = [...ALL_MODULES, PLATFORM] as const;
+const membershipModules = new Set<string>([PLATFORM]);
+
+/** The modules an account may hold a level in: every module of the build (enabled or not), and `platform`. */
+export function registerMembershipModules(names: readonly string[]): void {
+  for (const n of names) membershipModules.add(n);
+}
+
+export const MEMBERSHIP_MODULES = (): readonly string[] => [...membershipModules];
 
 export type Memberships = Record<string, number>;
 

@@ -1,11 +1,11 @@
-// HTTP for the identity core: tokens (billing shapes and IM3's login), the platform admin API, the activity log.
+// HTTP for the identity core: tokens, the platform admin API, the activity log (the platform envelope).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { listActivity, originOf } from '../audit/audit.ts';
 import type { Core } from '../context.ts';
-import { errorResponses, im3Ok, im3OkSchema } from '../http/envelopes.ts';
+import { errorResponses, platformEnvelope } from '../http/envelopes.ts';
 import { AppError } from '../http/errors.ts';
-import { LIMITS, rateLimit } from '../limits/limiter.ts';
+import { PLATFORM_LIMITS, rateLimit } from '../limits/limiter.ts';
 import { MEMBERSHIP_MODULES, type Memberships, PLATFORM } from './accounts.ts';
 
 const TokenPair = Type.Object({
@@ -21,10 +21,11 @@ const Credentials = Type.Object({
 });
 
 const Level = Type.Integer({ minimum: 1, maximum: 100 });
-const MembershipsSchema = Type.Object(Object.fromEntries(MEMBERSHIP_MODULES.map((m) => [m, Type.Optional(Level)])), {
-  additionalProperties: false,
-  description: 'module → level (1 user, 10 staff, 50 module admin); platform: 100 makes a platform admin',
-});
+const membershipsSchema = () =>
+  Type.Object(Object.fromEntries(MEMBERSHIP_MODULES().map((m) => [m, Type.Optional(Level)])), {
+    additionalProperties: false,
+    description: 'module → level (1 user, 10 staff, 50 module admin); platform: 100 makes a platform admin',
+  });
 
 const Email = Type.String({ format: 'email', maxLength: 320 });
 const Username = Type.String({ pattern: '^[A-Za-z0-9_.-]{3,80}$' });
@@ -42,27 +43,29 @@ const AccountSchema = Type.Object({
   updated_at: Type.String(),
 });
 
-const CreateAccount = Type.Object({
-  email: Type.Optional(Email),
-  username: Type.Optional(Username),
-  name: Type.String({ minLength: 1, maxLength: 100 }),
-  password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-  phone: Type.Optional(Phone),
-  memberships: MembershipsSchema,
-});
-
-const PatchAccount = Type.Object(
-  {
-    email: Type.Optional(Type.Union([Email, Type.Null()])),
-    username: Type.Optional(Type.Union([Username, Type.Null()])),
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+const createAccount = () =>
+  Type.Object({
+    email: Type.Optional(Email),
+    username: Type.Optional(Username),
+    name: Type.String({ minLength: 1, maxLength: 100 }),
     password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-    phone: Type.Optional(Type.Union([Phone, Type.Null()])),
-    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
-    memberships: Type.Optional(MembershipsSchema),
-  },
-  { minProperties: 1 },
-);
+    phone: Type.Optional(Phone),
+    memberships: membershipsSchema(),
+  });
+
+const patchAccount = () =>
+  Type.Object(
+    {
+      email: Type.Optional(Type.Union([Email, Type.Null()])),
+      username: Type.Optional(Type.Union([Username, Type.Null()])),
+      name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+      password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+      phone: Type.Optional(Type.Union([Phone, Type.Null()])),
+      status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
+      memberships: Type.Optional(membershipsSchema()),
+    },
+    { minProperties: 1 },
+  );
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }) });
 
@@ -74,24 +77,27 @@ function checkMemberships(m: Record<string, number>) {
   }
 }
 
+export { Credentials, TokenPair };
+
 export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
+  const CreateAccount = createAccount();
+  const PatchAccount = patchAccount();
   const { identity, limiter, config } = core;
   const limitsOn = config.rateLimits;
-  const billingAuth = rateLimit(limiter, limitsOn, LIMITS.billingAuth);
-  const im3Auth = rateLimit(limiter, limitsOn, LIMITS.im3Auth);
+  const signIn = rateLimit(limiter, limitsOn, PLATFORM_LIMITS.signIn);
   const adminOnly = identity.guards.bearer(PLATFORM, 100);
-  const general = rateLimit(limiter, limitsOn, LIMITS.billingGeneral);
+  const general = rateLimit(limiter, limitsOn, PLATFORM_LIMITS.general);
 
   app.post(
     '/api/users/token',
     {
-      onRequest: [billingAuth],
+      onRequest: [signIn],
       schema: {
         tags: ['identity'],
         summary: 'Sign in (OAuth2 password form or JSON); username is the e-mail or username',
         body: Credentials,
         consumes: ['application/x-www-form-urlencoded', 'application/json'],
-        response: { 200: TokenPair, ...errorResponses('billing', [401, 403, 422, 429]) },
+        response: { 200: TokenPair, ...errorResponses(platformEnvelope, [401, 403, 422, 429]) },
       },
     },
     async (request) => {
@@ -103,12 +109,12 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
   app.post(
     '/api/users/refresh',
     {
-      onRequest: [billingAuth],
+      onRequest: [signIn],
       schema: {
         tags: ['identity'],
         summary: 'Trade a refresh token for a new pair (the old one stops working)',
         body: Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 512 }) }),
-        response: { 200: TokenPair, ...errorResponses('billing', [401, 422, 429]) },
+        response: { 200: TokenPair, ...errorResponses(platformEnvelope, [401, 422, 429]) },
       },
     },
     async (request) => {
@@ -131,7 +137,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
         security: [{ bearer: [] }],
         // The body ({refresh_token}) is optional, and a JSON schema cannot say "no body or this object".
         description: 'Body (optional): `{"refresh_token": "…"}` to end that refresh token\'s family too.',
-        response: { 200: Type.Object({ detail: Type.String() }), ...errorResponses('billing', [401, 422]) },
+        response: { 200: Type.Object({ detail: Type.String() }), ...errorResponses(platformEnvelope, [401, 422]) },
       },
     },
     async (request) => {
@@ -159,49 +165,6 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
     },
   );
 
-  app.post(
-    '/api/auth/login',
-    {
-      config: { envelope: 'im3' },
-      onRequest: [im3Auth],
-      schema: {
-        tags: ['identity'],
-        summary: 'Sign in (IM3 shape)',
-        body: Credentials,
-        response: {
-          200: im3OkSchema(
-            Type.Object({
-              access_token: Type.String(),
-              token_type: Type.String(),
-              expires_in: Type.Integer(),
-              refresh_token: Type.String(),
-              user: Type.Object({
-                id: Type.Integer(),
-                username: Type.Union([Type.String(), Type.Null()]),
-                email: Type.Union([Type.String(), Type.Null()]),
-              }),
-              message: Type.String(),
-            }),
-          ),
-          ...errorResponses('im3', [400, 401, 403, 429]),
-        },
-      },
-    },
-    async (request) => {
-      const body = request.body as Static<typeof Credentials>;
-      const { tokens, account } = await identity.service.login(body.username, body.password);
-      return im3Ok(
-        String(request.id),
-        {
-          ...tokens,
-          user: { id: account.id, username: account.username, email: account.email },
-          message: 'Login successful',
-        },
-        'Login successful',
-      );
-    },
-  );
-
   // ---- platform admin -------------------------------------------------------------------------------------------
 
   const adminSchema = { tags: ['platform admin'], security: [{ bearer: [] }] };
@@ -214,11 +177,11 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
         ...adminSchema,
         summary: 'Create an account with module levels',
         body: CreateAccount,
-        response: { 201: AccountSchema, ...errorResponses('billing', [401, 403, 409, 422]) },
+        response: { 201: AccountSchema, ...errorResponses(platformEnvelope, [401, 403, 409, 422]) },
       },
     },
     async (request, reply) => {
-      const body = request.body as Static<typeof CreateAccount>;
+      const body = request.body as Static<ReturnType<typeof createAccount>>;
       if (!body.email && !body.username && !body.phone) {
         throw new AppError('VALIDATION_ERROR', 'An account needs an email, a username or a phone', {
           details: { email: ['email, username or phone is required'] },
@@ -249,7 +212,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
         }),
         response: {
           200: Type.Object({ total: Type.Integer(), items: Type.Array(AccountSchema) }),
-          ...errorResponses('billing', [401, 403, 422]),
+          ...errorResponses(platformEnvelope, [401, 403, 422]),
         },
       },
     },
@@ -268,7 +231,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
         ...adminSchema,
         summary: 'One account',
         params: IdParams,
-        response: { 200: AccountSchema, ...errorResponses('billing', [401, 403, 404]) },
+        response: { 200: AccountSchema, ...errorResponses(platformEnvelope, [401, 403, 404]) },
       },
     },
     async (request) => identity.service.getAccount((request.params as { id: number }).id),
@@ -283,11 +246,11 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
         summary: 'Change an account (fields left out stay as they are); a new password or disabling ends its sessions',
         params: IdParams,
         body: PatchAccount,
-        response: { 200: AccountSchema, ...errorResponses('billing', [401, 403, 404, 409, 422]) },
+        response: { 200: AccountSchema, ...errorResponses(platformEnvelope, [401, 403, 404, 409, 422]) },
       },
     },
     async (request) => {
-      const body = request.body as Static<typeof PatchAccount>;
+      const body = request.body as Static<ReturnType<typeof patchAccount>>;
       const memberships = body.memberships as Memberships | undefined;
       if (memberships) checkMemberships(memberships);
       const { id } = request.params as { id: number };
@@ -303,7 +266,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
         ...adminSchema,
         summary: 'Delete an account (disabled and hidden; its sessions and keys end)',
         params: IdParams,
-        response: { 204: Type.Null(), ...errorResponses('billing', [400, 401, 403, 404]) },
+        response: { 204: Type.Null(), ...errorResponses(platformEnvelope, [400, 401, 403, 404]) },
       },
     },
     async (request, reply) => {
@@ -350,7 +313,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
               limit: Type.Integer(),
               items: Type.Array(ActivityItem),
             }),
-            ...errorResponses('billing', [401, 403, 422]),
+            ...errorResponses(platformEnvelope, [401, 403, 422]),
           },
         },
       },

@@ -52,7 +52,7 @@ export function accountProblems(a: {
     out.username = ['must be 3-80 letters, digits, dots, dashes or underscores'];
   }
   for (const [module, level] of Object.entries(a.memberships ?? {})) {
-    if (!(MEMBERSHIP_MODULES as readonly string[]).includes(module)) out[`memberships.${module}`] = ['unknown module'];
+    if (!MEMBERSHIP_MODULES().includes(module)) out[`memberships.${module}`] = ['unknown module'];
     else if (!Number.isInteger(level) || level < 1 || level > 100)
       out[`memberships.${module}`] = ['level must be 1-100'];
     else if (module === PLATFORM && level !== 100) out[`memberships.${module}`] = ['must be 100'];

@@ -68,16 +68,10 @@ export interface RouteLimit {
 
 const MINUTE = 60_000;
 
-/** The seeds' documented limits, named once so every module uses the same numbers. */
-export const LIMITS = {
-  billingAuth: { name: 'billing-auth', max: 5, windowMs: 5 * MINUTE, by: 'ip' },
-  billingGeneral: { name: 'general', max: 100, windowMs: MINUTE, by: 'account' },
-  billingExport: { name: 'billing-export', max: 10, windowMs: 60 * MINUTE, by: 'account' },
-  billingImport: { name: 'billing-import', max: 5, windowMs: 60 * MINUTE, by: 'account' },
-  im3Auth: { name: 'im3-auth', max: 5, windowMs: MINUTE, by: 'ip' },
-  im3Operator: { name: 'im3-operator', max: 10, windowMs: MINUTE, by: 'account' },
-  im3Packages: { name: 'im3-packages', max: 20, windowMs: MINUTE, by: 'account' },
-  im3Other: { name: 'im3-other', max: 60, windowMs: MINUTE, by: 'account' },
+/** The platform's own limits: sign-in and refresh per client IP, the admin API per account. */
+export const PLATFORM_LIMITS = {
+  signIn: { name: 'sign-in', max: 5, windowMs: 5 * MINUTE, by: 'ip' },
+  general: { name: 'general', max: 100, windowMs: MINUTE, by: 'account' },
 } as const satisfies Record<string, RouteLimit>;
 
 export class RateLimitError extends AppError {

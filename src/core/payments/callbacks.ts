@@ -5,19 +5,28 @@ import { randomBytes } from 'node:crypto';
 export type CallbackStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'EXPIRED';
 
 export interface CallbackFacts {
-  shape: 'qr.v2' | 'qr.v1' | 'invoice' | 'flat';
+  /** Xendit's `qr.v2`, `qr.v1`, `invoice`, or the name a module's reader gives its own shape. */
+  shape: string;
   reference: string;
   status: CallbackStatus;
-  /** Absent in the Photobox document's flat body; every Xendit shape carries it. */
+  /** Every Xendit shape carries it; a module's own shape may not. */
   amount: number | undefined;
   providerPaymentId: string | undefined;
   paidAt: Date | undefined;
 }
 
-type Json = Record<string, unknown>;
-const obj = (v: unknown): Json | undefined =>
+/**
+ * Reads a callback body of a module's own shape (one its clients send that is none of Xendit's), or answers
+ * undefined. Module readers are tried after Xendit's QR shapes and before the invoice shape.
+ */
+export type CallbackReader = (body: Json) => CallbackFacts | undefined;
+
+export type { IntakeResult as WebhookResult } from './service.ts';
+
+export type Json = Record<string, unknown>;
+export const obj = (v: unknown): Json | undefined =>
   v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
-const str = (v: unknown): string | undefined =>
+export const str = (v: unknown): string | undefined =>
   typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : undefined;
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const date = (v: unknown): Date | undefined => {
@@ -25,7 +34,7 @@ const date = (v: unknown): Date | undefined => {
   return d && !Number.isNaN(d.getTime()) ? d : undefined;
 };
 
-function mapStatus(raw: string | undefined): CallbackStatus | undefined {
+export function mapStatus(raw: string | undefined): CallbackStatus | undefined {
   switch (raw?.toUpperCase()) {
     case 'COMPLETED':
     case 'SUCCEEDED':
@@ -45,7 +54,7 @@ function mapStatus(raw: string | undefined): CallbackStatus | undefined {
 }
 
 /** The facts of a callback, or undefined when the body is none of the accepted shapes. */
-export function readCallback(body: unknown): CallbackFacts | undefined {
+export function readCallback(body: unknown, readers: readonly CallbackReader[] = []): CallbackFacts | undefined {
   const b = obj(body);
   if (!b) return undefined;
   const data = obj(b.data);
@@ -74,19 +83,13 @@ export function readCallback(body: unknown): CallbackFacts | undefined {
       paidAt: status === 'COMPLETED' ? date(b.created) : undefined,
     };
   }
+  for (const read of readers) {
+    const facts = read(b);
+    if (facts) return facts;
+  }
   const reference = str(b.external_id);
   const status = mapStatus(str(b.status));
   if (!reference || !status) return undefined;
-  if (str(b.xendit_id) !== undefined || (b.amount === undefined && b.paid_amount === undefined)) {
-    return {
-      shape: 'flat',
-      reference,
-      status,
-      amount: undefined,
-      providerPaymentId: str(b.xendit_id),
-      paidAt: undefined,
-    };
-  }
   return {
     shape: 'invoice',
     reference,

@@ -1,60 +1,80 @@
-// HTTP for the payments core: the Xendit webhook (both paths), QR images, and the simulator's /_dev routes.
+// HTTP for the payments core: the Xendit webhook (at the paths modules declare, in their envelopes), QR images,
+// and the simulator's /_dev routes.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Core } from '../context.ts';
 import { safeEqual } from '../crypto.ts';
-import { errorResponses, photoboxOk, photoboxOkSchema } from '../http/envelopes.ts';
+import { errorResponses, platformEnvelope } from '../http/envelopes.ts';
 import { AppError } from '../http/errors.ts';
+import { createRouter } from '../http/route.ts';
+import type { WebhookAnswer } from '../module.ts';
 import { invoiceCallback, qrPaidCallback } from './callbacks.ts';
 import type { SimulatorGateway } from './simulator.ts';
 
-const WEBHOOK_PATHS = ['/api/v1/webhooks/xendit', '/webhooks/xendit'];
-export const WEBHOOK_PATH = WEBHOOK_PATHS[0] as string;
+/** Where the webhook answers when no module declares its own paths, in the platform envelope. */
+const PLATFORM_WEBHOOK: WebhookAnswer = {
+  paths: ['/webhooks/xendit'],
+  ok: (result) => ({ detail: result.message, outcome: result.outcome, external_id: result.reference ?? null }),
+  okSchema: Type.Object({
+    detail: Type.String(),
+    outcome: Type.String(),
+    external_id: Type.Union([Type.String(), Type.Null()]),
+  }),
+};
+
+/** The webhook answers of the enabled modules, or the platform's when none declares one. */
+export function webhookAnswers(declared: { answer: WebhookAnswer; envelope: typeof platformEnvelope }[]) {
+  return declared.length > 0 ? declared : [{ answer: PLATFORM_WEBHOOK, envelope: platformEnvelope }];
+}
 
 const Reference = Type.Object({ reference: Type.String({ minLength: 1, maxLength: 100 }) });
 
-export function registerPaymentRoutes(app: FastifyInstance, core: Core, simulator: SimulatorGateway | undefined) {
+export function registerPaymentRoutes(
+  app: FastifyInstance,
+  core: Core,
+  simulator: SimulatorGateway | undefined,
+  answers: ReturnType<typeof webhookAnswers>,
+) {
   const { payments, config } = core;
+  const webhookPath = answers[0]?.answer.paths[0] as string;
 
-  for (const url of WEBHOOK_PATHS) {
-    app.post(
-      url,
-      {
-        config: { envelope: 'photobox' },
-        // Xendit's callbacks are small; a megabyte of JSON here is an attack, not a payment.
-        bodyLimit: 64 * 1024,
-        schema: {
-          tags: ['payments'],
-          summary: 'Xendit callbacks (QR v1, QR v2, invoices) and the Photobox flat body; x-callback-token required',
-          headers: Type.Object({ 'x-callback-token': Type.Optional(Type.String({ maxLength: 256 })) }),
-          body: Type.Object({}, { additionalProperties: true }),
-          response: {
-            200: photoboxOkSchema(
-              Type.Object({ external_id: Type.Union([Type.String(), Type.Null()]), outcome: Type.String() }),
-            ),
-            ...errorResponses('photobox', [400, 401, 403, 404, 413, 422, 503]),
+  for (const { answer, envelope } of answers) {
+    const router = createRouter(app, core, { module: 'platform', envelope, tags: ['payments'] });
+    for (const url of answer.paths) {
+      router.post(
+        url,
+        {
+          auth: 'public',
+          // Xendit's callbacks are small; a megabyte of JSON here is an attack, not a payment.
+          bodyLimit: 64 * 1024,
+          errors: [400, 401, 403, 404, 413, 503],
+          schema: {
+            summary: "Xendit callbacks (QR v1, QR v2, invoices) and the modules' own shapes; x-callback-token required",
+            headers: Type.Object({ 'x-callback-token': Type.Optional(Type.String({ maxLength: 256 })) }),
+            body: Type.Object({}, { additionalProperties: true }),
+            response: { 200: answer.okSchema },
           },
         },
-      },
-      async (request) => {
-        const expected = config.xenditCallbackToken;
-        if (!expected) throw new AppError('SERVICE_UNAVAILABLE', 'Webhook verification token is not configured');
-        const given = request.headers['x-callback-token'];
-        if (typeof given !== 'string' || given === '')
-          throw new AppError('AUTHENTICATION_ERROR', 'Missing x-callback-token');
-        if (!safeEqual(given, expected)) throw new AppError('AUTHORIZATION_ERROR', 'Invalid x-callback-token');
-        const webhookId = request.headers['webhook-id'];
-        const result = await payments.intake(
-          request.body,
-          typeof webhookId === 'string' ? webhookId.slice(0, 200) : undefined,
-        );
-        request.log.info({ reference: result.reference, outcome: result.outcome }, 'xendit webhook');
-        if (result.status === 400) throw new AppError('BAD_REQUEST', result.message);
-        if (result.status === 404) throw new AppError('NOT_FOUND', result.message);
-        if (result.status === 422) throw new AppError('BUSINESS_LOGIC_ERROR', result.message);
-        return photoboxOk({ external_id: result.reference ?? null, outcome: result.outcome }, result.message);
-      },
-    );
+        async (request) => {
+          const expected = config.xenditCallbackToken;
+          if (!expected) throw new AppError('SERVICE_UNAVAILABLE', 'Webhook verification token is not configured');
+          const given = request.headers['x-callback-token'];
+          if (typeof given !== 'string' || given === '')
+            throw new AppError('AUTHENTICATION_ERROR', 'Missing x-callback-token');
+          if (!safeEqual(given, expected)) throw new AppError('AUTHORIZATION_ERROR', 'Invalid x-callback-token');
+          const webhookId = request.headers['webhook-id'];
+          const result = await payments.intake(
+            request.body,
+            typeof webhookId === 'string' ? webhookId.slice(0, 200) : undefined,
+          );
+          request.log.info({ reference: result.reference, outcome: result.outcome }, 'xendit webhook');
+          if (result.status === 400) throw new AppError('BAD_REQUEST', result.message);
+          if (result.status === 404) throw new AppError('NOT_FOUND', result.message);
+          if (result.status === 422) throw new AppError('BUSINESS_LOGIC_ERROR', result.message);
+          return answer.ok(result);
+        },
+      );
+    }
   }
 
   app.get(
@@ -65,7 +85,7 @@ export function registerPaymentRoutes(app: FastifyInstance, core: Core, simulato
         summary: 'The QRIS code of a payment as a PNG image',
         params: Reference,
         produces: ['image/png'],
-        response: { 200: Type.Unknown({ description: 'PNG image' }), ...errorResponses('billing', [404]) },
+        response: { 200: Type.Unknown({ description: 'PNG image' }), ...errorResponses(platformEnvelope, [404]) },
       },
     },
     async (request, reply: FastifyReply) => {
@@ -94,14 +114,14 @@ export function registerPaymentRoutes(app: FastifyInstance, core: Core, simulato
         status: Type.String(),
         webhook: Type.Object({ status: Type.Integer(), body: Type.Unknown() }),
       }),
-      ...errorResponses('billing', [404, 409]),
+      ...errorResponses(platformEnvelope, [404, 409]),
     },
   });
 
   async function deliver(body: Record<string, unknown>, webhookId?: string) {
     const res = await app.inject({
       method: 'POST',
-      url: WEBHOOK_PATH,
+      url: webhookPath,
       headers: {
         'content-type': 'application/json',
         'x-callback-token': config.xenditCallbackToken ?? '',
@@ -194,7 +214,7 @@ export function registerPaymentRoutes(app: FastifyInstance, core: Core, simulato
         summary: 'Simulator: the hosted invoice page',
         params: Reference,
         produces: ['text/html'],
-        response: { 200: Type.String(), ...errorResponses('billing', [404]) },
+        response: { 200: Type.String(), ...errorResponses(platformEnvelope, [404]) },
       },
     },
     async (request, reply) => {

@@ -9,7 +9,7 @@ import type { PaymentIntentsTable, Tables, Trx } from '../db/tables.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { AppError } from '../http/errors.ts';
 import type { Jobs } from '../jobs/jobs.ts';
-import { type CallbackFacts, readCallback } from './callbacks.ts';
+import { type CallbackFacts, type CallbackReader, readCallback } from './callbacks.ts';
 import { GatewayError, type PaymentGateway } from './gateway.ts';
 
 export type PaymentIntent = Selectable<PaymentIntentsTable>;
@@ -36,6 +36,7 @@ export function createPayments(deps: {
 }) {
   const { db, gateway } = deps;
   const listeners = new Map<string, PaymentListener>();
+  const readers: CallbackReader[] = [];
 
   async function transition(
     trx: Trx,
@@ -76,7 +77,7 @@ export function createPayments(deps: {
           .forUpdate()
           .executeTakeFirst();
         if (!delivery || delivery.processed_at) return;
-        const facts = readCallback(delivery.body);
+        const facts = readCallback(delivery.body, readers);
         const intent = await trx
           .selectFrom('payment_intents')
           .selectAll()
@@ -226,6 +227,11 @@ export function createPayments(deps: {
       });
     },
 
+    /** Accepts a module's own callback shape at the webhook (see CallbackReader). */
+    acceptCallbacks(reader: CallbackReader): void {
+      readers.push(reader);
+    },
+
     find: (reference: string) =>
       db.selectFrom('payment_intents').selectAll().where('reference', '=', reference).executeTakeFirst(),
 
@@ -234,7 +240,7 @@ export function createPayments(deps: {
      * wrong amount, and hand the rest to the `payments.process` job, all in one transaction.
      */
     async intake(body: unknown, webhookId: string | undefined): Promise<IntakeResult> {
-      const facts = readCallback(body);
+      const facts = readCallback(body, readers);
       const raw = JSON.stringify(body ?? null);
       return withTransaction(db, async (trx) => {
         const store = (outcome: IntakeResult['outcome'], f?: CallbackFacts, dedup?: string) =>

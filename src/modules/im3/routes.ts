@@ -4,9 +4,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Static, type TSchema, Type } from 'typebox';
 import { originOf } from '../../core/audit/audit.ts';
 import type { Core } from '../../core/context.ts';
-import { errorResponses, im3Ok, im3OkSchema } from '../../core/http/envelopes.ts';
+import { errorResponses } from '../../core/http/envelopes.ts';
 import { AppError } from '../../core/http/errors.ts';
-import { LIMITS, rateLimit } from '../../core/limits/limiter.ts';
+import { rateLimit } from '../../core/limits/limiter.ts';
+import { im3Envelope, im3Ok, im3OkSchema } from './envelope.ts';
+import { IM3_LIMITS } from './limits.ts';
 import type { Im3Service } from './service.ts';
 
 const USER = 1;
@@ -98,13 +100,13 @@ export function registerIm3Routes(app: FastifyInstance, core: Core, service: Im3
   const user = guards.bearer('im3', USER);
   const admin = guards.bearer('im3', ADMIN);
   const on = core.config.rateLimits;
-  const authLimit = rateLimit(core.limiter, on, LIMITS.im3Auth);
-  const operatorLimit = rateLimit(core.limiter, on, LIMITS.im3Operator);
-  const packagesLimit = rateLimit(core.limiter, on, LIMITS.im3Packages);
-  const otherLimit = rateLimit(core.limiter, on, LIMITS.im3Other);
-  const config = { envelope: 'im3' as const };
+  const authLimit = rateLimit(core.limiter, on, IM3_LIMITS.auth);
+  const operatorLimit = rateLimit(core.limiter, on, IM3_LIMITS.operator);
+  const packagesLimit = rateLimit(core.limiter, on, IM3_LIMITS.packages);
+  const otherLimit = rateLimit(core.limiter, on, IM3_LIMITS.other);
+  const config = { envelope: im3Envelope };
   const security = [{ bearer: [] }];
-  const errors = (...codes: number[]) => errorResponses('im3', codes);
+  const errors = (...codes: number[]) => errorResponses(im3Envelope, codes);
   const ok = <T>(req: FastifyRequest, data: T, message: string, meta: Record<string, unknown> = {}) =>
     im3Ok(String(req.id), data, message, meta);
   const me = (req: FastifyRequest) => req.auth!.accountId;

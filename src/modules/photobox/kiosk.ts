@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Core } from '../../core/context.ts';
 import { errorResponses } from '../../core/http/envelopes.ts';
+import { photoboxEnvelope } from './envelope.ts';
 
 const POLL_INTERVAL_MS = 3_000;
 const MAX_WAIT_MS = 15 * 60_000;
@@ -64,7 +65,7 @@ export function registerKioskRoutes(app: FastifyInstance, core: Core): void {
               encryption: Type.Union([Type.Object({ key: Type.String(), iv: Type.String() }), Type.Null()]),
             }),
           }),
-          ...errorResponses('photobox', [401]),
+          ...errorResponses(photoboxEnvelope, [401]),
         },
       },
     },

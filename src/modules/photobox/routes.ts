@@ -6,10 +6,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type TSchema, Type } from 'typebox';
 import { originOf } from '../../core/audit/audit.ts';
 import type { Core } from '../../core/context.ts';
-import { errorResponses, photoboxOk, photoboxOkSchema } from '../../core/http/envelopes.ts';
+import { errorResponses } from '../../core/http/envelopes.ts';
 import { AppError } from '../../core/http/errors.ts';
 import { rateLimit } from '../../core/limits/limiter.ts';
 import { type ResponseSealer, SIGNATURE_HEADER } from './encryption.ts';
+import { photoboxEnvelope, photoboxOk, photoboxOkSchema } from './envelope.ts';
 import { STATUSES, type TransactionStatus } from './repo.ts';
 import {
   CountQuery,
@@ -41,10 +42,10 @@ import { MAX_PHOTO_BYTES, MODULE, type PhotoboxService, type UploadPart } from '
 
 const READ = 1;
 const WRITE = 50;
-const config = { envelope: 'photobox' as const };
+const config = { envelope: photoboxEnvelope };
 const bearerOnly = [{ bearer: [] }];
 const eitherAuth: Record<string, string[]>[] = [{ bearer: [] }, { apiKey: [] }];
-const errors = (...codes: number[]) => errorResponses('photobox', codes);
+const errors = (...codes: number[]) => errorResponses(photoboxEnvelope, codes);
 const ok = <T extends TSchema>(data: T) => photoboxOkSchema(data);
 
 /** "COMPLETED,PENDING" → the statuses, or a 422 naming the bad one. */

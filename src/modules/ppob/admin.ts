@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { originOf } from '../../core/audit/audit.ts';
 import type { Core } from '../../core/context.ts';
-import { errorResponses } from '../../core/http/envelopes.ts';
+import { errorResponses, platformEnvelope } from '../../core/http/envelopes.ts';
 import { AppError } from '../../core/http/errors.ts';
 import type { PpobService, ProductInput } from './service.ts';
 
@@ -48,7 +48,7 @@ const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483
 export function registerPpobAdminRoutes(app: FastifyInstance, core: Core, service: PpobService) {
   const admin = core.identity.guards.bearer('ppob', 50);
   const base = { tags: ['ppob admin'], security: [{ bearer: [] }] };
-  const errors = (...c: number[]) => errorResponses('billing', c);
+  const errors = (...c: number[]) => errorResponses(platformEnvelope, c);
 
   app.get(
     '/api/admin/ppob/products',

@@ -3,14 +3,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type TSchema, Type } from 'typebox';
 import { originOf } from '../../core/audit/audit.ts';
 import type { Core } from '../../core/context.ts';
-import { errorResponses, ppobOk, ppobOkSchema } from '../../core/http/envelopes.ts';
+import { errorResponses } from '../../core/http/envelopes.ts';
 import { AppError } from '../../core/http/errors.ts';
 import { rateLimit } from '../../core/limits/limiter.ts';
+import { ppobEnvelope, ppobOk, ppobOkSchema } from './envelope.ts';
 import type { PpobService } from './service.ts';
 
-const config = { envelope: 'ppob' as const };
+const config = { envelope: ppobEnvelope };
 const keyAuth = [{ apiKey: [] }];
-const errors = (...codes: number[]) => errorResponses('ppob', codes);
+const errors = (...codes: number[]) => errorResponses(ppobEnvelope, codes);
 const ok = <T extends TSchema>(data: T) => ppobOkSchema(data);
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 

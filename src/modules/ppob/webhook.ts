@@ -3,8 +3,9 @@
 // order and any number of times: the purchase becomes final (and is refunded, if it failed) exactly once.
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { errorResponses, ppobOk, ppobOkSchema } from '../../core/http/envelopes.ts';
+import { errorResponses } from '../../core/http/envelopes.ts';
 import { AppError } from '../../core/http/errors.ts';
+import { ppobEnvelope, ppobOk, ppobOkSchema } from './envelope.ts';
 import type { PpobService } from './service.ts';
 
 export function registerProviderWebhook(app: FastifyInstance, service: PpobService) {
@@ -17,13 +18,13 @@ export function registerProviderWebhook(app: FastifyInstance, service: PpobServi
     scope.post(
       '/webhooks/ppob-provider',
       {
-        config: { envelope: 'ppob' },
+        config: { envelope: ppobEnvelope },
         schema: {
           tags: ['ppob'],
           summary: 'Callback from the PPOB provider (Digiflazz), verified by X-Hub-Signature',
           response: {
             200: ppobOkSchema(Type.Object({ trx_id: Type.String(), result: Type.String() })),
-            ...errorResponses('ppob', [401]),
+            ...errorResponses(ppobEnvelope, [401]),
           },
         },
       },

@@ -1,21 +1,21 @@
 // The staff module (seed 002): jabatan and users CRUD, and the OTP flow, mounted at `/`.
-import type { LoketModule } from '../../core/context.ts';
 import { deriveKey } from '../../core/crypto.ts';
 import { OTP_SEND_WINDOW_MS, OTP_SENDS_PER_WINDOW } from '../../core/identity/otp.ts';
 import { RateLimitError } from '../../core/limits/limiter.ts';
+import { defineModule } from '../../core/module.ts';
+import { staffEnvelope } from './envelope.ts';
+import { STAFF_LIMITS } from './limits.ts';
 import { coreOtpStore, redisOtpStore } from './otp.ts';
 import { insertJabatan, listJabatan } from './repo.ts';
 import { registerStaffRoutes } from './routes.ts';
-import { createStaffService } from './service.ts';
+import { createOtpUseCases } from './use-cases/otp.ts';
 
-export const staffModule: LoketModule = {
+export const staffModule = defineModule({
   name: 'staff',
-  envelopes: [
-    ['/jabatan', 'staff'],
-    ['/users', 'staff'],
-    ['/otp', 'staff'],
-  ],
-  register(app, core) {
+  envelope: staffEnvelope,
+  prefixes: ['/jabatan', '/users', '/otp'],
+  limits: STAFF_LIMITS,
+  wire(core) {
     const { redis, limiter, config } = core;
     const store = redis
       ? redisOtpStore(redis, deriveKey(config.secret, 'otp-v1'), async (key) => {
@@ -24,9 +24,12 @@ export const staffModule: LoketModule = {
           if (!r.allowed) throw new RateLimitError(r.retryAfterSeconds);
         })
       : coreOtpStore(core.identity.otp);
-    registerStaffRoutes(app, core, createStaffService(core, store));
+    return { otp: createOtpUseCases(core, store) };
   },
-  async demo(core) {
+  routes(router, { otp }, core) {
+    registerStaffRoutes(router, core, otp);
+  },
+  async demo(_deps, core) {
     const { db } = core.database;
     if ((await listJabatan(db, 0, 1)).length > 0) return;
     for (const [nama_jabatan, deskripsi] of [
@@ -37,4 +40,4 @@ export const staffModule: LoketModule = {
       await insertJabatan(db, { nama_jabatan, deskripsi }, core.now());
     }
   },
-};
+});

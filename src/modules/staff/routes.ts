@@ -1,10 +1,12 @@
 // HTTP for the staff module: plain JSON objects and `{"detail": …}` errors, as the FastAPI original answered.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+// Positions and staff members are two resources of the one shape; the OTP endpoints are public and limited.
 import { Type } from 'typebox';
-import { originOf } from '../../core/audit/audit.ts';
 import type { Core } from '../../core/context.ts';
-import { errorResponses } from '../../core/http/envelopes.ts';
-import { rateLimit } from '../../core/limits/limiter.ts';
+import { resource } from '../../core/http/resource.ts';
+import type { Router } from '../../core/http/route.ts';
+import { STAFF_LIMITS } from './limits.ts';
+import { MESSAGES } from './messages.ts';
+import * as repo from './repo.ts';
 import {
   Detail,
   JabatanCreate,
@@ -20,232 +22,140 @@ import {
   UserSchema,
   UserUpdate,
 } from './schemas.ts';
-import type { StaffService } from './service.ts';
+import { createMember, updateMember } from './use-cases/members.ts';
+import type { OtpUseCases } from './use-cases/otp.ts';
+import { createPosition, deletePosition, updatePosition } from './use-cases/positions.ts';
 
-const READ = 1;
-const WRITE = 50;
+const access = { read: { level: 1 }, write: { level: 50 } };
+const same = <T>(row: T) => row;
 
-export function registerStaffRoutes(app: FastifyInstance, core: Core, service: StaffService) {
-  const { guards } = core.identity;
-  const read = guards.bearer('staff', READ);
-  const write = guards.bearer('staff', WRITE);
-  const limitsOn = core.config.rateLimits;
-  const general = rateLimit(core.limiter, limitsOn, {
-    name: 'staff-general',
-    max: 100,
-    windowMs: 60_000,
-    by: 'account',
+export function registerStaffRoutes(router: Router, core: Core, otp: OtpUseCases) {
+  const { db } = core.database;
+  const { now } = core;
+  const limits = [STAFF_LIMITS.general];
+
+  resource(router, {
+    db,
+    now,
+    collection: '/jabatan/',
+    item: '/jabatan/:jabatan_id',
+    params: JabatanParams,
+    idOf: (p) => p.jabatan_id,
+    access,
+    limits,
+    audit: 'staff.jabatan',
+    notFound: MESSAGES.jabatanNotFound,
+    find: repo.getJabatan,
+    rowId: (j) => j.id_jabatan,
+    list: {
+      summary: 'List positions',
+      query: Paging,
+      response: Type.Array(JabatanSchema),
+      run: (db, q) => repo.listJabatan(db, q.skip, q.limit),
+    },
+    get: { summary: 'One position', response: JabatanSchema, reply: same },
+    create: {
+      summary: 'Create a position',
+      status: 200,
+      body: JabatanCreate,
+      response: JabatanSchema,
+      run: (trx, v) => createPosition(trx, v, now()),
+      reply: same,
+    },
+    update: {
+      summary: 'Change a position (fields left out stay as they are)',
+      body: JabatanUpdate,
+      response: JabatanSchema,
+      run: (trx, id, v) => updatePosition(trx, id, v, now()),
+      reply: same,
+    },
+    remove: {
+      summary: 'Delete a position (409 while a staff member still holds it); returns the deleted position',
+      response: JabatanSchema,
+      errors: [409],
+      run: async (trx, id, before) => {
+        await deletePosition(trx, id);
+        return { row: before, outcome: 'deleted' };
+      },
+      reply: (r) => r.row,
+    },
   });
-  const otpGenerateLimit = rateLimit(core.limiter, limitsOn, {
-    name: 'staff-otp-generate',
-    max: 10,
-    windowMs: 60_000,
-    by: 'ip',
-  });
-  const otpVerifyLimit = rateLimit(core.limiter, limitsOn, {
-    name: 'staff-otp-verify',
-    max: 30,
-    windowMs: 60_000,
-    by: 'ip',
-  });
-  const config = { envelope: 'staff' as const };
-  const security = [{ bearer: [] }];
-  const actor = (req: FastifyRequest) => ({ accountId: req.auth!.accountId, origin: originOf(req) });
-  const errors = (...codes: number[]) => errorResponses('staff', codes);
 
-  // ---- jabatan -----------------------------------------------------------------------------------------------
-  app.get(
-    '/jabatan/',
-    {
-      config,
-      onRequest: [read, general],
-      schema: {
-        tags: ['staff'],
-        summary: 'List positions',
-        security,
-        querystring: Paging,
-        response: { 200: Type.Array(JabatanSchema), ...errors(401, 403, 422) },
+  resource(router, {
+    db,
+    now,
+    collection: '/users/',
+    item: '/users/:user_id',
+    params: UserParams,
+    idOf: (p) => p.user_id,
+    access,
+    limits,
+    audit: 'staff.user',
+    notFound: MESSAGES.userNotFound,
+    find: repo.getUser,
+    rowId: (u) => u.id_user,
+    list: {
+      summary: 'List staff members',
+      query: Paging,
+      response: Type.Array(UserSchema),
+      run: (db, q) => repo.listUsers(db, q.skip, q.limit),
+    },
+    get: { summary: 'One staff member', response: UserSchema, reply: same },
+    create: {
+      summary: 'Create a staff member',
+      status: 200,
+      errors: [400],
+      body: UserCreate,
+      response: UserSchema,
+      run: (trx, v) => createMember(trx, v, now()),
+      reply: same,
+    },
+    update: {
+      summary: 'Change a staff member (fields left out stay as they are)',
+      errors: [400],
+      body: UserUpdate,
+      response: UserSchema,
+      run: (trx, id, v) => updateMember(trx, id, v, now()),
+      reply: same,
+    },
+    remove: {
+      summary: 'Delete a staff member; returns the deleted member',
+      response: UserSchema,
+      run: async (trx, id, before) => {
+        await repo.deleteUser(trx, id);
+        return { row: before, outcome: 'deleted' };
       },
+      reply: (r) => r.row,
     },
-    async (req) => {
-      const q = req.query as { skip: number; limit: number };
-      return service.listJabatan(q.skip, q.limit);
-    },
-  );
-  app.get(
-    '/jabatan/:jabatan_id',
-    {
-      config,
-      onRequest: [read, general],
-      schema: {
-        tags: ['staff'],
-        summary: 'One position',
-        security,
-        params: JabatanParams,
-        response: { 200: JabatanSchema, ...errors(401, 403, 404, 422) },
-      },
-    },
-    async (req) => service.getJabatan((req.params as { jabatan_id: number }).jabatan_id),
-  );
-  app.post(
-    '/jabatan/',
-    {
-      config,
-      onRequest: [write, general],
-      schema: {
-        tags: ['staff'],
-        summary: 'Create a position',
-        security,
-        body: JabatanCreate,
-        response: { 200: JabatanSchema, ...errors(401, 403, 422) },
-      },
-    },
-    async (req) => service.createJabatan(req.body as { nama_jabatan: string; deskripsi?: string | null }, actor(req)),
-  );
-  app.put(
-    '/jabatan/:jabatan_id',
-    {
-      config,
-      onRequest: [write, general],
-      schema: {
-        tags: ['staff'],
-        summary: 'Change a position (fields left out stay as they are)',
-        security,
-        params: JabatanParams,
-        body: JabatanUpdate,
-        response: { 200: JabatanSchema, ...errors(401, 403, 404, 422) },
-      },
-    },
-    async (req) =>
-      service.updateJabatan((req.params as { jabatan_id: number }).jabatan_id, req.body as object, actor(req)),
-  );
-  app.delete(
-    '/jabatan/:jabatan_id',
-    {
-      config,
-      onRequest: [write, general],
-      schema: {
-        tags: ['staff'],
-        summary: 'Delete a position (409 while a staff member still holds it); returns the deleted position',
-        security,
-        params: JabatanParams,
-        response: { 200: JabatanSchema, ...errors(401, 403, 404, 409, 422) },
-      },
-    },
-    async (req) => service.deleteJabatan((req.params as { jabatan_id: number }).jabatan_id, actor(req)),
-  );
-
-  // ---- users -------------------------------------------------------------------------------------------------
-  app.post(
-    '/users/',
-    {
-      config,
-      onRequest: [write, general],
-      schema: {
-        tags: ['staff'],
-        summary: 'Create a staff member',
-        security,
-        body: UserCreate,
-        response: { 200: UserSchema, ...errors(400, 401, 403, 422) },
-      },
-    },
-    async (req) => service.createUser(req.body as { nama: string; id_jabatan: number }, actor(req)),
-  );
-  app.get(
-    '/users/',
-    {
-      config,
-      onRequest: [read, general],
-      schema: {
-        tags: ['staff'],
-        summary: 'List staff members',
-        security,
-        querystring: Paging,
-        response: { 200: Type.Array(UserSchema), ...errors(401, 403, 422) },
-      },
-    },
-    async (req) => {
-      const q = req.query as { skip: number; limit: number };
-      return service.listUsers(q.skip, q.limit);
-    },
-  );
-  app.get(
-    '/users/:user_id',
-    {
-      config,
-      onRequest: [read, general],
-      schema: {
-        tags: ['staff'],
-        summary: 'One staff member',
-        security,
-        params: UserParams,
-        response: { 200: UserSchema, ...errors(401, 403, 404, 422) },
-      },
-    },
-    async (req) => service.getUser((req.params as { user_id: number }).user_id),
-  );
-  app.put(
-    '/users/:user_id',
-    {
-      config,
-      onRequest: [write, general],
-      schema: {
-        tags: ['staff'],
-        summary: 'Change a staff member (fields left out stay as they are)',
-        security,
-        params: UserParams,
-        body: UserUpdate,
-        response: { 200: UserSchema, ...errors(400, 401, 403, 404, 422) },
-      },
-    },
-    async (req) => service.updateUser((req.params as { user_id: number }).user_id, req.body as object, actor(req)),
-  );
-  app.delete(
-    '/users/:user_id',
-    {
-      config,
-      onRequest: [write, general],
-      schema: {
-        tags: ['staff'],
-        summary: 'Delete a staff member; returns the deleted member',
-        security,
-        params: UserParams,
-        response: { 200: UserSchema, ...errors(401, 403, 404, 422) },
-      },
-    },
-    async (req) => service.deleteUser((req.params as { user_id: number }).user_id, actor(req)),
-  );
+  });
 
   // ---- OTP (public, rate limited) ----------------------------------------------------------------------------
-  app.post(
+  router.post(
     '/otp/generate',
     {
-      config,
-      onRequest: [otpGenerateLimit],
+      auth: 'public',
+      limits: [STAFF_LIMITS.otpGenerate],
+      errors: [404],
       schema: {
-        tags: ['staff'],
         summary: 'Generate a 6-digit OTP for an id (returned outside production; sent by SMS in production)',
         body: OtpGenerate,
-        response: { 200: Type.Union([Type.Object({ otp: Type.String() }), Message]), ...errors(404, 422, 429) },
+        response: { 200: Type.Union([Type.Object({ otp: Type.String() }), Message]) },
       },
     },
-    async (req) => service.generateOtp((req.body as { id: number | string }).id),
+    (req) => otp.generate(req.body.id),
   );
-  app.post(
+  router.post(
     '/otp/verify',
     {
-      config,
-      onRequest: [otpVerifyLimit],
+      auth: 'public',
+      limits: [STAFF_LIMITS.otpVerify],
+      errors: [404],
       schema: {
-        tags: ['staff'],
         summary: 'Verify an OTP: 400 wrong, 404 missing or expired, 429 after three wrong tries (the OTP is reset)',
         body: OtpVerify,
-        response: { 200: Message, 400: Detail, ...errors(404, 422, 429) },
+        response: { 200: Message, 400: Detail },
       },
     },
-    async (req) => {
-      const b = req.body as { id: number | string; otp: string };
-      return service.verifyOtp(b.id, b.otp);
-    },
+    (req) => otp.verify(req.body.id, req.body.otp),
   );
 }

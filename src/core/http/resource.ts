@@ -1,0 +1,194 @@
+// One resource shape: list, get, create, update and delete-or-deactivate, written once. A module gives its paths,
+// schemas, access, the repository calls and how its envelope wraps a row; the helper registers the routes through
+// the typed router, runs every change in one transaction with its activity entry (values before and after), and
+// answers 404 in the module's envelope and words when the row does not exist. Unique and foreign-key violations
+// become 409/400 through the one database error map.
+import type { Kysely } from 'kysely';
+import type { Static, TSchema } from 'typebox';
+import { type Actor, originOf, recordAction } from '../audit/audit.ts';
+import type { Executor, Tables } from '../db/tables.ts';
+import { withTransaction } from '../db/transaction.ts';
+import type { RouteLimit } from '../limits/limiter.ts';
+import { AppError } from './errors.ts';
+import type { Access, Router } from './route.ts';
+
+type Id = number | string;
+
+export interface ResourceSpec<
+  Row,
+  I extends Id,
+  P extends TSchema,
+  Q extends TSchema,
+  C extends TSchema,
+  U extends TSchema,
+> {
+  db: Kysely<Tables>;
+  now: () => Date;
+  /** The collection's path (`/jabatan/`) and one item's (`/jabatan/:jabatan_id`). */
+  collection: string;
+  item: string;
+  params: P;
+  idOf(params: Static<P>): I;
+  access: { read: Access; write: Access };
+  limits?: RouteLimit[];
+  tags?: string[];
+  /** Activity log object type (`staff.jabatan`): entries are `<audit>.created`, `.updated`, `.deleted`, … */
+  audit: string;
+  /** The 404 message, in the module's language. */
+  notFound: string;
+  find(db: Executor, id: I): Promise<Row | undefined>;
+  rowId(row: Row): Id;
+  list: {
+    summary: string;
+    query: Q;
+    response: TSchema;
+    /** The whole answer: the module shapes its page (a plain array, an envelope with totals). */
+    run(db: Executor, query: Static<Q>): Promise<unknown>;
+  };
+  get: { summary: string; response: TSchema; reply(row: Row): unknown };
+  create?: {
+    summary: string;
+    body: C;
+    response: TSchema;
+    /** 201 unless the seed documents 200. */
+    status?: 200 | 201;
+    errors?: number[];
+    run(trx: Executor, input: Static<C>, actor: Actor): Promise<Row>;
+    reply(row: Row): unknown;
+  };
+  update?: {
+    summary: string;
+    method?: 'PUT' | 'PATCH';
+    body: U;
+    response: TSchema;
+    errors?: number[];
+    /** The row after the change; `before` is the row as it was, read in the same transaction. */
+    run(trx: Executor, id: I, input: Static<U>, before: Row, actor: Actor): Promise<Row>;
+    reply(row: Row): unknown;
+  };
+  remove?: {
+    summary: string;
+    response: TSchema;
+    errors?: number[];
+    /** Deletes the row, or deactivates it where history must stay; says which. */
+    run(trx: Executor, id: I, before: Row, actor: Actor): Promise<{ row: Row; outcome: 'deleted' | 'deactivated' }>;
+    reply(result: { row: Row; outcome: 'deleted' | 'deactivated' }): unknown;
+  };
+}
+
+export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema, C extends TSchema, U extends TSchema>(
+  router: Router,
+  spec: ResourceSpec<Row, I, P, Q, C, U>,
+): void {
+  const { db, now } = spec;
+  const tags = spec.tags;
+  const mustFind = async (executor: Executor, id: I) => {
+    const row = await spec.find(executor, id);
+    if (row === undefined) throw new AppError('NOT_FOUND', spec.notFound);
+    return row;
+  };
+  const actorOf = (req: { auth?: { accountId: number } | undefined; id: string; ip: string }): Actor => ({
+    accountId: req.auth?.accountId ?? 0,
+    origin: originOf(req as Parameters<typeof originOf>[0]),
+  });
+
+  router.get(
+    spec.collection,
+    {
+      auth: spec.access.read,
+      limits: spec.limits,
+      schema: { tags, summary: spec.list.summary, querystring: spec.list.query, response: { 200: spec.list.response } },
+    },
+    (req) => spec.list.run(db, req.query as Static<Q>),
+  );
+
+  router.get(
+    spec.item,
+    {
+      auth: spec.access.read,
+      limits: spec.limits,
+      errors: [404],
+      schema: { tags, summary: spec.get.summary, params: spec.params, response: { 200: spec.get.response } },
+    },
+    async (req) => spec.get.reply(await mustFind(db, spec.idOf(req.params as Static<P>))),
+  );
+
+  const create = spec.create;
+  if (create) {
+    const status = create.status ?? 201;
+    router.post(
+      spec.collection,
+      {
+        auth: spec.access.write,
+        limits: spec.limits,
+        errors: [409, ...(create.errors ?? [])],
+        schema: { tags, summary: create.summary, body: create.body, response: { [status]: create.response } },
+      },
+      async (req, reply) => {
+        const actor = actorOf(req);
+        const row = await withTransaction(db, async (trx) => {
+          const created = await create.run(trx, req.body as Static<C>, actor);
+          await recordAction(trx, actor, `${spec.audit}.created`, spec.rowId(created), now(), { after: created });
+          return created;
+        });
+        return reply.code(status).send(create.reply(row));
+      },
+    );
+  }
+
+  const update = spec.update;
+  if (update) {
+    router.route(
+      update.method ?? 'PUT',
+      spec.item,
+      {
+        auth: spec.access.write,
+        limits: spec.limits,
+        errors: [404, 409, ...(update.errors ?? [])],
+        schema: {
+          tags,
+          summary: update.summary,
+          params: spec.params,
+          body: update.body,
+          response: { 200: update.response },
+        },
+      },
+      async (req) => {
+        const actor = actorOf(req);
+        const id = spec.idOf(req.params as Static<P>);
+        const row = await withTransaction(db, async (trx) => {
+          const before = await mustFind(trx, id);
+          const after = await update.run(trx, id, req.body as Static<U>, before, actor);
+          await recordAction(trx, actor, `${spec.audit}.updated`, id, now(), { before, after });
+          return after;
+        });
+        return update.reply(row);
+      },
+    );
+  }
+
+  const remove = spec.remove;
+  if (remove) {
+    router.delete(
+      spec.item,
+      {
+        auth: spec.access.write,
+        limits: spec.limits,
+        errors: [404, ...(remove.errors ?? [])],
+        schema: { tags, summary: remove.summary, params: spec.params, response: { 200: remove.response } },
+      },
+      async (req) => {
+        const actor = actorOf(req);
+        const id = spec.idOf(req.params as Static<P>);
+        const result = await withTransaction(db, async (trx) => {
+          const before = await mustFind(trx, id);
+          const r = await remove.run(trx, id, before, actor);
+          const after = r.outcome === 'deleted' ? undefined : r.row;
+          await recordAction(trx, actor, `${spec.audit}.${r.outcome}`, id, now(), { before, after });
+          return r;
+        });
+        return remove.reply(result);
+      },
+    );
+  }
+}

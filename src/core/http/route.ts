@@ -1,0 +1,180 @@
+// The typed route kit. A route declares its schemas and its access once; the handler's `req.body`, `req.params`,
+// `req.query` and `req.auth` are typed from that declaration, the guard and the rate limits are attached in the
+// right order (guard first, so an unauthenticated caller learns nothing about the schema), and the OpenAPI entry
+// gets its security and the error responses of the module's envelope.
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onRequestHookHandler,
+  preHandlerHookHandler,
+  RouteOptions,
+} from 'fastify';
+import type { Static, TSchema } from 'typebox';
+import type { Core } from '../context.ts';
+import type { RequestAuth } from '../identity/guards.ts';
+import { type RouteLimit, rateLimit } from '../limits/limiter.ts';
+import { type Envelope, errorResponses } from './envelopes.ts';
+
+/**
+ * Who may call a route:
+ * - `'public'`: anyone;
+ * - `{ level }`: a bearer token whose account has at least `level` in the router's module (`module` names another,
+ *   for example `'platform'`; level 0 admits any live session);
+ * - `{ apiKey: true }`: a live `x-api-key` issued for the router's module;
+ * - `{ level, apiKey: true }`: either credential at that level.
+ */
+export type Access =
+  | 'public'
+  | { level: number; module?: string; apiKey?: boolean }
+  | { apiKey: true; module?: string };
+
+export interface RouteSchema {
+  body?: TSchema;
+  params?: TSchema;
+  querystring?: TSchema;
+  headers?: TSchema;
+  response?: Record<number, TSchema>;
+  tags?: string[];
+  summary?: string;
+  description?: string;
+  consumes?: string[];
+  produces?: string[];
+  hide?: boolean;
+}
+
+type In<T, Else = unknown> = T extends TSchema ? Static<T> : Else;
+
+/** The request a handler sees: its parts typed by the route's schemas, `auth` by its access. */
+export type Req<S extends RouteSchema, A extends Access> = Omit<
+  FastifyRequest,
+  'body' | 'params' | 'query' | 'auth'
+> & {
+  body: In<S['body']>;
+  params: In<S['params'], Record<string, never>>;
+  query: In<S['querystring'], Record<string, never>>;
+  auth: A extends 'public' ? RequestAuth | undefined : RequestAuth;
+  raw: FastifyRequest['raw'];
+};
+
+export interface RouteSpec<S extends RouteSchema, A extends Access> {
+  auth: A;
+  schema: S;
+  /** Error statuses this route documents besides the ones the kit adds (401/403 when protected, 422, 429). */
+  errors?: number[];
+  /** Rate limits, checked after the guard (so `by: 'account'` counts the caller). */
+  limits?: RouteLimit[];
+  /** Hooks after the guard and the limits (for example a module's own checks). */
+  onRequest?: onRequestHookHandler[];
+  preHandler?: preHandlerHookHandler[];
+  bodyLimit?: number;
+  /** Another envelope than the module's (an admin API in the platform's). */
+  envelope?: Envelope;
+  /** Further route config. */
+  config?: Record<string, unknown>;
+}
+
+export type Handler<S extends RouteSchema, A extends Access> = (
+  req: Req<S, A>,
+  reply: FastifyReply,
+) => Promise<unknown> | unknown;
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface Router {
+  readonly app: FastifyInstance;
+  readonly module: string;
+  readonly envelope: Envelope;
+  route<S extends RouteSchema, A extends Access>(
+    method: Method | Method[],
+    url: string,
+    spec: RouteSpec<S, A>,
+    handler: Handler<S, A>,
+  ): void;
+  get<S extends RouteSchema, A extends Access>(url: string, spec: RouteSpec<S, A>, handler: Handler<S, A>): void;
+  post<S extends RouteSchema, A extends Access>(url: string, spec: RouteSpec<S, A>, handler: Handler<S, A>): void;
+  put<S extends RouteSchema, A extends Access>(url: string, spec: RouteSpec<S, A>, handler: Handler<S, A>): void;
+  patch<S extends RouteSchema, A extends Access>(url: string, spec: RouteSpec<S, A>, handler: Handler<S, A>): void;
+  delete<S extends RouteSchema, A extends Access>(url: string, spec: RouteSpec<S, A>, handler: Handler<S, A>): void;
+}
+
+export function createRouter(
+  app: FastifyInstance,
+  core: Core,
+  opts: { module: string; envelope: Envelope; tags?: string[] },
+): Router {
+  const { guards } = core.identity;
+
+  function guardFor(access: Access): onRequestHookHandler | undefined {
+    if (access === 'public') return undefined;
+    const module = access.module ?? opts.module;
+    if ('level' in access) {
+      return access.apiKey ? guards.bearerOrKey(module, access.level) : guards.bearer(module, access.level);
+    }
+    return guards.apiKey(module);
+  }
+
+  function route<S extends RouteSchema, A extends Access>(
+    method: Method | Method[],
+    url: string,
+    spec: RouteSpec<S, A>,
+    handler: Handler<S, A>,
+  ): void {
+    const envelope = spec.envelope ?? opts.envelope;
+    const guard = guardFor(spec.auth);
+    const onRequest: onRequestHookHandler[] = [];
+    if (guard) onRequest.push(guard);
+    for (const limit of spec.limits ?? []) onRequest.push(rateLimit(core.limiter, core.config.rateLimits, limit));
+    onRequest.push(...(spec.onRequest ?? []));
+
+    const statuses = new Set(spec.errors ?? []);
+    if (guard) {
+      statuses.add(401);
+      statuses.add(403);
+    }
+    const { body, params, querystring, headers } = spec.schema;
+    if (body || params || querystring || headers) statuses.add(envelope.status?.VALIDATION_ERROR ?? 422);
+    if (spec.limits?.length) statuses.add(429);
+    const documented = spec.schema.response ?? {};
+    const errors = errorResponses(
+      envelope,
+      [...statuses].filter((s) => documented[s] === undefined),
+    );
+    const { tags, ...rest } = spec.schema;
+    const options: RouteOptions = {
+      method,
+      url,
+      config: { ...spec.config, envelope, access: spec.auth, module: opts.module },
+      onRequest,
+      preHandler: spec.preHandler,
+      bodyLimit: spec.bodyLimit,
+      schema: {
+        ...rest,
+        tags: tags ?? opts.tags ?? [opts.module],
+        ...(guard ? { security: securityFor(spec.auth) } : {}),
+        response: { ...documented, ...errors },
+      },
+      // The guard above has set `auth` when the access needs it; the schemas have shaped the parts.
+      handler: handler as unknown as RouteOptions['handler'],
+    };
+    app.route(options);
+  }
+
+  return {
+    app,
+    module: opts.module,
+    envelope: opts.envelope,
+    route,
+    get: (url, spec, handler) => route('GET', url, spec, handler),
+    post: (url, spec, handler) => route('POST', url, spec, handler),
+    put: (url, spec, handler) => route('PUT', url, spec, handler),
+    patch: (url, spec, handler) => route('PATCH', url, spec, handler),
+    delete: (url, spec, handler) => route('DELETE', url, spec, handler),
+  };
+}
+
+function securityFor(access: Access): Record<string, string[]>[] {
+  if (access === 'public') return [];
+  if (!('level' in access)) return [{ apiKey: [] }];
+  return access.apiKey ? [{ bearer: [] }, { apiKey: [] }] : [{ bearer: [] }];
+}

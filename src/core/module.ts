@@ -1,0 +1,56 @@
+// A module describes itself in one definition; the core iterates definitions and names no module. The app builds
+// each enabled module in this order: error codes, envelope prefixes, `wire()` (the module's dependencies, once),
+// jobs, routes (through a typed router bound to the module's name and envelope), then, when the app is ready,
+// `onReady` and the demo data.
+import type { TSchema } from 'typebox';
+import type { Core } from './context.ts';
+import type { Envelope } from './http/envelopes.ts';
+import type { Router } from './http/route.ts';
+import type { JobDefinition } from './jobs/jobs.ts';
+import type { RouteLimit } from './limits/limiter.ts';
+import type { CallbackReader, WebhookResult } from './payments/callbacks.ts';
+
+/** The Xendit webhook paths a module answers on, in its envelope (the intake behind them is the core's). */
+export interface WebhookAnswer {
+  paths: string[];
+  ok(result: WebhookResult): unknown;
+  okSchema: TSchema;
+}
+
+export interface ModuleDefinition<D = unknown> {
+  /** Also the name of the module's memberships (levels) and the default OpenAPI tag. */
+  name: string;
+  envelope: Envelope;
+  /** Paths (prefixes) that answer in the module's envelope, matched or not. */
+  prefixes: string[];
+  /** Further prefixes the module owns that answer in another envelope (an admin API in the platform's). */
+  otherPrefixes?: [prefix: string, envelope: Envelope][];
+  /** The module's error codes and their statuses. */
+  errors?: Record<string, number>;
+  /** The module's named rate limits (documentation and one place for the numbers). */
+  limits?: Record<string, RouteLimit>;
+  /** Payment callback bodies the module's clients send that are none of Xendit's own shapes. */
+  callbacks?: CallbackReader[];
+  /** Where the payments webhook answers in this module's envelope. */
+  webhook?: WebhookAnswer;
+  /** Builds the module's dependencies once. */
+  wire(core: Core): D | Promise<D>;
+  jobs?(deps: D, core: Core): JobDefinition<never>[];
+  routes(router: Router, deps: D, core: Core): void | Promise<void>;
+  /** Runs when the app is ready, before job workers start (warm caches, start loops). */
+  onReady?(deps: D, core: Core): Promise<void>;
+  /** Runs before the app closes (stop loops, drain). */
+  onClose?(deps: D, core: Core): Promise<void>;
+  /** Demo data; must be safe to run twice. */
+  demo?(deps: D, core: Core): Promise<void>;
+  /** Extra checks for /ready (for example a provider's balance). */
+  readiness?(deps: D): Record<string, () => Promise<void>>;
+}
+
+/** Identity function that keeps the dependency type of a definition. */
+export function defineModule<D>(def: ModuleDefinition<D>): ModuleDefinition<D> {
+  return def;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a list of definitions whose dependency types differ
+export type AnyModule = ModuleDefinition<any>;

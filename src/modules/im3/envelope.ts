@@ -1,0 +1,39 @@
+// IM3's response style (seed 004): `{success, request_id, timestamp, data|error, …}`; validation answers 400.
+import { type TSchema, Type } from 'typebox';
+import { type Envelope, isoSeconds } from '../../core/http/envelopes.ts';
+
+export const im3Envelope: Envelope = {
+  name: 'im3',
+  status: { VALIDATION_ERROR: 400 },
+  error: (err, ctx) => ({
+    success: false,
+    request_id: ctx.requestId,
+    timestamp: isoSeconds(new Date()),
+    error: { code: err.code, message: err.message, details: err.details ?? {} },
+  }),
+  errorSchema: Type.Object({
+    success: Type.Literal(false),
+    request_id: Type.String(),
+    timestamp: Type.String(),
+    error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Unknown() }),
+  }),
+};
+
+export const im3Ok = <T>(requestId: string, data: T, message: string, meta: Record<string, unknown> = {}) => ({
+  success: true as const,
+  request_id: requestId,
+  timestamp: isoSeconds(new Date()),
+  data,
+  message,
+  meta,
+});
+
+export const im3OkSchema = <T extends TSchema>(data: T) =>
+  Type.Object({
+    success: Type.Literal(true),
+    request_id: Type.String(),
+    timestamp: Type.String(),
+    data,
+    message: Type.String(),
+    meta: Type.Record(Type.String(), Type.Unknown()),
+  });
