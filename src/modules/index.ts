@@ -9,5 +9,6 @@ export const MODULE_LOADERS: Partial<Record<ModuleName, () => Promise<AnyModule>
   ppob: async () => (await import('./ppob/index.ts')).ppobModule,
   photobox: async () => (await import('./photobox/index.ts')).photoboxModule,
   staff: async () => (await import('./staff/index.ts')).staffModule,
+  billing: async () => (await import('./billing/index.ts')).billingModule,
   im3: async () => (await import('./im3/index.ts')).im3Module,
 };

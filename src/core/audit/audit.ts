@@ -50,7 +50,7 @@ export interface Actor {
 
 /**
  * `recordActivity` for a module's own changes: the object type is the action's first two parts
- * (`photobox.location.created` → `photobox.location`).
+ * (`shop.item.created` → `shop.item`).
  */
 export function recordAction(
   db: Executor,

@@ -14,7 +14,7 @@ export interface Database {
   pool: pg.Pool;
   db: Kysely<Tables>;
   /**
-   * For background loops that must keep moving while requests queue for `db` (the PPOB dispatcher): its own small
+   * For background loops that must keep moving while requests queue for `db` (a purchase dispatcher): its own small
    * pool on PostgreSQL; the same single connection as `db` on the embedded database.
    */
   worker: Kysely<Tables>;

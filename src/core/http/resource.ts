@@ -3,6 +3,7 @@
 // the typed router, runs every change in one transaction with its activity entry (values before and after), and
 // answers 404 in the module's envelope and words when the row does not exist. Unique and foreign-key violations
 // become 409/400 through the one database error map.
+import type { FastifyReply } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Static, TSchema } from 'typebox';
 import { type Actor, originOf, recordAction } from '../audit/audit.ts';
@@ -32,7 +33,7 @@ export interface ResourceSpec<
   access: { read: Access; write: Access };
   limits?: RouteLimit[];
   tags?: string[];
-  /** Activity log object type (`staff.jabatan`): entries are `<audit>.created`, `.updated`, `.deleted`, … */
+  /** Activity log object type (`shop.item`): entries are `<audit>.created`, `.updated`, `.deleted`, … */
   audit: string;
   /** The 404 message, in the module's language. */
   notFound: string;
@@ -42,8 +43,8 @@ export interface ResourceSpec<
     summary: string;
     query: Q;
     response: TSchema;
-    /** The whole answer: the module shapes its page (a plain array, an envelope with totals). */
-    run(db: Executor, query: Static<Q>): Promise<unknown>;
+    /** The whole answer: the module shapes its page (a plain array, an envelope with totals, a total header). */
+    run(db: Executor, query: Static<Q>, reply: FastifyReply): Promise<unknown>;
   };
   get: { summary: string; response: TSchema; reply(row: Row): unknown };
   create?: {
@@ -68,6 +69,8 @@ export interface ResourceSpec<
   };
   remove?: {
     summary: string;
+    /** 200 with `reply(result)` as the body (default), or 204 with none. */
+    status?: 200 | 204;
     response: TSchema;
     errors?: number[];
     /** Deletes the row, or deactivates it where history must stay; says which. */
@@ -99,7 +102,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
       limits: spec.limits,
       schema: { tags, summary: spec.list.summary, querystring: spec.list.query, response: { 200: spec.list.response } },
     },
-    (req) => spec.list.run(db, req.query as Static<Q>),
+    (req, reply) => spec.list.run(db, req.query as Static<Q>, reply),
   );
 
   router.get(
@@ -169,15 +172,16 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
 
   const remove = spec.remove;
   if (remove) {
+    const status = remove.status ?? 200;
     router.delete(
       spec.item,
       {
         auth: spec.access.write,
         limits: spec.limits,
         errors: [404, ...(remove.errors ?? [])],
-        schema: { tags, summary: remove.summary, params: spec.params, response: { 200: remove.response } },
+        schema: { tags, summary: remove.summary, params: spec.params, response: { [status]: remove.response } },
       },
-      async (req) => {
+      async (req, reply) => {
         const actor = actorOf(req);
         const id = spec.idOf(req.params as Static<P>);
         const result = await withTransaction(db, async (trx) => {
@@ -187,7 +191,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
           await recordAction(trx, actor, `${spec.audit}.${r.outcome}`, id, now(), { before, after });
           return r;
         });
-        return remove.reply(result);
+        return reply.code(status).send(status === 204 ? undefined : remove.reply(result));
       },
     );
   }

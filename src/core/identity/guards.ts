@@ -1,5 +1,5 @@
-// Guards any module uses in one line: `onRequest: identity.guards.bearer('photobox', 50)`, `…apiKey('ppob')`, or
-// `…bearerOrKey('photobox', 1)` where people (bearer tokens) and machines (API keys, e.g. kiosks) both come.
+// Guards any module uses in one line: `onRequest: identity.guards.bearer('shop', 50)`, `…apiKey('shop')`, or
+// `…bearerOrKey('shop', 1)` where people (bearer tokens) and machines (API keys, e.g. kiosks) both come.
 // They run before body validation, so an unauthenticated caller learns nothing about the schema.
 // 401 for missing or invalid credentials, 403 for a level too low. (Another account's resource is the module's
 // 404: repositories filter by `request.auth.accountId`.)

@@ -1,6 +1,6 @@
 // One-time passwords (CONTRACTS §2): 6 digits from a CSPRNG, stored as an HMAC, valid 5 minutes, single use,
 // three wrong tries invalidate the code (the next try is refused as locked), a new code replaces the old one,
-// and sending is limited per target. Each purpose ('ppob.register', 'staff', …) has its own challenges.
+// and sending is limited per target. Each purpose (a module's `register`, `login`, …) has its own challenges.
 import { randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { hmacHex, safeEqual } from '../crypto.ts';

@@ -24,7 +24,7 @@ const Level = Type.Integer({ minimum: 1, maximum: 100 });
 const membershipsSchema = () =>
   Type.Object(Object.fromEntries(MEMBERSHIP_MODULES().map((m) => [m, Type.Optional(Level)])), {
     additionalProperties: false,
-    description: 'module → level (1 user, 10 staff, 50 module admin); platform: 100 makes a platform admin',
+    description: 'module → level (1 user, 10 operator, 50 module admin); platform: 100 makes a platform admin',
   });
 
 const Email = Type.String({ format: 'email', maxLength: 320 });

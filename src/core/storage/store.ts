@@ -1,5 +1,5 @@
 // Where uploaded files live: one small port with two adapters, the local disk (the default) and any S3-compatible
-// object store (`s3.ts`). Keys are plain relative paths the caller builds (`photobox/TRX-…/abc.jpg`); the store
+// object store (`s3.ts`). Keys are plain relative paths the caller builds (`<module>/<reference>/abc.jpg`); the store
 // refuses anything else, so a key can never climb out of the local root or change the meaning of an S3 URL.
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
