@@ -3,8 +3,10 @@
 import { defineModule } from '../../core/module.ts';
 import { billingEnvelope } from './envelope.ts';
 import { BILLING_LIMITS } from './limits.ts';
-import { getBrand, insertBrand } from './repo.ts';
+import { getBrand, insertBrand } from './repo/brands.ts';
 import { registerBrandRoutes } from './routes/brands.ts';
+import { registerCustomerRoutes } from './routes/customers.ts';
+import { registerPackageRoutes } from './routes/packages.ts';
 
 export const billingModule = defineModule({
   name: 'billing',
@@ -26,6 +28,8 @@ export const billingModule = defineModule({
   wire: () => undefined,
   routes(router, _deps, core) {
     registerBrandRoutes(router, core);
+    registerPackageRoutes(router, core);
+    registerCustomerRoutes(router, core);
   },
   async demo(_deps, core) {
     const { db } = core.database;

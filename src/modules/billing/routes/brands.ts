@@ -7,8 +7,9 @@ import type { Core } from '../../../core/context.ts';
 import { resource } from '../../../core/http/resource.ts';
 import type { Router } from '../../../core/http/route.ts';
 import { BILLING_LIMITS } from '../limits.ts';
-import * as repo from '../repo.ts';
+import * as repo from '../repo/brands.ts';
 import { BrandCreate, BrandParams, BrandSchema, BrandUpdate, ListQuery, MAX_LIMIT } from '../schemas.ts';
+import { deleteBrand } from '../use-cases/catalogue.ts';
 
 const same = <T>(row: T) => row;
 
@@ -74,7 +75,7 @@ export function registerBrandRoutes(router: Router, core: Core): void {
         response: Type.Null(),
         errors: [409],
         run: async (trx, id, before) => {
-          await repo.deleteBrand(trx, id);
+          await deleteBrand(trx, id);
           return { row: before, outcome: 'deleted' };
         },
         reply: () => null,

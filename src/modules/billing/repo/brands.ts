@@ -1,6 +1,6 @@
 // SQL for the billing module. Every function takes the handle it runs on.
 import type { Selectable } from 'kysely';
-import type { Executor, Timestamp } from '../../core/db/tables.ts';
+import type { Executor, Timestamp } from '../../../core/db/tables.ts';
 
 interface BillingBrandsTable {
   id_brand: string;
@@ -15,7 +15,7 @@ interface BillingBrandsTable {
   updated_at: Timestamp;
 }
 
-declare module '../../core/db/tables.ts' {
+declare module '../../../core/db/tables.ts' {
   interface Tables {
     billing_brands: BillingBrandsTable;
   }

@@ -1,0 +1,203 @@
+// SQL for billing customers (pelanggan). Every function takes the handle it runs on. A deleted customer keeps its
+// row (`deleted_at`) for the invoices and ledger entries that refer to it, and leaves every list.
+import { type Generated, type Selectable, sql } from 'kysely';
+import type { Executor, Timestamp } from '../../../core/db/tables.ts';
+
+export type CustomerStatus = 'Aktif' | 'Isolir' | 'Berhenti';
+
+interface BillingCustomersTable {
+  id: Generated<number>;
+  nama: string;
+  no_ktp: string | null;
+  email: string | null;
+  no_telp: string | null;
+  alamat: string | null;
+  alamat_2: string | null;
+  blok: string | null;
+  unit: string | null;
+  tanggal_instalasi: string | null;
+  id_brand: string | null;
+  paket_layanan_id: number | null;
+  status: CustomerStatus;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: Timestamp | null;
+}
+
+declare module '../../../core/db/tables.ts' {
+  interface Tables {
+    billing_customers: BillingCustomersTable;
+  }
+}
+
+export type CustomerRow = Omit<Selectable<BillingCustomersTable>, 'deleted_at'>;
+export type CustomerFields = Omit<CustomerRow, 'id' | 'created_at' | 'updated_at'>;
+
+/** A customer with its package and brand, as lists and the detail view show it. */
+export interface Customer extends CustomerRow {
+  package: { id: number; nama_paket: string; harga: number; kecepatan: number; profile_pppoe: string | null } | null;
+  brand: { id_brand: string; brand: string; pajak: number; xendit_key_name: string | null } | null;
+}
+
+export interface CustomerFilter {
+  search?: string;
+  alamat?: string;
+  idBrand?: string;
+  status?: CustomerStatus;
+  skip: number;
+  limit: number;
+}
+
+const live = (db: Executor) => db.selectFrom('billing_customers as c').where('c.deleted_at', 'is', null);
+
+function filtered(db: Executor, f: Omit<CustomerFilter, 'skip' | 'limit'>) {
+  let q = live(db);
+  if (f.search) {
+    const like = `%${f.search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    q = q.where((eb) =>
+      eb.or([eb('c.nama', 'ilike', like), eb('c.email', 'ilike', like), eb('c.no_telp', 'ilike', like)]),
+    );
+  }
+  if (f.alamat !== undefined) q = q.where('c.alamat', '=', f.alamat);
+  if (f.idBrand !== undefined) q = q.where('c.id_brand', '=', f.idBrand);
+  if (f.status !== undefined) q = q.where('c.status', '=', f.status);
+  return q;
+}
+
+const withCatalogue = (q: ReturnType<typeof live>) =>
+  q
+    .leftJoin('billing_packages as p', 'p.id', 'c.paket_layanan_id')
+    .leftJoin('billing_brands as b', 'b.id_brand', 'c.id_brand')
+    .select([
+      'c.id',
+      'c.nama',
+      'c.no_ktp',
+      'c.email',
+      'c.no_telp',
+      'c.alamat',
+      'c.alamat_2',
+      'c.blok',
+      'c.unit',
+      sql<string | null>`to_char(c.tanggal_instalasi, 'YYYY-MM-DD')`.as('tanggal_instalasi'),
+      'c.id_brand',
+      'c.paket_layanan_id',
+      'c.status',
+      'c.created_at',
+      'c.updated_at',
+      'p.nama_paket',
+      'p.harga',
+      'p.kecepatan',
+      'p.profile_pppoe',
+      'b.brand',
+      'b.pajak',
+      'b.xendit_key_name',
+    ]);
+
+type Joined = Awaited<ReturnType<ReturnType<typeof withCatalogue>['execute']>>[number];
+
+const customerOf = (r: Joined): Customer => ({
+  id: r.id,
+  nama: r.nama,
+  no_ktp: r.no_ktp,
+  email: r.email,
+  no_telp: r.no_telp,
+  alamat: r.alamat,
+  alamat_2: r.alamat_2,
+  blok: r.blok,
+  unit: r.unit,
+  tanggal_instalasi: r.tanggal_instalasi,
+  id_brand: r.id_brand,
+  paket_layanan_id: r.paket_layanan_id,
+  status: r.status,
+  created_at: r.created_at,
+  updated_at: r.updated_at,
+  package:
+    r.paket_layanan_id !== null && r.nama_paket !== null
+      ? {
+          id: r.paket_layanan_id,
+          nama_paket: r.nama_paket,
+          harga: Number(r.harga),
+          kecepatan: Number(r.kecepatan),
+          profile_pppoe: r.profile_pppoe ?? null,
+        }
+      : null,
+  brand:
+    r.id_brand !== null && r.brand !== null
+      ? { id_brand: r.id_brand, brand: r.brand, pajak: Number(r.pajak), xendit_key_name: r.xendit_key_name ?? null }
+      : null,
+});
+
+export async function listCustomers(db: Executor, f: CustomerFilter): Promise<{ rows: Customer[]; total: number }> {
+  const [rows, count] = await Promise.all([
+    withCatalogue(filtered(db, f)).orderBy('c.id').offset(f.skip).limit(f.limit).execute(),
+    filtered(db, f)
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { rows: rows.map(customerOf), total: Number(count.n) };
+}
+
+/** Every live customer's id and name (the frontend's selection lists). */
+export const customerChoices = (db: Executor) => live(db).select(['c.id', 'c.nama']).orderBy('c.id').execute();
+
+export async function getCustomer(db: Executor, id: number): Promise<Customer | undefined> {
+  const row = await withCatalogue(live(db).where('c.id', '=', id)).executeTakeFirst();
+  return row ? customerOf(row) : undefined;
+}
+
+/** Distinct addresses of live customers (the reports' location filter). */
+export async function distinctAddresses(db: Executor): Promise<string[]> {
+  const rows = await live(db)
+    .select('c.alamat')
+    .distinct()
+    .where('c.alamat', 'is not', null)
+    .orderBy('c.alamat')
+    .execute();
+  return rows.flatMap((r) => (r.alamat ? [r.alamat] : []));
+}
+
+export async function insertCustomer(db: Executor, v: CustomerFields, now: Date): Promise<number> {
+  const row = await db
+    .insertInto('billing_customers')
+    .values({ ...v, created_at: now, updated_at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function updateCustomer(db: Executor, id: number, v: Partial<CustomerFields>, now: Date): Promise<void> {
+  await db
+    .updateTable('billing_customers')
+    .set({ ...v, updated_at: now })
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .execute();
+}
+
+export async function softDeleteCustomer(db: Executor, id: number, now: Date): Promise<void> {
+  await db
+    .updateTable('billing_customers')
+    .set({ deleted_at: now, updated_at: now, status: 'Berhenti' })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function anyWithBrand(db: Executor, idBrand: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('billing_customers')
+    .select('id')
+    .where('id_brand', '=', idBrand)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function anyWithPackage(db: Executor, packageId: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('billing_customers')
+    .select('id')
+    .where('paket_layanan_id', '=', packageId)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}

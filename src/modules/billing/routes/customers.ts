@@ -1,0 +1,113 @@
+// Customers (pelanggan): operators (level 10) create, change and delete; every billing user reads. The list is the
+// document's `{data, total_count, skip, limit}` with search, address, brand and status filters, `fields` to trim the
+// rows and `for_invoice_selection` for the frontend's select lists (every row, id and name).
+import { Type } from 'typebox';
+import type { Core } from '../../../core/context.ts';
+import { resource } from '../../../core/http/resource.ts';
+import type { Router } from '../../../core/http/route.ts';
+import { BILLING_LIMITS } from '../limits.ts';
+import * as repo from '../repo/customers.ts';
+import {
+  CustomerCreate,
+  CustomerList,
+  CustomerQuery,
+  CustomerSchema,
+  CustomerUpdate,
+  IdParams,
+  MAX_LIMIT,
+} from '../schemas.ts';
+import { createCustomer, updateCustomer } from '../use-cases/customers.ts';
+import { customerView, pick } from '../views.ts';
+
+export function registerCustomerRoutes(router: Router, core: Core): void {
+  const { now } = core;
+  const limits = [BILLING_LIMITS.general];
+
+  router.get(
+    '/api/pelanggan/lokasi/unik',
+    {
+      auth: { level: 1 },
+      limits,
+      schema: {
+        summary: "Distinct customer addresses (the reports' location filter)",
+        response: { 200: Type.Array(Type.String()) },
+      },
+    },
+    () => repo.distinctAddresses(core.database.db),
+  );
+
+  resource(router, {
+    db: core.database.db,
+    now,
+    collection: '/api/pelanggan/',
+    item: '/api/pelanggan/:id',
+    params: IdParams,
+    idOf: (p) => p.id,
+    access: { read: { level: 1 }, write: { level: 10 } },
+    limits,
+    audit: 'billing.customer',
+    notFound: 'Customer not found',
+    find: repo.getCustomer,
+    rowId: (c) => c.id,
+    list: {
+      summary: 'List customers: search in nama, email and no_telp; filter by alamat, id_brand, status',
+      query: CustomerQuery,
+      response: CustomerList,
+      run: async (db, q) => {
+        if (q.for_invoice_selection) {
+          const rows = await repo.customerChoices(db);
+          return { data: rows, total_count: rows.length, skip: 0, limit: rows.length };
+        }
+        const limit = Math.min(q.limit, MAX_LIMIT);
+        const page = await repo.listCustomers(db, {
+          search: q.search?.trim() || undefined,
+          alamat: q.alamat,
+          idBrand: q.id_brand?.trim() || undefined,
+          status: q.status,
+          skip: q.skip,
+          limit,
+        });
+        const fields = q.fields
+          ?.split(',')
+          .map((f) => f.trim())
+          .filter(Boolean);
+        return {
+          data: page.rows.map((c) => pick(customerView(c), fields?.length ? fields : undefined)),
+          total_count: page.total,
+          skip: q.skip,
+          limit,
+        };
+      },
+    },
+    get: {
+      summary: 'One customer with its package and brand (harga_layanan)',
+      response: CustomerSchema,
+      reply: customerView,
+    },
+    create: {
+      summary: 'Create a customer (the package by paket_layanan_id or by name in layanan)',
+      body: CustomerCreate,
+      response: CustomerSchema,
+      run: (trx, v) => createCustomer(trx, v, now()),
+      reply: customerView,
+    },
+    update: {
+      summary: 'Change a customer (fields left out stay as they are; null clears)',
+      method: 'PATCH',
+      body: CustomerUpdate,
+      response: CustomerSchema,
+      run: (trx, id, v, before) => updateCustomer(trx, id, v, before, now()),
+      reply: customerView,
+    },
+    remove: {
+      summary: 'Delete a customer: gone from every list; paid invoices and ledger entries are kept',
+      status: 204,
+      response: Type.Null(),
+      run: async (trx, id, before) => {
+        await repo.softDeleteCustomer(trx, id, now());
+        return { row: before, outcome: 'deleted' };
+      },
+      reply: () => null,
+    },
+  });
+}

@@ -1,0 +1,129 @@
+// Customers: the brand must exist, the package is named by id (`paket_layanan_id`) or by name (`layanan`, matched
+// within the brand) and must belong to the customer's brand; phone numbers are stored as 08…; both spellings of the
+// installation date are read. Every problem is a 422 naming its field, and nothing is written.
+import type { Executor } from '../../../core/db/tables.ts';
+import { AppError, type FieldErrors } from '../../../core/http/errors.ts';
+import { nationalPhone } from '../../../core/phone.ts';
+import * as brands from '../repo/brands.ts';
+import * as customers from '../repo/customers.ts';
+import * as packages from '../repo/packages.ts';
+
+export interface CustomerInput {
+  nama?: string;
+  email?: string | null;
+  no_telp?: string | null;
+  no_ktp?: string | null;
+  alamat?: string | null;
+  alamat_2?: string | null;
+  blok?: string | null;
+  unit?: string | null;
+  tanggal_instalasi?: string | null;
+  tgl_instalasi?: string | null;
+  id_brand?: string | null;
+  paket_layanan_id?: number | null;
+  layanan?: string | null;
+  status?: customers.CustomerStatus;
+}
+
+const invalid = (details: FieldErrors) => new AppError('VALIDATION_ERROR', 'Validation failed', { details });
+const text = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : v.trim() || null);
+
+/** The columns a create or update writes, checked against the catalogue; `current` is the row being changed. */
+async function resolve(
+  trx: Executor,
+  v: CustomerInput,
+  current: customers.CustomerRow | undefined,
+): Promise<Partial<customers.CustomerFields>> {
+  const out: Partial<customers.CustomerFields> = {};
+  const problems: FieldErrors = {};
+  if (v.nama !== undefined) out.nama = v.nama.trim();
+  for (const key of ['email', 'no_ktp', 'alamat', 'alamat_2', 'blok', 'unit'] as const) {
+    const value = text(v[key]);
+    if (value !== undefined) out[key] = value;
+  }
+  if (v.no_telp !== undefined) {
+    if (v.no_telp === null || v.no_telp.trim() === '') out.no_telp = null;
+    else {
+      const phone = nationalPhone(v.no_telp);
+      if (phone) out.no_telp = phone;
+      else problems.no_telp = ['must be an Indonesian mobile number (08…, 628… or +628…)'];
+    }
+  }
+  const installed = v.tanggal_instalasi !== undefined ? v.tanggal_instalasi : v.tgl_instalasi;
+  if (installed !== undefined) out.tanggal_instalasi = installed;
+  if (v.status !== undefined) out.status = v.status;
+
+  let idBrand = v.id_brand === undefined ? current?.id_brand : text(v.id_brand);
+  if (v.id_brand !== undefined) {
+    if (idBrand && !(await brands.getBrand(trx, idBrand))) problems.id_brand = ['brand does not exist'];
+    out.id_brand = idBrand ?? null;
+  }
+  let pkg: packages.Package | undefined;
+  if (v.paket_layanan_id !== undefined && v.paket_layanan_id !== null) {
+    pkg = await packages.getPackage(trx, v.paket_layanan_id);
+    if (!pkg) problems.paket_layanan_id = ['package does not exist'];
+  } else if (v.layanan !== undefined && v.layanan !== null && v.layanan.trim() !== '') {
+    const found = await packages.packageByName(trx, v.layanan, idBrand);
+    if (found.length === 1) pkg = found[0];
+    else if (found.length === 0) problems.layanan = ['no package with this name'];
+    else problems.layanan = ['several brands have a package with this name; give id_brand'];
+  }
+  if (v.paket_layanan_id === null || v.layanan === null) out.paket_layanan_id = null;
+  if (pkg) {
+    out.paket_layanan_id = pkg.id;
+    if (!idBrand) {
+      idBrand = pkg.id_brand;
+      out.id_brand = idBrand;
+    } else if (idBrand !== pkg.id_brand && !problems.id_brand) {
+      problems[v.paket_layanan_id ? 'paket_layanan_id' : 'layanan'] = [`package belongs to brand ${pkg.id_brand}`];
+    }
+  } else if (v.id_brand !== undefined && current?.paket_layanan_id && !problems.id_brand) {
+    // A brand change keeps the package only when the package belongs to the new brand.
+    const kept = await packages.getPackage(trx, current.paket_layanan_id);
+    if (kept && kept.id_brand !== idBrand) problems.id_brand = [`the customer's package belongs to ${kept.id_brand}`];
+  }
+  if (Object.keys(problems).length > 0) throw invalid(problems);
+  return out;
+}
+
+export async function createCustomer(trx: Executor, v: CustomerInput & { nama: string }, now: Date) {
+  const fields = await resolve(trx, v, undefined);
+  const id = await customers.insertCustomer(
+    trx,
+    {
+      nama: v.nama.trim(),
+      email: null,
+      no_telp: null,
+      no_ktp: null,
+      alamat: null,
+      alamat_2: null,
+      blok: null,
+      unit: null,
+      tanggal_instalasi: null,
+      id_brand: null,
+      paket_layanan_id: null,
+      status: 'Aktif',
+      ...fields,
+    },
+    now,
+  );
+  return mustGet(trx, id);
+}
+
+export async function updateCustomer(
+  trx: Executor,
+  id: number,
+  v: CustomerInput,
+  before: customers.CustomerRow,
+  now: Date,
+) {
+  const fields = await resolve(trx, v, before);
+  if (Object.keys(fields).length > 0) await customers.updateCustomer(trx, id, fields, now);
+  return mustGet(trx, id);
+}
+
+export async function mustGet(trx: Executor, id: number): Promise<customers.Customer> {
+  const c = await customers.getCustomer(trx, id);
+  if (!c) throw new AppError('NOT_FOUND', 'Customer not found');
+  return c;
+}

@@ -1,0 +1,219 @@
+// Billing packages and customers, called as the document and the original web frontend call them.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
+
+let t: TestApp;
+let admin: Record<string, string>;
+let operator: Record<string, string>;
+let viewer: Record<string, string>;
+let brandA: string;
+let brandB: string;
+
+const code = () => `B${randomBytes(3).toString('hex').toUpperCase()}`;
+const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, headers: object, payload?: object) =>
+  t.app.inject({ method, url, headers: headers as Record<string, string>, payload });
+const rows = async (table: 'billing_customers' | 'billing_packages') =>
+  Number(
+    (
+      await t.app.loket.database.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+
+async function newPackage(idBrand: string, nama: string, harga = 250_000, kecepatan = 50) {
+  const res = await call('POST', '/api/paket_layanan/', admin, {
+    id_brand: idBrand,
+    nama_paket: nama,
+    kecepatan,
+    harga,
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json() as { id: number; id_brand: string; nama_paket: string; harga: number };
+}
+
+beforeAll(async () => {
+  t = await startTestApp({ config: { modules: ['billing'] } });
+  admin = bearer((await tokensFor(t.app, await makeAccount(t.app, { billing: 50 }))).access_token);
+  operator = bearer((await tokensFor(t.app, await makeAccount(t.app, { billing: 10 }))).access_token);
+  viewer = bearer((await tokensFor(t.app, await makeAccount(t.app, { billing: 1 }))).access_token);
+  brandA = code();
+  brandB = code();
+  for (const [id, pajak] of [
+    [brandA, 11],
+    [brandB, 0],
+  ] as const) {
+    expect((await call('POST', '/api/brands/', admin, { id_brand: id, brand: `Brand ${id}`, pajak })).statusCode).toBe(
+      201,
+    );
+  }
+});
+afterAll(async () => t?.close());
+
+describe('billing packages', () => {
+  it('belong to an existing brand, are unique per brand by name, and cannot be deleted while used', async () => {
+    const p = await newPackage(brandA, 'Internet 50Mbps');
+    expect(p).toMatchObject({ id_brand: brandA, nama_paket: 'Internet 50Mbps', harga: 250_000, kecepatan: 50 });
+    const dup = await call('POST', '/api/paket_layanan/', admin, {
+      id_brand: brandA,
+      nama_paket: 'internet 50mbps',
+      kecepatan: 50,
+      harga: 1,
+    });
+    expect(dup.statusCode).toBe(409);
+    await newPackage(brandB, 'Internet 50Mbps', 200_000);
+    const unknown = await call('POST', '/api/paket_layanan/', admin, {
+      id_brand: 'NOPE',
+      nama_paket: 'X',
+      kecepatan: 1,
+      harga: 1,
+    });
+    expect(unknown.statusCode).toBe(422);
+    expect(unknown.json().detail.errors).toEqual([{ field: 'id_brand', message: 'brand does not exist' }]);
+    const mine = await call('GET', `/api/paket_layanan/?id_brand=${brandA}`, viewer);
+    expect(mine.json().every((x: { id_brand: string }) => x.id_brand === brandA)).toBe(true);
+    expect(Number(mine.headers['x-total-count'])).toBe(mine.json().length);
+
+    const c = await call('POST', '/api/pelanggan/', operator, { nama: 'Pemakai', paket_layanan_id: p.id });
+    expect(c.statusCode).toBe(201);
+    const used = await call('DELETE', `/api/paket_layanan/${p.id}`, admin);
+    expect(used.statusCode).toBe(409);
+    expect(used.json()).toMatchObject({
+      status: 'error',
+      error_code: 'CONFLICT',
+      detail: expect.stringContaining('customers'),
+    });
+    const brandInUse = await call('DELETE', `/api/brands/${brandA}`, admin);
+    expect(brandInUse.statusCode).toBe(409);
+    const spare = await newPackage(brandB, 'Spare');
+    expect((await call('DELETE', `/api/paket_layanan/${spare.id}`, admin)).statusCode).toBe(204);
+    expect((await call('PATCH', `/api/paket_layanan/${p.id}`, operator, { harga: 1 })).statusCode).toBe(403);
+  });
+});
+
+describe('billing customers', () => {
+  it('create with the package named in layanan: brand filled in, phone stored as 08…, both date spellings', async () => {
+    await newPackage(brandA, 'Internet 20Mbps', 150_000, 20);
+    const res = await call('POST', '/api/pelanggan/', operator, {
+      nama: '  John Doe ',
+      email: 'john@example.com',
+      no_telp: '+62 812-3456-7890',
+      no_ktp: '1234567890123456',
+      alamat: 'Jl. Example No. 123',
+      alamat_2: 'RT 01/RW 02',
+      blok: 'A',
+      unit: '123',
+      tgl_instalasi: '2024-01-15',
+      layanan: 'internet 20mbps',
+      id_brand: brandA,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const c = res.json();
+    expect(c).toMatchObject({
+      nama: 'John Doe',
+      no_telp: '081234567890',
+      tanggal_instalasi: '2024-01-15',
+      tgl_instalasi: '2024-01-15',
+      id_brand: brandA,
+      layanan: 'Internet 20Mbps',
+      status: 'Aktif',
+      harga_layanan: { nama_paket: 'Internet 20Mbps', harga: 150_000, kecepatan: 20, id_brand: brandA, pajak: 11 },
+    });
+    const got = await call('GET', `/api/pelanggan/${c.id}`, viewer);
+    expect(got.statusCode).toBe(200);
+    expect(got.json()).toEqual(c);
+  });
+
+  it('lists with search, address, brand, fields, selection lists and a clamped limit', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const made: { id: number; nama: string; email: string }[] = [];
+    for (const [i, alamat, brand] of [
+      [1, `Jl. Melati ${tag}`, brandA],
+      [2, `Jl. Melati ${tag}`, brandB],
+      [3, `Jl. Mawar ${tag}`, brandB],
+    ] as const) {
+      const r = await call('POST', '/api/pelanggan/', operator, {
+        nama: `Cari ${tag} ${i}`,
+        email: `c${i}.${tag}@example.com`,
+        no_telp: `08123${tag.replace(/\D/g, '1').padEnd(6, '1').slice(0, 6)}${i}`,
+        alamat,
+        id_brand: brand,
+      });
+      expect(r.statusCode, r.body).toBe(201);
+      made.push(r.json());
+    }
+    const search = (await call('GET', `/api/pelanggan/?search=${tag}`, viewer)).json();
+    expect(search).toMatchObject({ total_count: 3, skip: 0, limit: 15 });
+    expect(search.data.map((x: { id: number }) => x.id)).toEqual(made.map((m) => m.id));
+    const byMail = (await call('GET', `/api/pelanggan/?search=C2.${tag}@EXAMPLE`, viewer)).json();
+    expect(byMail.data.map((x: { id: number }) => x.id)).toEqual([made[1].id]);
+    const melati = (
+      await call('GET', `/api/pelanggan/?alamat=${encodeURIComponent(`Jl. Melati ${tag}`)}`, viewer)
+    ).json();
+    expect(melati.total_count).toBe(2);
+    const bBrand = (await call('GET', `/api/pelanggan/?search=${tag}&id_brand=${brandB}`, viewer)).json();
+    expect(bBrand.total_count).toBe(2);
+    const slim = (await call('GET', `/api/pelanggan/?search=${tag}&fields=nama,email`, viewer)).json();
+    expect(slim.data[0]).toEqual({ id: made[0].id, nama: made[0].nama, email: made[0].email });
+    const clamped = (await call('GET', '/api/pelanggan/?limit=10000', viewer)).json();
+    expect(clamped.limit).toBe(100);
+    const choices = (await call('GET', '/api/pelanggan/?for_invoice_selection=true', viewer)).json();
+    expect(choices.data.find((x: { id: number }) => x.id === made[2].id)).toEqual({
+      id: made[2].id,
+      nama: made[2].nama,
+    });
+    const places = (await call('GET', '/api/pelanggan/lokasi/unik', viewer)).json();
+    expect(places).toEqual(expect.arrayContaining([`Jl. Melati ${tag}`, `Jl. Mawar ${tag}`]));
+  });
+
+  it('PATCH keeps what is left out, null clears, a package of another brand is refused; DELETE hides but keeps the row', async () => {
+    const pa = await newPackage(brandA, `Paket ${code()}`);
+    const pb = await newPackage(brandB, `Paket ${code()}`);
+    const c = (
+      await call('POST', '/api/pelanggan/', operator, { nama: 'Ubah', alamat: 'Jl. Lama', paket_layanan_id: pa.id })
+    ).json();
+    const patched = await call('PATCH', `/api/pelanggan/${c.id}`, operator, { alamat: null, blok: 'C', id: c.id });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json()).toMatchObject({ nama: 'Ubah', alamat: null, blok: 'C', paket_layanan_id: pa.id });
+    const wrong = await call('PATCH', `/api/pelanggan/${c.id}`, operator, { paket_layanan_id: pb.id });
+    expect(wrong.statusCode).toBe(422);
+    expect(wrong.json().detail.errors[0]).toMatchObject({ field: 'paket_layanan_id' });
+    const moved = await call('PATCH', `/api/pelanggan/${c.id}`, operator, {
+      id_brand: brandB,
+      paket_layanan_id: pb.id,
+    });
+    expect(moved.json()).toMatchObject({ id_brand: brandB, paket_layanan_id: pb.id, harga_layanan: { pajak: 0 } });
+
+    const before = await rows('billing_customers');
+    const del = await call('DELETE', `/api/pelanggan/${c.id}`, operator);
+    expect(del.statusCode).toBe(204);
+    expect((await call('GET', `/api/pelanggan/${c.id}`, viewer)).statusCode).toBe(404);
+    expect((await call('GET', '/api/pelanggan/?search=Ubah', viewer)).json().data).toEqual([]);
+    expect(await rows('billing_customers')).toBe(before);
+    expect((await call('DELETE', `/api/pelanggan/${c.id}`, operator)).statusCode).toBe(404);
+  });
+
+  it('401 without a token, 403 for a viewer writing, 422 per field; nothing written', async () => {
+    const before = await rows('billing_customers');
+    expect((await call('GET', '/api/pelanggan/', {})).statusCode).toBe(401);
+    expect((await call('POST', '/api/pelanggan/', viewer, { nama: 'X' })).statusCode).toBe(403);
+    for (const [body, field] of [
+      [{ nama: '   ' }, 'nama'],
+      [{ nama: 'X', no_ktp: '123' }, 'no_ktp'],
+      [{ nama: 'X', no_telp: '12345' }, 'no_telp'],
+      [{ nama: 'X', email: 'not-mail' }, 'email'],
+      [{ nama: 'X', id_brand: 'NOPE' }, 'id_brand'],
+      [{ nama: 'X', layanan: 'No Such Package' }, 'layanan'],
+      [{ nama: 'X', tgl_instalasi: '2024-13-45' }, 'tgl_instalasi'],
+    ] as const) {
+      const res = await call('POST', '/api/pelanggan/', operator, body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(422);
+      expect(res.json().detail.errors.map((e: { field: string }) => e.field)).toContain(field);
+    }
+    expect((await call('GET', '/api/pelanggan/999999', viewer)).statusCode).toBe(404);
+    expect(await rows('billing_customers')).toBe(before);
+  });
+});
