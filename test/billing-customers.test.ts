@@ -149,7 +149,7 @@ describe('billing customers', () => {
     expect(search).toMatchObject({ total_count: 3, skip: 0, limit: 15 });
     expect(search.data.map((x: { id: number }) => x.id)).toEqual(made.map((m) => m.id));
     const byMail = (await call('GET', `/api/pelanggan/?search=C2.${tag}@EXAMPLE`, viewer)).json();
-    expect(byMail.data.map((x: { id: number }) => x.id)).toEqual([made[1].id]);
+    expect(byMail.data.map((x: { id: number }) => x.id)).toEqual([made[1]?.id]);
     const melati = (
       await call('GET', `/api/pelanggan/?alamat=${encodeURIComponent(`Jl. Melati ${tag}`)}`, viewer)
     ).json();
@@ -157,13 +157,13 @@ describe('billing customers', () => {
     const bBrand = (await call('GET', `/api/pelanggan/?search=${tag}&id_brand=${brandB}`, viewer)).json();
     expect(bBrand.total_count).toBe(2);
     const slim = (await call('GET', `/api/pelanggan/?search=${tag}&fields=nama,email`, viewer)).json();
-    expect(slim.data[0]).toEqual({ id: made[0].id, nama: made[0].nama, email: made[0].email });
+    expect(slim.data[0]).toEqual({ id: made[0]?.id, nama: made[0]?.nama, email: made[0]?.email });
     const clamped = (await call('GET', '/api/pelanggan/?limit=10000', viewer)).json();
     expect(clamped.limit).toBe(100);
     const choices = (await call('GET', '/api/pelanggan/?for_invoice_selection=true', viewer)).json();
-    expect(choices.data.find((x: { id: number }) => x.id === made[2].id)).toEqual({
-      id: made[2].id,
-      nama: made[2].nama,
+    expect(choices.data.find((x: { id: number }) => x.id === made[2]?.id)).toEqual({
+      id: made[2]?.id,
+      nama: made[2]?.nama,
     });
     const places = (await call('GET', '/api/pelanggan/lokasi/unik', viewer)).json();
     expect(places).toEqual(expect.arrayContaining([`Jl. Melati ${tag}`, `Jl. Mawar ${tag}`]));
