@@ -124,7 +124,7 @@ describe('billing customers', () => {
     });
     const got = await call('GET', `/api/pelanggan/${c.id}`, viewer);
     expect(got.statusCode).toBe(200);
-    expect(got.json()).toEqual(c);
+    expect(got.json()).toEqual({ ...c, data_teknis: null });
   });
 
   it('lists with search, address, brand, fields, selection lists and a clamped limit', async () => {
@@ -215,5 +215,117 @@ describe('billing customers', () => {
     }
     expect((await call('GET', '/api/pelanggan/999999', viewer)).statusCode).toBe(404);
     expect(await rows('billing_customers')).toBe(before);
+  });
+});
+
+describe('billing technical data', () => {
+  const customer = async (nama: string) =>
+    (await call('POST', '/api/pelanggan/', operator, { nama, id_brand: brandA })).json() as { id: number };
+
+  it('one row per customer, both spellings, the password write-only and sealed at rest, the IP unique per router', async () => {
+    const c = await customer('Teknis Satu');
+    const res = await call('POST', '/api/data_teknis/', operator, {
+      pelanggan_id: c.id,
+      mikrotik_server_id: 1,
+      ip_pelanggan: '10.10.0.2',
+      id_vlan: 100,
+      password_pppoe: 'rahasia-pppoe-1',
+      profile_pppoe: '20Mbps',
+      sn: 'ALCL12345678',
+      port_odp: 3,
+      pon: 7,
+      onu_power: -21.5,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const t1 = res.json();
+    expect(t1).toMatchObject({
+      pelanggan_id: c.id,
+      id_pelanggan: String(c.id),
+      vlan: 100,
+      id_vlan: 100,
+      sn_ont: 'ALCL12345678',
+      sn: 'ALCL12345678',
+      port_odp: '3',
+      pon: '7',
+      onu_power: -21.5,
+      password_pppoe: null,
+    });
+    expect(res.body).not.toContain('rahasia-pppoe-1');
+    const stored = await t.app.loket.database.db
+      .selectFrom('billing_technical_data')
+      .select('password_pppoe_enc')
+      .where('id', '=', t1.id)
+      .executeTakeFirstOrThrow();
+    expect(stored.password_pppoe_enc).toBeTruthy();
+    expect(stored.password_pppoe_enc).not.toContain('rahasia');
+    const logs = await t.app.loket.database.db
+      .selectFrom('activity_logs')
+      .select(['before', 'after'])
+      .where('action', 'like', 'billing.technical.%')
+      .execute();
+    expect(JSON.stringify(logs)).not.toContain('rahasia');
+
+    const second = await call('POST', '/api/data_teknis/', operator, { pelanggan_id: c.id });
+    expect(second.statusCode).toBe(409);
+    const other = await customer('Teknis Dua');
+    const sameIp = await call('POST', '/api/data_teknis/', operator, {
+      pelanggan_id: other.id,
+      mikrotik_server_id: 1,
+      ip_pelanggan: '10.10.0.2',
+    });
+    expect(sameIp.statusCode).toBe(409);
+    const otherRouter = await call('POST', '/api/data_teknis/', operator, {
+      pelanggan_id: other.id,
+      mikrotik_server_id: 2,
+      ip_pelanggan: '10.10.0.2',
+    });
+    expect(otherRouter.statusCode, otherRouter.body).toBe(201);
+
+    const byDoc = await call('GET', `/api/data_teknis/pelanggan/${c.id}`, viewer);
+    expect(byDoc.json()).toMatchObject({ id: t1.id, ip_pelanggan: '10.10.0.2' });
+    const byFrontend = await call('GET', `/api/data_teknis/by-pelanggan/${c.id}`, viewer);
+    expect(byFrontend.json()).toHaveLength(1);
+    const detail = await call('GET', `/api/pelanggan/${c.id}`, viewer);
+    expect(detail.json().data_teknis).toMatchObject({ ip_pelanggan: '10.10.0.2', vlan: 100, password_pppoe: null });
+
+    const patched = await call('PATCH', `/api/data_teknis/${t1.id}`, operator, { vlan: 200, odc: 4 });
+    expect(patched.json()).toMatchObject({ vlan: 200, odc: '4', ip_pelanggan: '10.10.0.2' });
+    const list = (await call('GET', '/api/data_teknis/?vlan=200', viewer)).json();
+    expect(list.data.map((x: { id: number }) => x.id)).toContain(t1.id);
+    expect(list.total_count).toBeGreaterThanOrEqual(1);
+  });
+
+  it('vlan 1-4094, a valid IPv4, an existing customer; 403 for a viewer; nothing written', async () => {
+    const c = await customer('Teknis Salah');
+    const before = Number(
+      (
+        await t.app.loket.database.db
+          .selectFrom('billing_technical_data')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    for (const [body, field] of [
+      [{ pelanggan_id: c.id, vlan: 0 }, 'vlan'],
+      [{ pelanggan_id: c.id, vlan: 4095 }, 'vlan'],
+      [{ pelanggan_id: c.id, ip_pelanggan: '10.0.0.256' }, 'ip_pelanggan'],
+      [{ pelanggan_id: c.id, ip_pelanggan: 'router.local' }, 'ip_pelanggan'],
+      [{ pelanggan_id: 999_999 }, 'pelanggan_id'],
+    ] as const) {
+      const res = await call('POST', '/api/data_teknis/', operator, body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(422);
+      expect(res.json().detail.errors.map((e: { field: string }) => e.field)).toContain(field);
+    }
+    expect((await call('POST', '/api/data_teknis/', viewer, { pelanggan_id: c.id })).statusCode).toBe(403);
+    expect((await call('GET', '/api/data_teknis/pelanggan/999999', viewer)).statusCode).toBe(404);
+    const after = Number(
+      (
+        await t.app.loket.database.db
+          .selectFrom('billing_technical_data')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    expect(after).toBe(before);
   });
 });

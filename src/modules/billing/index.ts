@@ -1,5 +1,6 @@
 // The billing module (seed 003, FTTH ISP billing), mounted under /api. Built with the module kit: this definition,
 // a router per resource under routes/, SQL in repo.ts. This first part holds the brands and their billing rules.
+import { deriveKey } from '../../core/crypto.ts';
 import { defineModule } from '../../core/module.ts';
 import { billingEnvelope } from './envelope.ts';
 import { BILLING_LIMITS } from './limits.ts';
@@ -7,6 +8,7 @@ import { getBrand, insertBrand } from './repo/brands.ts';
 import { registerBrandRoutes } from './routes/brands.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
+import { registerTechnicalRoutes } from './routes/technical.ts';
 
 export const billingModule = defineModule({
   name: 'billing',
@@ -25,11 +27,12 @@ export const billingModule = defineModule({
     '/api/notifications',
   ],
   limits: BILLING_LIMITS,
-  wire: () => undefined,
-  routes(router, _deps, core) {
+  wire: (core) => ({ sealKey: deriveKey(core.config.secret, 'billing-pppoe-v1') }),
+  routes(router, { sealKey }, core) {
     registerBrandRoutes(router, core);
     registerPackageRoutes(router, core);
     registerCustomerRoutes(router, core);
+    registerTechnicalRoutes(router, core, sealKey);
   },
   async demo(_deps, core) {
     const { db } = core.database;

@@ -1,5 +1,6 @@
 // Request and response shapes of the billing module (seed 003 and its original web frontend).
 import { Type } from 'typebox';
+import { OrNull } from '../../core/http/types.ts';
 import { PHONE_INPUT_PATTERN } from '../../core/phone.ts';
 
 const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
@@ -24,7 +25,7 @@ export const BrandSchema = Type.Object({
 
 const rules = {
   pajak: Type.Number({ minimum: 0, maximum: 100 }),
-  xendit_key_name: Type.Union([Type.String({ maxLength: 50, pattern: '^[A-Za-z0-9_]*$' }), Type.Null()]),
+  xendit_key_name: OrNull(Type.String({ maxLength: 50, pattern: '^[A-Za-z0-9_]*$' })),
   due_day: Type.Integer({ minimum: 1, maximum: 28 }),
   invoice_days_before: Type.Integer({ minimum: 0, maximum: 28 }),
   grace_days: Type.Integer({ minimum: 0, maximum: 60 }),
@@ -80,7 +81,7 @@ const packageRules = {
   nama_paket: Name,
   kecepatan: Type.Integer({ minimum: 1, maximum: 100_000 }),
   harga: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
-  profile_pppoe: Type.Union([Profile, Type.Null()]),
+  profile_pppoe: OrNull(Profile),
 };
 
 export const PackageCreate = Type.Object({
@@ -109,7 +110,7 @@ export const PackageQuery = Type.Object({
 
 // ---- customers (pelanggan) ---------------------------------------------------------------------------------------
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => OrNull(t);
 const DateOnly = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
 const Phone = Type.String({
   pattern: PHONE_INPUT_PATTERN,
@@ -153,7 +154,12 @@ const customerFields = {
   updated_at: Type.String({ format: 'date-time' }),
 };
 
-export const CustomerSchema = Type.Object(customerFields);
+export const CustomerSchema = Type.Object({
+  ...customerFields,
+  data_teknis: Type.Optional(
+    Type.Union([Type.Unknown(), Type.Null()], { description: 'the technical data (detail only)' }),
+  ),
+});
 
 /** A list row: every field, or the ones `fields` asked for (the id always). */
 export const CustomerListItem = Type.Partial(Type.Object(customerFields));
@@ -166,17 +172,17 @@ export const CustomerList = Type.Object({
 });
 
 const customerInput = {
-  email: Type.Optional(Type.Union([Type.String({ format: 'email', maxLength: 320 }), Type.Null()])),
-  no_telp: Type.Optional(Type.Union([Phone, Type.Null()])),
-  no_ktp: Type.Optional(Type.Union([Type.String({ pattern: '^[0-9]{16}$', description: '16 digits' }), Type.Null()])),
+  email: Type.Optional(OrNull(Type.String({ format: 'email', maxLength: 320 }))),
+  no_telp: Type.Optional(OrNull(Phone)),
+  no_ktp: Type.Optional(OrNull(Type.String({ pattern: '^[0-9]{16}$', description: '16 digits' }))),
   alamat: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
   alamat_2: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
   blok: Type.Optional(Nullable(Type.String({ maxLength: 50 }))),
   unit: Type.Optional(Nullable(Type.String({ maxLength: 50 }))),
-  tanggal_instalasi: Type.Optional(Type.Union([DateOnly, Type.Null()])),
+  tanggal_instalasi: Type.Optional(OrNull(DateOnly)),
   tgl_instalasi: Type.Optional(Type.Union([DateOnly, Type.Null()], { description: 'alias of tanggal_instalasi' })),
-  id_brand: Type.Optional(Type.Union([IdBrand, Type.Null()])),
-  paket_layanan_id: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), Type.Null()])),
+  id_brand: Type.Optional(OrNull(IdBrand)),
+  paket_layanan_id: Type.Optional(OrNull(Type.Integer({ minimum: 1, maximum: 2_147_483_647 }))),
   layanan: Type.Optional(
     Type.Union([Type.String({ maxLength: 100 }), Type.Null()], { description: 'the package by name (alias)' }),
   ),
@@ -196,3 +202,90 @@ export const CustomerQuery = Type.Object({
   fields: Type.Optional(Type.String({ maxLength: 500, description: 'comma-separated fields to return' })),
   for_invoice_selection: Type.Optional(Type.Boolean({ description: 'every row, id and name only' })),
 });
+
+// ---- technical data (data_teknis) --------------------------------------------------------------------------------
+
+const Short = (max: number) => Type.String({ maxLength: max });
+/** The original frontend sends these as numbers after editing, the document as text. */
+const NumberOrText = (max: number) => Type.Union([Type.String({ maxLength: max }), Type.Number()]);
+const IPv4 = Type.String({ format: 'ipv4', description: 'dotted IPv4 address' });
+const Vlan = Type.Integer({ minimum: 1, maximum: 4094 });
+
+export const TechnicalSchema = Type.Object({
+  id: Type.Integer(),
+  pelanggan_id: Type.Integer(),
+  mikrotik_server_id: Type.Union([Type.Integer(), Type.Null()]),
+  ip_pelanggan: Type.Union([Type.String(), Type.Null()]),
+  vlan: Type.Union([Type.Integer(), Type.Null()]),
+  id_vlan: Type.Union([Type.Integer(), Type.Null()], { description: 'alias of vlan' }),
+  id_pelanggan: Type.Union([Type.String(), Type.Null()], { description: 'the PPPoE secret name' }),
+  password_pppoe: Type.Null({ description: 'write-only: always null when read' }),
+  profile_pppoe: Type.Union([Type.String(), Type.Null()]),
+  sn_ont: Type.Union([Type.String(), Type.Null()]),
+  sn: Type.Union([Type.String(), Type.Null()], { description: 'alias of sn_ont' }),
+  port_odp: Type.Union([Type.String(), Type.Null()]),
+  port_olt: Type.Union([Type.String(), Type.Null()]),
+  olt: Type.Union([Type.String(), Type.Null()]),
+  olt_custom: Type.Union([Type.String(), Type.Null()]),
+  pon: Type.Union([Type.String(), Type.Null()]),
+  otb: Type.Union([Type.String(), Type.Null()]),
+  odc: Type.Union([Type.String(), Type.Null()]),
+  odp_id: Type.Union([Type.String(), Type.Null()]),
+  onu_power: Type.Union([Type.Number(), Type.Null()]),
+  speedtest_proof: Type.Union([Type.String(), Type.Null()]),
+  status: Type.String(),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+});
+
+const technicalInput = {
+  mikrotik_server_id: Type.Optional(OrNull(Type.Integer({ minimum: 1, maximum: 2_147_483_647 }))),
+  ip_pelanggan: Type.Optional(OrNull(IPv4)),
+  vlan: Type.Optional(OrNull(Vlan)),
+  id_vlan: Type.Optional(OrNull(Vlan)),
+  id_pelanggan: Type.Optional(OrNull(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }))),
+  password_pppoe: Type.Optional(OrNull(Type.String({ minLength: 1, maxLength: 128 }))),
+  profile_pppoe: Type.Optional(OrNull(Profile)),
+  sn_ont: Type.Optional(OrNull(Short(64))),
+  sn: Type.Optional(Type.Union([Short(64), Type.Null()], { description: 'alias of sn_ont' })),
+  port_odp: Type.Optional(Type.Union([NumberOrText(64), Type.Null()])),
+  port_olt: Type.Optional(OrNull(Short(64))),
+  olt: Type.Optional(OrNull(Short(100))),
+  olt_custom: Type.Optional(OrNull(Short(100))),
+  pon: Type.Optional(Type.Union([NumberOrText(32), Type.Null()])),
+  otb: Type.Optional(Type.Union([NumberOrText(32), Type.Null()])),
+  odc: Type.Optional(Type.Union([NumberOrText(32), Type.Null()])),
+  odp_id: Type.Optional(OrNull(Short(64))),
+  onu_power: Type.Optional(OrNull(Type.Number({ minimum: -100, maximum: 100 }))),
+  speedtest_proof: Type.Optional(OrNull(Short(500))),
+  status: Type.Optional(Short(20)),
+};
+
+export const TechnicalCreate = Type.Object({
+  pelanggan_id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
+  ...technicalInput,
+});
+export const TechnicalUpdate = Type.Object({
+  pelanggan_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })),
+  ...technicalInput,
+});
+
+export const TechnicalQuery = Type.Object({
+  skip: Type.Integer({ minimum: 0, default: 0 }),
+  limit: Type.Integer({ minimum: 1, default: 15 }),
+  search: Type.Optional(Type.String({ maxLength: 100 })),
+  olt: Type.Optional(Type.String({ maxLength: 100 })),
+  profile: Type.Optional(Type.String({ maxLength: 64 })),
+  vlan: Type.Optional(Vlan),
+  onu_power_min: Type.Optional(Type.Number()),
+  onu_power_max: Type.Optional(Type.Number()),
+});
+
+export const TechnicalList = Type.Object({
+  data: Type.Array(TechnicalSchema),
+  total_count: Type.Integer(),
+  skip: Type.Integer(),
+  limit: Type.Integer(),
+});
+
+export const CustomerIdParams = Type.Object({ pelanggan_id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });

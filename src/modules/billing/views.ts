@@ -1,7 +1,8 @@
 // How billing rows are shown: the document's names and the original frontend's beside them (CONTRACTS §4).
 import type { Customer } from './repo/customers.ts';
+import type { Technical } from './repo/technical.ts';
 
-export function customerView(c: Customer) {
+export function customerView(c: Customer & { technical?: Technical | null }) {
   return {
     id: c.id,
     nama: c.nama,
@@ -30,6 +31,7 @@ export function customerView(c: Customer) {
           xendit_key_name: c.brand?.xendit_key_name ?? null,
         }
       : null,
+    ...(c.technical !== undefined ? { data_teknis: c.technical ? technicalView(c.technical) : null } : {}),
     created_at: c.created_at,
     updated_at: c.updated_at,
   };
@@ -43,4 +45,9 @@ export function pick(view: CustomerView, fields: string[] | undefined): Partial<
   const out: Partial<Record<keyof CustomerView, unknown>> = { id: view.id };
   for (const f of fields) if (f in view) out[f as keyof CustomerView] = view[f as keyof CustomerView];
   return out as Partial<CustomerView>;
+}
+
+/** Technical data with the original's names beside the document's; the PPPoE password is never shown. */
+export function technicalView({ has_password: _, ...t }: Technical) {
+  return { ...t, id_vlan: t.vlan, sn: t.sn_ont, password_pppoe: null };
 }

@@ -7,6 +7,7 @@ import { resource } from '../../../core/http/resource.ts';
 import type { Router } from '../../../core/http/route.ts';
 import { BILLING_LIMITS } from '../limits.ts';
 import * as repo from '../repo/customers.ts';
+import { technicalOfCustomer } from '../repo/technical.ts';
 import {
   CustomerCreate,
   CustomerList,
@@ -47,7 +48,11 @@ export function registerCustomerRoutes(router: Router, core: Core): void {
     limits,
     audit: 'billing.customer',
     notFound: 'Customer not found',
-    find: repo.getCustomer,
+    // The detail shows the technical data too (the document's example).
+    find: async (db, id) => {
+      const c = await repo.getCustomer(db, id);
+      return c && { ...c, technical: (await technicalOfCustomer(db, id)) ?? null };
+    },
     rowId: (c) => c.id,
     list: {
       summary: 'List customers: search in nama, email and no_telp; filter by alamat, id_brand, status',
