@@ -1,14 +1,19 @@
 // The billing module (seed 003, FTTH ISP billing), mounted under /api. Built with the module kit: this definition,
 // a router per resource under routes/, SQL in repo.ts. This first part holds the brands and their billing rules.
 import { deriveKey } from '../../core/crypto.ts';
+import type { JobContext } from '../../core/jobs/jobs.ts';
 import { defineModule } from '../../core/module.ts';
 import { billingEnvelope } from './envelope.ts';
 import { BILLING_LIMITS } from './limits.ts';
 import { getBrand, insertBrand } from './repo/brands.ts';
 import { registerBrandRoutes } from './routes/brands.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
+import { registerInvoiceRoutes } from './routes/invoices.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
 import { registerTechnicalRoutes } from './routes/technical.ts';
+import { createGeneration, PAYMENT_LINK_JOB } from './use-cases/generate.ts';
+import { paymentCompleted } from './use-cases/invoices.ts';
+import { createPaymentLinks } from './use-cases/payment-links.ts';
 
 export const billingModule = defineModule({
   name: 'billing',
@@ -27,12 +32,45 @@ export const billingModule = defineModule({
     '/api/notifications',
   ],
   limits: BILLING_LIMITS,
-  wire: (core) => ({ sealKey: deriveKey(core.config.secret, 'billing-pppoe-v1') }),
-  routes(router, { sealKey }, core) {
+  wire: (core) => ({
+    sealKey: deriveKey(core.config.secret, 'billing-pppoe-v1'),
+    links: createPaymentLinks(core),
+    generation: createGeneration(core),
+  }),
+  jobs: ({ links, generation }) => [
+    {
+      name: PAYMENT_LINK_JOB,
+      retryLimit: 8,
+      retryDelay: 30,
+      handler: async (job: JobContext<{ invoiceId: number }>) => void (await links.ensure(job.data.invoiceId)),
+    },
+    // Daily at 01:00 UTC (08:00 WIB): the coming period's invoices on each brand's schedule, and overdue marking.
+    {
+      name: 'billing.daily',
+      cron: '0 1 * * *',
+      expireInSeconds: 3600,
+      handler: async () => void (await generation.daily()),
+    },
+  ],
+  async onReady(_deps, core) {
+    // A Xendit payment of an invoice settles it in the payments core's transaction.
+    core.payments.register('billing', async (trx, intent) => {
+      if (intent.status !== 'COMPLETED') return;
+      const outcome = await paymentCompleted(
+        trx,
+        { reference: intent.reference, amount: intent.amount, paidAt: intent.paid_at },
+        core.now(),
+      );
+      if (outcome !== 'settled')
+        core.logger.warn({ reference: intent.reference, outcome }, 'billing payment not settled');
+    });
+  },
+  routes(router, { sealKey, links, generation }, core) {
     registerBrandRoutes(router, core);
     registerPackageRoutes(router, core);
     registerCustomerRoutes(router, core);
     registerTechnicalRoutes(router, core, sealKey);
+    registerInvoiceRoutes(router, core, { links, generation });
   },
   async demo(_deps, core) {
     const { db } = core.database;

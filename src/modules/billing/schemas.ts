@@ -289,3 +289,93 @@ export const TechnicalList = Type.Object({
 });
 
 export const CustomerIdParams = Type.Object({ pelanggan_id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
+
+// ---- invoices ----------------------------------------------------------------------------------------------------
+
+export const Periode = Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' });
+
+const InvoiceItemSchema = Type.Object({
+  deskripsi: Type.String({ minLength: 1, maxLength: 255, pattern: '\\S' }),
+  jumlah: Type.Integer({ minimum: 1, maximum: 10_000 }),
+  harga: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
+});
+
+export const InvoiceSchema = Type.Object({
+  id: Type.Integer(),
+  nomor_invoice: Type.String(),
+  invoice_number: Type.String({ description: 'alias of nomor_invoice' }),
+  pelanggan_id: Type.Integer(),
+  id_pelanggan: Type.Integer({ description: 'alias of pelanggan_id' }),
+  pelanggan_nama: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  no_telp: Type.Union([Type.String(), Type.Null()]),
+  id_brand: Type.Union([Type.String(), Type.Null()]),
+  periode: Type.String(),
+  tanggal_invoice: Type.String(),
+  tgl_invoice: Type.String(),
+  tanggal_jatuh_tempo: Type.String(),
+  tgl_jatuh_tempo: Type.String(),
+  subtotal: Type.Integer(),
+  ppn_percent: Type.Number(),
+  ppn: Type.Integer(),
+  total_harga: Type.Integer(),
+  status_invoice: Type.String(),
+  payment_link: Type.Union([Type.String(), Type.Null()]),
+  payment_link_status: Type.String({ description: "the link's state in the original's words" }),
+  metode_pembayaran: Type.Union([Type.String(), Type.Null()]),
+  paid_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  items: Type.Array(InvoiceItemSchema),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+});
+
+export const InvoiceCreate = Type.Object({
+  pelanggan_id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
+  periode: Periode,
+  tanggal_invoice: Type.Optional(DateOnly),
+  tanggal_jatuh_tempo: Type.Optional(DateOnly),
+  items: Type.Array(InvoiceItemSchema, { minItems: 1, maxItems: 100 }),
+  status_invoice: Type.Optional(Type.Union([Type.Literal('Draft'), Type.Literal('Menunggu Pembayaran')])),
+});
+
+/** The statuses a client may filter by: the document's, and the original frontend's words. */
+export const InvoiceQuery = Type.Object({
+  skip: Type.Integer({ minimum: 0, default: 0 }),
+  limit: Type.Integer({ minimum: 1, default: 15 }),
+  pelanggan_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })),
+  status_invoice: Type.Optional(Type.String({ maxLength: 30 })),
+  periode: Type.Optional(Periode),
+  search: Type.Optional(Type.String({ maxLength: 100 })),
+  start_date: Type.Optional(DateOnly),
+  end_date: Type.Optional(DateOnly),
+});
+
+export const InvoiceStatusChange = Type.Object({
+  status_invoice: Type.Union(['Menunggu Pembayaran', 'Lunas', 'Jatuh Tempo', 'Dibatalkan'].map((s) => Type.Literal(s))),
+  metode_pembayaran: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+});
+
+export const MarkAsPaid = Type.Object({
+  metode_pembayaran: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+});
+
+export const GenerateRequest = Type.Object({
+  periode: Type.Optional(Periode),
+  pelanggan_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })),
+  langganan_id: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: "the customer's subscription (one per customer)" }),
+  ),
+});
+
+export const GenerateAnswer = Type.Object({
+  periode: Type.String(),
+  created: Type.Array(
+    Type.Object({
+      id: Type.Integer(),
+      nomor_invoice: Type.String(),
+      pelanggan_id: Type.Integer(),
+      total_harga: Type.Integer(),
+    }),
+  ),
+  skipped: Type.Array(Type.Object({ pelanggan_id: Type.Integer(), reason: Type.String() })),
+});

@@ -1,5 +1,6 @@
 // How billing rows are shown: the document's names and the original frontend's beside them (CONTRACTS §4).
 import type { Customer } from './repo/customers.ts';
+import { INVOICE_STATUS, type Invoice, type InvoiceStatus } from './repo/invoices.ts';
 import type { Technical } from './repo/technical.ts';
 
 export function customerView(c: Customer & { technical?: Technical | null }) {
@@ -50,4 +51,55 @@ export function pick(view: CustomerView, fields: string[] | undefined): Partial<
 /** Technical data with the original's names beside the document's; the PPPoE password is never shown. */
 export function technicalView({ has_password: _, ...t }: Technical) {
   return { ...t, id_vlan: t.vlan, sn: t.sn_ont, password_pppoe: null };
+}
+
+/** An invoice with the document's names and the original frontend's beside them. */
+export function invoiceView(i: Invoice, now: Date) {
+  return {
+    id: i.id,
+    nomor_invoice: i.nomor_invoice,
+    invoice_number: i.nomor_invoice,
+    pelanggan_id: i.pelanggan_id,
+    id_pelanggan: i.pelanggan_id,
+    pelanggan_nama: i.pelanggan_nama,
+    email: i.email,
+    no_telp: i.no_telp,
+    id_brand: i.id_brand,
+    periode: i.periode,
+    tanggal_invoice: i.tanggal_invoice,
+    tgl_invoice: i.tanggal_invoice,
+    tanggal_jatuh_tempo: i.tanggal_jatuh_tempo,
+    tgl_jatuh_tempo: i.tanggal_jatuh_tempo,
+    subtotal: i.subtotal,
+    ppn_percent: i.ppn_percent,
+    ppn: i.ppn,
+    total_harga: i.total_harga,
+    status_invoice: i.status_invoice,
+    payment_link: i.payment_link,
+    payment_link_status: linkStatus(i, now),
+    metode_pembayaran: i.metode_pembayaran,
+    paid_at: i.paid_at,
+    items: i.items,
+    created_at: i.created_at,
+    updated_at: i.updated_at,
+  };
+}
+
+/** The original's words for the link: Lunas, Dibatalkan, Expired, or Belum Dibayar. */
+function linkStatus(i: Invoice, now: Date): string {
+  if (i.status_invoice === 'Lunas' || i.status_invoice === 'Dibatalkan') return i.status_invoice;
+  if (i.payment_link_expires_at && new Date(i.payment_link_expires_at) <= now) return 'Expired';
+  return 'Belum Dibayar';
+}
+
+/** The original frontend's filter words mapped to statuses (`Belum Dibayar`: anything still to pay). */
+export function statusesFor(filter: string | undefined): InvoiceStatus[] | undefined | null {
+  if (filter === undefined || filter === '') return undefined;
+  const words: Record<string, InvoiceStatus[]> = {
+    'Belum Dibayar': ['Menunggu Pembayaran', 'Jatuh Tempo'],
+    Kadaluarsa: ['Jatuh Tempo'],
+    Expired: ['Jatuh Tempo'],
+  };
+  if (words[filter]) return words[filter];
+  return (INVOICE_STATUS as readonly string[]).includes(filter) ? [filter as InvoiceStatus] : null;
 }

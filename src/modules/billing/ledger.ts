@@ -1,0 +1,66 @@
+// Billing's money in the ledger. Sign convention of the ledger: an entry is added to its account's balance, money
+// owed to someone outside is positive on their account, and the outside accounts go negative as money comes in.
+//   issue:       receivable −total,  revenue +subtotal,  PPN payable +ppn      (the customer owes the total)
+//   payment:     cash −total,        receivable +total                         (the debt is paid, cash came in)
+//   cancel:      receivable +total,  revenue −subtotal,  PPN payable −ppn      (the issue reversed)
+//   overpayment: cash −amount,       customer credit +amount                   (paid twice: owed back to them)
+// Each journal's reference is the invoice id (the payment reference for an overpayment), and (kind, reference) is
+// unique in the ledger, so an invoice is issued, paid and cancelled at most once each.
+import type { Executor } from '../../core/db/tables.ts';
+import { type LedgerAccountRef, type Posting, post } from '../../core/ledger/ledger.ts';
+
+// A receivable may go negative (it is what the customer owes), so it is an `adjustment`-kind account: the ledger's
+// kinds that may go below zero are `cash` and `adjustment`.
+const receivable = (pelangganId: number): LedgerAccountRef => ({
+  code: `receivable:billing:${pelangganId}`,
+  kind: 'adjustment',
+});
+export const REVENUE: LedgerAccountRef = { code: 'revenue:billing', kind: 'revenue' };
+export const PPN_PAYABLE: LedgerAccountRef = { code: 'tax:billing:ppn', kind: 'clearing' };
+const cash = (channel: 'xendit' | 'manual'): LedgerAccountRef => ({ code: `cash:billing:${channel}`, kind: 'cash' });
+const credit = (pelangganId: number): LedgerAccountRef => ({ code: `wallet:billing:${pelangganId}`, kind: 'wallet' });
+
+export const receivableCode = (pelangganId: number) => receivable(pelangganId).code;
+
+interface Amounts {
+  id: number;
+  pelanggan_id: number;
+  subtotal: number;
+  ppn: number;
+  total_harga: number;
+}
+
+const nonZero = (postings: Posting[]) => postings.filter((p) => p.amount !== 0);
+
+async function journal(db: Executor, kind: string, reference: string, at: Date, postings: Posting[]): Promise<void> {
+  const lines = nonZero(postings);
+  if (lines.length < 2) return; // a free invoice moves no money
+  const result = await post(db, { kind, reference, at }, lines);
+  if (!result.ok) throw new Error(`ledger refused ${kind}/${reference}: ${result.reason}`);
+}
+
+export const postIssue = (db: Executor, inv: Amounts, at: Date) =>
+  journal(db, 'billing.invoice', String(inv.id), at, [
+    { account: receivable(inv.pelanggan_id), amount: -inv.total_harga },
+    { account: REVENUE, amount: inv.subtotal },
+    { account: PPN_PAYABLE, amount: inv.ppn },
+  ]);
+
+export const postPayment = (db: Executor, inv: Amounts, channel: 'xendit' | 'manual', at: Date) =>
+  journal(db, 'billing.payment', String(inv.id), at, [
+    { account: cash(channel), amount: -inv.total_harga },
+    { account: receivable(inv.pelanggan_id), amount: inv.total_harga },
+  ]);
+
+export const postCancel = (db: Executor, inv: Amounts, at: Date) =>
+  journal(db, 'billing.cancel', String(inv.id), at, [
+    { account: receivable(inv.pelanggan_id), amount: inv.total_harga },
+    { account: REVENUE, amount: -inv.subtotal },
+    { account: PPN_PAYABLE, amount: -inv.ppn },
+  ]);
+
+export const postOverpayment = (db: Executor, pelangganId: number, reference: string, amount: number, at: Date) =>
+  journal(db, 'billing.overpayment', reference, at, [
+    { account: cash('xendit'), amount: -amount },
+    { account: credit(pelangganId), amount },
+  ]);

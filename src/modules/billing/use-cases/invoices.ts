@@ -1,0 +1,172 @@
+// Invoices as money (CONTRACTS §4): a number INV-{YYYY}-{NNN} per year, one live invoice per customer and period,
+// totals with the brand's PPN, statuses that only move forward (Lunas and Dibatalkan are final; a wrong move is a
+// 409 that says why). Leaving Draft posts the receivable; a payment (Xendit or an operator's) settles it once; a
+// cancellation reverses it. Every change runs in the caller's transaction with the invoice row locked.
+import type { Actor } from '../../../core/audit/audit.ts';
+import { recordAction } from '../../../core/audit/audit.ts';
+import type { Executor } from '../../../core/db/tables.ts';
+import { AppError } from '../../../core/http/errors.ts';
+import { postCancel, postIssue, postOverpayment, postPayment } from '../ledger.ts';
+import * as brands from '../repo/brands.ts';
+import * as customers from '../repo/customers.ts';
+import * as invoices from '../repo/invoices.ts';
+
+type Status = invoices.InvoiceStatus;
+
+const NEXT: Record<Status, Status[]> = {
+  Draft: ['Menunggu Pembayaran', 'Dibatalkan'],
+  'Menunggu Pembayaran': ['Lunas', 'Jatuh Tempo', 'Dibatalkan'],
+  'Jatuh Tempo': ['Lunas', 'Dibatalkan'],
+  Lunas: [],
+  Dibatalkan: [],
+};
+
+const invalid = (field: string, message: string) =>
+  new AppError('VALIDATION_ERROR', 'Validation failed', { details: { [field]: [message] } });
+
+/** `YYYY-MM-DD` of the `day` of a `YYYY-MM` period (clamped to the month's length). */
+export function dayOfPeriod(periode: string, day: number): string {
+  const [y, m] = periode.split('-').map(Number) as [number, number];
+  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return `${periode}-${String(Math.min(day, last)).padStart(2, '0')}`;
+}
+
+export const ppnOf = (subtotal: number, percent: number) => Math.round((subtotal * percent) / 100);
+
+export interface NewInvoice {
+  pelanggan_id: number;
+  periode: string;
+  tanggal_invoice?: string;
+  tanggal_jatuh_tempo?: string;
+  items: invoices.InvoiceItem[];
+  status_invoice?: 'Draft' | 'Menunggu Pembayaran';
+}
+
+/** Creates an invoice; the receivable is posted unless it stays a Draft. 409 when the period already has one. */
+export async function createInvoice(trx: Executor, v: NewInvoice, actor: Actor | null, now: Date) {
+  const customer = await customers.getCustomer(trx, v.pelanggan_id);
+  if (!customer) throw invalid('pelanggan_id', 'customer does not exist');
+  const existing = await invoices.liveInvoiceOfPeriod(trx, v.pelanggan_id, v.periode);
+  if (existing) {
+    throw new AppError('CONFLICT', `Customer already has invoice ${existing.nomor_invoice} for ${v.periode}`);
+  }
+  const brand = customer.id_brand ? await brands.getBrand(trx, customer.id_brand) : undefined;
+  const subtotal = v.items.reduce((s, it) => s + it.jumlah * it.harga, 0);
+  if (!Number.isSafeInteger(subtotal)) throw invalid('items', 'the total is too large');
+  const ppnPercent = brand?.pajak ?? 0;
+  const ppn = ppnOf(subtotal, ppnPercent);
+  const issuedOn = v.tanggal_invoice ?? now.toISOString().slice(0, 10);
+  const due = v.tanggal_jatuh_tempo ?? dayOfPeriod(v.periode, brand?.due_day ?? 10);
+  if (due < issuedOn) throw invalid('tanggal_jatuh_tempo', 'must not be before tanggal_invoice');
+  const status = v.status_invoice ?? 'Menunggu Pembayaran';
+  const id = await invoices.insertInvoice(
+    trx,
+    {
+      nomor_invoice: await invoices.nextInvoiceNumber(trx, Number(issuedOn.slice(0, 4))),
+      pelanggan_id: v.pelanggan_id,
+      id_brand: customer.id_brand,
+      periode: v.periode,
+      tanggal_invoice: issuedOn,
+      tanggal_jatuh_tempo: due,
+      subtotal,
+      ppn_percent: ppnPercent,
+      ppn,
+      total_harga: subtotal + ppn,
+      status_invoice: status,
+      payment_reference: null,
+      payment_link: null,
+      payment_link_expires_at: null,
+      metode_pembayaran: null,
+      paid_at: null,
+      paid_by: null,
+      created_by: actor?.accountId ?? null,
+    },
+    v.items,
+    now,
+  );
+  const inv = await mustGet(trx, id, true);
+  if (status !== 'Draft') await postIssue(trx, inv, now);
+  if (actor) await recordAction(trx, actor, 'billing.invoice.created', id, now, { after: inv });
+  return inv;
+}
+
+export async function mustGet(trx: Executor, id: number, lock = false): Promise<invoices.Invoice> {
+  const inv = await invoices.getInvoice(trx, id, { lock });
+  if (!inv) throw new AppError('NOT_FOUND', 'Invoice not found');
+  return inv;
+}
+
+function mustMove(inv: invoices.Invoice, to: Status): void {
+  if (inv.status_invoice === to) {
+    throw new AppError('CONFLICT', `Invoice ${inv.nomor_invoice} is already ${to}`);
+  }
+  if (!NEXT[inv.status_invoice].includes(to)) {
+    throw new AppError('CONFLICT', `Invoice ${inv.nomor_invoice} is ${inv.status_invoice} and cannot become ${to}`);
+  }
+}
+
+/**
+ * Moves an invoice to `to` with its ledger effect: leaving Draft posts the receivable, Lunas posts the payment,
+ * Dibatalkan reverses an issued invoice. `Lunas` records the method and who took the money.
+ */
+export async function changeStatus(
+  trx: Executor,
+  id: number,
+  to: Status,
+  opts: { method?: string; channel?: 'xendit' | 'manual'; paidAt?: Date; actor: Actor | null },
+  now: Date,
+): Promise<invoices.Invoice> {
+  const before = await mustGet(trx, id, true);
+  mustMove(before, to);
+  if (before.status_invoice === 'Draft' && to !== 'Dibatalkan') await postIssue(trx, before, now);
+  if (to === 'Lunas') {
+    await postPayment(trx, before, opts.channel ?? 'manual', opts.paidAt ?? now);
+    await invoices.updateInvoice(
+      trx,
+      id,
+      {
+        status_invoice: 'Lunas',
+        metode_pembayaran: opts.method ?? 'Tunai',
+        paid_at: opts.paidAt ?? now,
+        paid_by: opts.actor?.accountId ?? null,
+      },
+      now,
+    );
+  } else {
+    if (to === 'Dibatalkan' && before.status_invoice !== 'Draft') await postCancel(trx, before, now);
+    await invoices.updateInvoice(trx, id, { status_invoice: to }, now);
+  }
+  const after = await mustGet(trx, id);
+  if (opts.actor) await recordAction(trx, opts.actor, `billing.invoice.${actionOf(to)}`, id, now, { before, after });
+  return after;
+}
+
+const actionOf = (to: Status) =>
+  to === 'Lunas' ? 'paid' : to === 'Dibatalkan' ? 'cancelled' : to === 'Jatuh Tempo' ? 'overdue' : 'issued';
+
+/**
+ * A Xendit payment of an invoice completed (called inside the payments core's transaction). Settles a payable
+ * invoice once; money for an invoice that is already paid or cancelled is recorded as the customer's credit (to be
+ * refunded), never lost and never counted twice.
+ */
+export async function paymentCompleted(
+  trx: Executor,
+  payment: { reference: string; amount: number; paidAt: Date | null },
+  now: Date,
+): Promise<'settled' | 'credited' | 'unknown'> {
+  const id = await invoices.invoiceIdByPayment(trx, payment.reference);
+  if (id === undefined) return 'unknown';
+  const inv = await mustGet(trx, id, true);
+  if (inv.status_invoice === 'Menunggu Pembayaran' || inv.status_invoice === 'Jatuh Tempo') {
+    await changeStatus(
+      trx,
+      id,
+      'Lunas',
+      { method: 'Xendit', channel: 'xendit', paidAt: payment.paidAt ?? now, actor: null },
+      now,
+    );
+    return 'settled';
+  }
+  await postOverpayment(trx, inv.pelanggan_id, payment.reference, payment.amount, payment.paidAt ?? now);
+  return 'credited';
+}
