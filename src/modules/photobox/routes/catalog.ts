@@ -105,6 +105,8 @@ export function catalogRoutes(router: Router, deps: Pick<PhotoboxDeps, 'db' | 'n
     limits,
     audit: 'photobox.price',
     notFound: MESSAGES.priceNotFound,
+    // Prices have no unique name.
+    conflicts: false,
     // A change reads the row locked (in its transaction), as the quota check of a new transaction does.
     find: (executor, id) => repo.getPrice(executor, id, now(), executor.isTransaction),
     rowId: (p) => p.mp_id,
