@@ -37,6 +37,8 @@ export interface ResourceSpec<
   audit: string;
   /** The 404 message, in the module's language. */
   notFound: string;
+  /** Whether a create or an update can collide with a unique index, documented as 409 (default true). */
+  conflicts?: boolean;
   find(db: Executor, id: I): Promise<Row | undefined>;
   rowId(row: Row): Id;
   list: {
@@ -85,6 +87,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
 ): void {
   const { db, now } = spec;
   const tags = spec.tags;
+  const conflict = spec.conflicts === false ? [] : [409];
   const mustFind = async (executor: Executor, id: I) => {
     const row = await spec.find(executor, id);
     if (row === undefined) throw new AppError('NOT_FOUND', spec.notFound);
@@ -124,7 +127,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
       {
         auth: spec.access.write,
         limits: spec.limits,
-        errors: [409, ...(create.errors ?? [])],
+        errors: [...conflict, ...(create.errors ?? [])],
         schema: { tags, summary: create.summary, body: create.body, response: { [status]: create.response } },
       },
       async (req, reply) => {
@@ -147,7 +150,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
       {
         auth: spec.access.write,
         limits: spec.limits,
-        errors: [404, 409, ...(update.errors ?? [])],
+        errors: [404, ...conflict, ...(update.errors ?? [])],
         schema: {
           tags,
           summary: update.summary,

@@ -109,6 +109,16 @@ export async function listAccounts(db: Executor, opts: { skip: number; limit: nu
   };
 }
 
+/** Username and status of each of these accounts (deleted ones included), without their memberships. */
+export async function accountSummaries(
+  db: Executor,
+  ids: readonly number[],
+): Promise<Map<number, { username: string | null; status: Account['status'] }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('accounts').select(['id', 'username', 'status']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, { username: r.username, status: r.status }]));
+}
+
 export interface NewAccount {
   email?: string | null;
   username?: string | null;

@@ -117,6 +117,35 @@ export function createApiKeys(deps: { db: Kysely<Tables>; bus: Bus; sealKey: Buf
       return owner;
     },
 
+    /** The live key of `module` of each of these accounts: its display prefix and when it was issued. */
+    async liveKeys(
+      db: Executor,
+      accountIds: readonly number[],
+      module: string,
+    ): Promise<Map<number, { displayPrefix: string; createdAt: Date }>> {
+      if (accountIds.length === 0) return new Map();
+      const rows = await db
+        .selectFrom('api_keys')
+        .select(['account_id', 'display_prefix', 'created_at'])
+        .where('account_id', 'in', accountIds)
+        .where('module', '=', module)
+        .where('revoked_at', 'is', null)
+        .orderBy('id')
+        .execute();
+      return new Map(rows.map((r) => [r.account_id, { displayPrefix: r.display_prefix, createdAt: r.created_at }]));
+    },
+
+    /** The hashes of an account's live keys, of every module (to `announce` once they are revoked). */
+    async liveHashes(db: Executor, accountId: number): Promise<string[]> {
+      const rows = await db
+        .selectFrom('api_keys')
+        .select('key_hash')
+        .where('account_id', '=', accountId)
+        .where('revoked_at', 'is', null)
+        .execute();
+      return rows.map((r) => r.key_hash);
+    },
+
     /** The live private key of an account's module key (to sign its outgoing webhooks). */
     async privateKey(db: Executor, accountId: number, module: string): Promise<string | null> {
       const row = await db

@@ -2,17 +2,18 @@
 // core, locations and prices, photo uploads with an e-mailed gallery, and the document's response encryption.
 import { Type } from 'typebox';
 import { defineModule } from '../../core/module.ts';
-import { createObjectStore } from '../../core/storage/index.ts';
 import { readFlatCallback } from './callbacks.ts';
-import { createResponseSealer } from './encryption.ts';
+import { MODULE } from './constants.ts';
 import { photoboxEnvelope, photoboxOk, photoboxOkSchema } from './envelope.ts';
-import { registerGalleryPage } from './gallery.ts';
-import { registerKioskRoutes } from './kiosk.ts';
-import { registerPhotoboxRoutes } from './routes.ts';
-import { createPhotoboxService } from './service.ts';
+import { PHOTOBOX_LIMITS } from './limits.ts';
+import * as repo from './repo/index.ts';
+import { registerPhotoboxRoutes } from './routes/index.ts';
+import { cleanupJob } from './use-cases/cleanup.ts';
+import { onPaymentChanged } from './use-cases/payment-changed.ts';
+import { wirePhotobox } from './wire.ts';
 
 export const photoboxModule = defineModule({
-  name: 'photobox',
+  name: MODULE,
   envelope: photoboxEnvelope,
   prefixes: ['/api/v1'],
   // The document's own webhook body, and the payments webhook answered in this envelope at the document's path.
@@ -24,67 +25,38 @@ export const photoboxModule = defineModule({
       Type.Object({ external_id: Type.Union([Type.String(), Type.Null()]), outcome: Type.String() }),
     ),
   },
-  wire(core) {
-    const { config } = core;
-    const store = createObjectStore(config);
-    const sealer =
-      config.encryptionEnabled && config.encryptionKey && config.encryptionIv
-        ? createResponseSealer({ key: config.encryptionKey, iv: config.encryptionIv })
-        : undefined;
-    return { service: createPhotoboxService(core, store), sealer };
+  limits: PHOTOBOX_LIMITS,
+  wire: wirePhotobox,
+  jobs: (deps) => [cleanupJob(deps)],
+  routes: (router, deps, core) => registerPhotoboxRoutes(router, deps, core),
+  // The payments core tells us, inside its transaction, when a transaction's QRIS payment changed. Registered once
+  // the app is ready: before that no webhook is taken and no job runs.
+  async onReady(deps) {
+    deps.payments.register(MODULE, (trx, intent) => onPaymentChanged(deps, trx, intent));
   },
-  jobs: ({ service }) => [
-    // Daily, at 02:30 UTC (09:30 WIB): files of expired galleries are removed.
-    {
-      name: 'photobox.cleanup',
-      cron: '30 2 * * *',
-      retryLimit: 5,
-      retryDelay: 60,
-      expireInSeconds: 3600,
-      handler: async () => void (await service.cleanupExpired()),
-    },
-  ],
-  async routes(router, { service, sealer }, core) {
-    await registerPhotoboxRoutes(router.app, core, service, sealer);
-    registerKioskRoutes(router.app, core);
-    registerGalleryPage(router.app, service);
-  },
-  async demo(_deps, core) {
-    const { db } = core.database;
-    const any = await db.selectFrom('photobox_locations').select('ml_id').limit(1).executeTakeFirst();
-    if (any) return;
-    const at = core.now();
-    await db
-      .insertInto('photobox_locations')
-      .values([
-        {
-          ml_name: 'Mall Taman Anggrek',
-          ml_address: 'Jl. Letjen S. Parman Kav. 21, Jakarta Barat',
-          ml_machine_code: 'PB-MTA-01',
-          ml_created_at: at,
-          ml_updated_at: at,
-        },
-        {
-          ml_name: 'Mall Kelapa Gading',
-          ml_address: 'Jl. Boulevard Kelapa Gading, Jakarta Utara',
-          ml_machine_code: 'PB-MKG-01',
-          ml_created_at: at,
-          ml_updated_at: at,
-        },
-      ])
-      .execute();
-    await db
-      .insertInto('photobox_prices')
-      .values([
-        {
-          mp_name: 'Paket Reguler (4 foto)',
-          mp_amount: 40_000,
-          mp_quota: null,
-          mp_created_at: at,
-          mp_updated_at: at,
-        },
-        { mp_name: 'Paket Promo Akhir Pekan', mp_amount: 25_000, mp_quota: 50, mp_created_at: at, mp_updated_at: at },
-      ])
-      .execute();
+  async demo(deps) {
+    const { db } = deps;
+    if (await repo.hasLocations(db)) return;
+    const at = deps.now();
+    for (const l of [
+      {
+        ml_name: 'Mall Taman Anggrek',
+        ml_address: 'Jl. Letjen S. Parman Kav. 21, Jakarta Barat',
+        ml_machine_code: 'PB-MTA-01',
+      },
+      {
+        ml_name: 'Mall Kelapa Gading',
+        ml_address: 'Jl. Boulevard Kelapa Gading, Jakarta Utara',
+        ml_machine_code: 'PB-MKG-01',
+      },
+    ]) {
+      await repo.insertLocation(db, { ...l, ml_is_active: true }, at);
+    }
+    for (const p of [
+      { mp_name: 'Paket Reguler (4 foto)', mp_amount: 40_000, mp_quota: null },
+      { mp_name: 'Paket Promo Akhir Pekan', mp_amount: 25_000, mp_quota: 50 },
+    ]) {
+      await repo.insertPrice(db, { ...p, mp_is_active: true }, at);
+    }
   },
 });

@@ -1,6 +1,6 @@
 // Rows as the API shows them: the document's field names, times in ISO 8601 UTC, and paging as the document counts.
 import { isoSeconds } from '../../core/http/envelopes.ts';
-import type { Location, PriceWithUse, Transaction } from './repo.ts';
+import type { Location, PriceWithUse, Transaction } from './repo/index.ts';
 
 export const time = (d: Date | string): string => isoSeconds(new Date(d));
 export const timeOrNull = (d: Date | string | null): string | null => (d === null ? null : time(d));
@@ -71,3 +71,5 @@ export const rowView = (t: Transaction & { ml_id: number; ml_name: string; photo
   photo_count: t.photo_count ?? 0,
   location: { ml_id: t.ml_id, ml_name: t.ml_name },
 });
+
+export type StatusView = ReturnType<typeof statusView>;

@@ -5,11 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import type { Core } from '../../core/context.ts';
-import { errorResponses } from '../../core/http/envelopes.ts';
-import { photoboxEnvelope } from './envelope.ts';
+import { platformEnvelope } from '../../../core/http/envelopes.ts';
+import type { Router } from '../../../core/http/route.ts';
+import type { PhotoboxDeps } from '../wire.ts';
 
 const POLL_INTERVAL_MS = 3_000;
 const MAX_WAIT_MS = 15 * 60_000;
@@ -27,7 +26,7 @@ function kioskDir(start: string): string {
   }
 }
 
-export function registerKioskRoutes(app: FastifyInstance, core: Core): void {
+export function kioskPageRoutes(router: Router, deps: Pick<PhotoboxDeps, 'config'>): void {
   const dir = kioskDir(import.meta.dirname);
   const assets = new Map<string, { body: Buffer; type: string }>([
     ['/kiosk', { body: readFileSync(join(dir, 'index.html')), type: 'text/html; charset=utf-8' }],
@@ -41,20 +40,19 @@ export function registerKioskRoutes(app: FastifyInstance, core: Core): void {
     ],
   ]);
   for (const [url, asset] of assets) {
-    app.get(url, { schema: { hide: true } }, async (_req, reply) =>
+    // Outside /api/v1: errors answer in the platform's envelope, as any path the module does not own.
+    router.get(url, { auth: 'public', envelope: platformEnvelope, schema: { hide: true } }, async (_req, reply) =>
       reply.type(asset.type).header('cache-control', 'no-cache').send(asset.body),
     );
   }
 
-  const { config } = core;
-  app.get(
+  const { config } = deps;
+  router.get(
     '/api/v1/kiosk/config',
     {
-      onRequest: core.identity.guards.apiKey('photobox'),
+      auth: { apiKey: true },
       schema: {
-        tags: ['photobox'],
         summary: "What the kiosk page needs, for a kiosk key: polling cadence and the response encryption's key",
-        security: [{ apiKey: [] }],
         response: {
           200: Type.Object({
             success: Type.Boolean(),
@@ -65,7 +63,6 @@ export function registerKioskRoutes(app: FastifyInstance, core: Core): void {
               encryption: Type.Union([Type.Object({ key: Type.String(), iv: Type.String() }), Type.Null()]),
             }),
           }),
-          ...errorResponses(photoboxEnvelope, [401]),
         },
       },
     },

@@ -1,10 +1,12 @@
 // The page the gallery e-mail links to (PHOTOBOX_GALLERY_URL, by default PUBLIC_URL/photobox/gallery/{external_id}):
 // rendered here from the same data as GET /api/v1/transactions/{external_id}/photos, so it needs no script and no
 // decryption key. A gallery that is not sent yet, expired or unknown is a friendly 404 page.
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { AppError } from '../../core/http/errors.ts';
-import type { PhotoboxService } from './service.ts';
+import { platformEnvelope } from '../../../core/http/envelopes.ts';
+import { AppError } from '../../../core/http/errors.ts';
+import type { Router } from '../../../core/http/route.ts';
+import { gallery } from '../use-cases/gallery.ts';
+import type { PhotoboxDeps } from '../wire.ts';
 
 const html = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
@@ -28,10 +30,13 @@ const dateId = (iso: string) =>
     timeZone: 'Asia/Jakarta',
   });
 
-export function registerGalleryPage(app: FastifyInstance, service: PhotoboxService): void {
-  app.get(
+export function galleryPageRoutes(router: Router, deps: Pick<PhotoboxDeps, 'db' | 'now' | 'links'>): void {
+  router.get(
     '/photobox/gallery/:external_id',
     {
+      auth: 'public',
+      // Outside /api/v1: errors answer in the platform's envelope, as any path the module does not own.
+      envelope: platformEnvelope,
       schema: {
         hide: true,
         params: Type.Object({ external_id: Type.String({ minLength: 1, maxLength: 64 }) }),
@@ -39,9 +44,8 @@ export function registerGalleryPage(app: FastifyInstance, service: PhotoboxServi
     },
     async (req, reply) => {
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-      const id = (req.params as { external_id: string }).external_id;
       try {
-        const g = await service.gallery(id);
+        const g = await gallery(deps, req.params.external_id);
         const photos = g.photos
           .map(
             (p, i) =>
