@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { createHttpOperator, OperatorError, rc4Hex, wireJson } from '../src/modules/im3/operator.ts';
+import { createHttpOperator, rc4Hex, wireJson } from '../src/modules/im3/providers/http.ts';
+import { OperatorError } from '../src/modules/im3/providers/operator.ts';
 import { FAKE_IM3, type FakeIm3Operator, startFakeIm3Operator } from './fakes/im3-operator.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';

@@ -1,5 +1,5 @@
 // A fake IM3 operator API for tests: a real HTTP server on 127.0.0.1 speaking the wire format of the original app's
-// operator client (ardzz/im3wrap-backend, `im3/`) that Loket's HTTP adapter (src/modules/im3/operator.ts,
+// operator client (ardzz/im3wrap-backend, `im3/`) that Loket's HTTP adapter (src/modules/im3/providers/http.ts,
 // `IM3_PROVIDER=http`) follows — POST of compact JSON to /api/v2/…, answers `{status: "0", message, data}` (any other
 // status is a refusal). Every request must carry the configured static headers (Authorization, X-Imi-Servicekey,
 // X-Imi-App-Os, X-Imi-Version), X-Imi-Uid (the time in ms, ±5 minutes), X-Imi-Tokenid, and the two signatures, which

@@ -15,6 +15,11 @@ import type { Access, Router } from './route.ts';
 
 type Id = number | string;
 
+/** What a reply may read of its request: its id (for an envelope that carries it). */
+export interface ResourceRequest {
+  id: string;
+}
+
 export interface ResourceSpec<
   Row,
   I extends Id,
@@ -39,16 +44,19 @@ export interface ResourceSpec<
   notFound: string;
   /** Whether a create or an update can collide with a unique index, documented as 409 (default true). */
   conflicts?: boolean;
+  /** The 404 error code, when the module has its own (default NOT_FOUND). */
+  notFoundCode?: string;
   find(db: Executor, id: I): Promise<Row | undefined>;
   rowId(row: Row): Id;
   list: {
     summary: string;
-    query: Q;
+    /** Absent when the list takes no query. */
+    query?: Q;
     response: TSchema;
     /** The whole answer: the module shapes its page (a plain array, an envelope with totals, a total header). */
-    run(db: Executor, query: Static<Q>, reply: FastifyReply): Promise<unknown>;
+    run(db: Executor, query: Static<Q>, req: ResourceRequest, reply: FastifyReply): Promise<unknown>;
   };
-  get: { summary: string; response: TSchema; reply(row: Row): unknown };
+  get: { summary: string; response: TSchema; reply(row: Row, req: ResourceRequest): unknown };
   create?: {
     summary: string;
     body: C;
@@ -57,7 +65,7 @@ export interface ResourceSpec<
     status?: 200 | 201;
     errors?: number[];
     run(trx: Executor, input: Static<C>, actor: Actor): Promise<Row>;
-    reply(row: Row): unknown;
+    reply(row: Row, req: ResourceRequest): unknown;
   };
   update?: {
     summary: string;
@@ -67,7 +75,7 @@ export interface ResourceSpec<
     errors?: number[];
     /** The row after the change; `before` is the row as it was, read in the same transaction. */
     run(trx: Executor, id: I, input: Static<U>, before: Row, actor: Actor): Promise<Row>;
-    reply(row: Row): unknown;
+    reply(row: Row, req: ResourceRequest): unknown;
   };
   remove?: {
     summary: string;
@@ -77,7 +85,7 @@ export interface ResourceSpec<
     errors?: number[];
     /** Deletes the row, or deactivates it where history must stay; says which. */
     run(trx: Executor, id: I, before: Row, actor: Actor): Promise<{ row: Row; outcome: 'deleted' | 'deactivated' }>;
-    reply(result: { row: Row; outcome: 'deleted' | 'deactivated' }): unknown;
+    reply(result: { row: Row; outcome: 'deleted' | 'deactivated' }, req: ResourceRequest): unknown;
   };
 }
 
@@ -90,7 +98,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
   const conflict = spec.conflicts === false ? [] : [409];
   const mustFind = async (executor: Executor, id: I) => {
     const row = await spec.find(executor, id);
-    if (row === undefined) throw new AppError('NOT_FOUND', spec.notFound);
+    if (row === undefined) throw new AppError(spec.notFoundCode ?? 'NOT_FOUND', spec.notFound);
     return row;
   };
   const actorOf = (req: { auth?: { accountId: number } | undefined; id: string; ip: string }): Actor => ({
@@ -103,9 +111,14 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
     {
       auth: spec.access.read,
       limits: spec.limits,
-      schema: { tags, summary: spec.list.summary, querystring: spec.list.query, response: { 200: spec.list.response } },
+      schema: {
+        tags,
+        summary: spec.list.summary,
+        ...(spec.list.query ? { querystring: spec.list.query } : {}),
+        response: { 200: spec.list.response },
+      },
     },
-    (req, reply) => spec.list.run(db, req.query as Static<Q>, reply),
+    (req, reply) => spec.list.run(db, req.query as Static<Q>, req, reply),
   );
 
   router.get(
@@ -116,7 +129,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
       errors: [404],
       schema: { tags, summary: spec.get.summary, params: spec.params, response: { 200: spec.get.response } },
     },
-    async (req) => spec.get.reply(await mustFind(db, spec.idOf(req.params as Static<P>))),
+    async (req) => spec.get.reply(await mustFind(db, spec.idOf(req.params as Static<P>)), req),
   );
 
   const create = spec.create;
@@ -137,7 +150,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
           await recordAction(trx, actor, `${spec.audit}.created`, spec.rowId(created), now(), { after: created });
           return created;
         });
-        return reply.code(status).send(create.reply(row));
+        return reply.code(status).send(create.reply(row, req));
       },
     );
   }
@@ -168,7 +181,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
           await recordAction(trx, actor, `${spec.audit}.updated`, id, now(), { before, after });
           return after;
         });
-        return update.reply(row);
+        return update.reply(row, req);
       },
     );
   }
@@ -194,7 +207,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
           await recordAction(trx, actor, `${spec.audit}.${r.outcome}`, id, now(), { before, after });
           return r;
         });
-        return reply.code(status).send(status === 204 ? undefined : remove.reply(result));
+        return reply.code(status).send(status === 204 ? undefined : remove.reply(result, req));
       },
     );
   }

@@ -119,6 +119,31 @@ export async function accountSummaries(
   return new Map(rows.map((r) => [r.id, { username: r.username, status: r.status }]));
 }
 
+/** An identifier an account signs in or is reached by. */
+export type AccountIdentifier = 'username' | 'email' | 'phone';
+
+/**
+ * Whether a live account other than `exceptId` already uses `value` as its `field` (usernames and e-mails compared
+ * case-insensitively, phones exactly): lets a caller name the field that is taken before it writes.
+ */
+export async function identifierInUse(
+  db: Executor,
+  field: AccountIdentifier,
+  value: string,
+  exceptId: number | null = null,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('accounts')
+    .select('id')
+    .where((eb) =>
+      field === 'phone' ? eb('phone', '=', value) : eb(eb.fn('lower', [eb.ref(field)]), '=', value.toLowerCase()),
+    )
+    .where('deleted_at', 'is', null)
+    .$if(exceptId !== null, (qb) => qb.where('id', '!=', exceptId ?? 0))
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export interface NewAccount {
   email?: string | null;
   username?: string | null;

@@ -9,8 +9,10 @@ import { withTransaction } from '../db/transaction.ts';
 import { AppError, type FieldErrors } from '../http/errors.ts';
 import {
   type Account,
+  type AccountIdentifier,
   findByLogin,
   getAccount,
+  identifierInUse,
   insertAccount,
   MEMBERSHIP_MODULES,
   type Memberships,
@@ -213,6 +215,10 @@ export function createIdentityService(deps: {
     },
 
     getAccount: snapshot,
+
+    /** Whether a live account other than `exceptId` already uses this username, e-mail or phone. */
+    identifierInUse: (field: AccountIdentifier, value: string, exceptId: number | null = null) =>
+      identifierInUse(db, field, value, exceptId),
 
     async updateAccount(id: number, patch: AccountPatch, actor: number, origin: RequestOrigin): Promise<Account> {
       const before = await snapshot(id);

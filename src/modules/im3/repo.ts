@@ -262,3 +262,29 @@ export const statusHistory = (db: Executor, id: number) =>
     .where('transaction_id', '=', id)
     .orderBy('id')
     .execute();
+
+// ---- simulated operator payments -----------------------------------------------------------------------------
+
+export async function insertSimPayment(
+  db: Executor,
+  p: { ref: string; msisdn: string; amount: number; at: Date },
+): Promise<void> {
+  await db
+    .insertInto('im3_sim_payments')
+    .values({ ref: p.ref, msisdn: p.msisdn, amount: p.amount, created_at: p.at })
+    .onConflict((oc) => oc.column('ref').doNothing())
+    .execute();
+}
+
+export const simPayment = (db: Executor, ref: string) =>
+  db.selectFrom('im3_sim_payments').select('paid_at').where('ref', '=', ref).executeTakeFirst();
+
+/** Marks the simulated payment `ref` paid (once). */
+export async function markSimPaymentPaid(db: Executor, ref: string, at: Date): Promise<void> {
+  await db
+    .updateTable('im3_sim_payments')
+    .set({ paid_at: at })
+    .where('ref', '=', ref)
+    .where('paid_at', 'is', null)
+    .execute();
+}

@@ -33,7 +33,7 @@ export function registerBrandRoutes(router: Router, core: Core): void {
         summary: 'List brands (a bare array; the total is in X-Total-Count)',
         query: ListQuery,
         response: Type.Array(BrandSchema),
-        run: async (db, q, reply) => {
+        run: async (db, q, _req, reply) => {
           const page = await repo.listBrands(db, q.skip, Math.min(q.limit, MAX_LIMIT));
           reply.header('x-total-count', page.total);
           return page.rows;

@@ -30,7 +30,7 @@ export function registerPackageRoutes(router: Router, core: Core): void {
       summary: 'List packages, optionally of one brand (a bare array; the total is in X-Total-Count)',
       query: PackageQuery,
       response: Type.Array(PackageSchema),
-      run: async (db, q, reply) => {
+      run: async (db, q, _req, reply) => {
         const page = await repo.listPackages(db, {
           idBrand: q.id_brand?.trim() || undefined,
           skip: q.skip,
