@@ -81,6 +81,14 @@ describe('configuration', () => {
     const secret = VARIABLES.find((x) => x.name === 'LOKET_SECRET');
     expect(secret?.secret).toBe(true);
     expect(renderEnvExample()).not.toContain(DEV_SECRET);
+    // Nor does a problem quote a secret's value.
+    const token = v.secret('DEMO_PIN', {
+      doc: 'Pin.',
+      check: (s) => (s.length === 4 ? undefined : `="${s}" is not 4 long`),
+    });
+    expect(() => readGroups([group('Demo', { pin: token })], { DEMO_PIN: 'hunter2' })).toThrow(
+      'DEMO_PIN="…" is not 4 long',
+    );
   });
 
   it('defaults are the real ones, computed defaults included', () => {

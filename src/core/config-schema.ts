@@ -332,8 +332,8 @@ export function assertDistinct(groups: readonly Group[]): void {
 const PENDING = Symbol('derived default');
 
 /**
- * Reads every group's variables from `env`, then the computed defaults (in declaration order), then each group's
- * checks. Collects every problem and throws one ConfigError listing them all.
+ * Reads every group's variables from `env`, then the computed defaults (in declaration order: one may read a
+ * computed default declared before it), then each group's checks, then `across` (checks that span groups). Collects every problem and throws one ConfigError listing them all.
  */
 export function readGroups<C>(groups: readonly Group[], env: Env, across?: (c: C, report: Report) => void): C {
   const problems: string[] = [];
@@ -348,9 +348,11 @@ export function readGroups<C>(groups: readonly Group[], env: Env, across?: (c: C
       pending.push([target, key, x]);
       return;
     }
-    const value = raw === undefined ? structuredClone((x.fallback as { value: unknown }).value) : x.parse(raw, rep);
+    // A secret's value never appears in a problem, whatever its parser or check says.
+    const say: Report = x.secret && raw !== undefined ? (text) => rep(text.replaceAll(raw, '…')) : rep;
+    const value = raw === undefined ? structuredClone((x.fallback as { value: unknown }).value) : x.parse(raw, say);
     const wrong = x.check?.(value as never);
-    if (wrong !== undefined) rep(problemOf(x, wrong));
+    if (wrong !== undefined) say(problemOf(x, wrong));
     target[key] = value;
   };
 
