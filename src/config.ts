@@ -21,7 +21,9 @@ import { ppobConfig } from './modules/ppob/config.ts';
 // The one place that reads process.env. Every variable Loket understands is declared once, with the builders of
 // core/config-schema.ts: the core's below, each module's in its own `config.ts`. The Config type, the parser,
 // `.env.example` and the README's configuration table all come from these declarations
-// (`npm run loket -- config write` regenerates both files; test/config.test.ts fails when they differ).
+// (`npm run loket -- config write` regenerates both files; `config check` and test/config.test.ts fail when they
+// differ). Computed defaults (`v.derived`) and cross-field checks (a group's last argument, `checkAcross` below)
+// live beside the variables they read.
 
 export { ConfigError } from './core/config-schema.ts';
 
