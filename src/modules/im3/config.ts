@@ -55,8 +55,8 @@ const vars = {
     doc: 'App version sent as `X-Imi-Version` and signed in `X-Imi-Hash`.',
   }),
   /** Further static headers of every operator request (the app's device headers), from IM3_HEADERS. */
-  im3Headers: v.custom('IM3_HEADERS', {
-    default: {} as Record<string, string>,
+  im3Headers: v.custom<Record<string, string>>('IM3_HEADERS', {
+    default: {},
     defaultText: '{}',
     secret: true,
     doc: "Further static headers of every operator request, as a JSON object of strings (the app's device headers).",
