@@ -1,6 +1,9 @@
 // The command line. `serve` (default) listens; everything else is a one-shot administrative command.
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildApp } from './app.ts';
-import { type Config, ConfigError, loadConfig, renderConfigTable, renderEnvExample } from './config.ts';
+import { type Config, ConfigError, loadConfig, renderConfigTable, renderEnvExample, renderReadme } from './config.ts';
 import { openDatabase } from './core/db/database.ts';
 import { migrate } from './core/db/migrate.ts';
 import { AppError } from './core/http/errors.ts';
@@ -17,7 +20,9 @@ const USAGE = `Usage: npm run loket -- <command>
   admin set-password --email E --password P
   admin disable --email E | admin enable --email E
   config env         print .env.example (every variable, with its default)
-  config table       print the configuration table for the README
+  config table       print the configuration tables for the README
+  config write       rewrite .env.example and the README's configuration tables from the declarations
+  config check       fail when .env.example or the README's tables differ from the declarations
   help               this text
 `;
 
@@ -137,6 +142,38 @@ async function admin(config: Config, args: string[]): Promise<void> {
   }
 }
 
+/**
+ * `config write`: .env.example and README.md (between its config markers) regenerated, in the working directory.
+ * `config check`: the same comparison, failing (exit 1) when either differs from the declarations.
+ */
+function configDocs(write: boolean): void {
+  const readmePath = join(process.cwd(), 'README.md');
+  const envPath = join(process.cwd(), '.env.example');
+  const readme = readFileSync(readmePath, 'utf8');
+  const next = renderReadme(readme);
+  const env = renderEnvExample();
+  const changed: string[] = [];
+  if (next !== readme) {
+    if (write) writeFileSync(readmePath, next);
+    changed.push('README.md');
+  }
+  if (!existsSync(envPath) || readFileSync(envPath, 'utf8') !== env) {
+    if (write) writeFileSync(envPath, env);
+    changed.push('.env.example');
+  }
+  if (!write) {
+    if (changed.length === 0) return;
+    process.stderr.write(
+      `${changed.join(' and ')} ${changed.length > 1 ? 'differ' : 'differs'} from the configuration declarations: run \`npm run loket -- config write\`\n`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(
+    changed.length > 0 ? `rewrote ${changed.join(' and ')}\n` : 'README.md and .env.example are up to date\n',
+  );
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
   if (command === 'help' || command === '--help' || command === '-h') {
@@ -144,6 +181,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'config') {
+    if (rest[0] === 'write' || rest[0] === 'check') return configDocs(rest[0] === 'write');
     process.stdout.write(rest[0] === 'table' ? `${renderConfigTable()}\n` : renderEnvExample());
     return;
   }
