@@ -56,7 +56,9 @@ export async function createInvoice(trx: Executor, v: NewInvoice, actor: Actor |
   const ppnPercent = brand?.pajak ?? 0;
   const ppn = ppnOf(subtotal, ppnPercent);
   const issuedOn = v.tanggal_invoice ?? now.toISOString().slice(0, 10);
-  const due = v.tanggal_jatuh_tempo ?? dayOfPeriod(v.periode, brand?.due_day ?? 10);
+  // The brand's due day in the period; an invoice made after that day (a late one) is due the day it is made.
+  const scheduled = dayOfPeriod(v.periode, brand?.due_day ?? 10);
+  const due = v.tanggal_jatuh_tempo ?? (scheduled < issuedOn ? issuedOn : scheduled);
   if (due < issuedOn) throw invalid('tanggal_jatuh_tempo', 'must not be before tanggal_invoice');
   const status = v.status_invoice ?? 'Menunggu Pembayaran';
   const id = await invoices.insertInvoice(
