@@ -261,6 +261,21 @@ describe('billing invoices', () => {
   });
 });
 
+describe('deleting a customer', () => {
+  it('cancels its open invoices (receivable reversed) and keeps the paid ones', async () => {
+    const c = await customer();
+    const paid = await invoice(c.id, '2027-02');
+    expect((await call('POST', `/api/invoices/${paid.id}/mark-as-paid`, operator, {})).statusCode).toBe(200);
+    const open = await invoice(c.id, '2027-03');
+    expect(await receivable(c.id)).toBe(-open.total_harga);
+    expect((await call('DELETE', `/api/pelanggan/${c.id}`, operator)).statusCode).toBe(204);
+    expect((await call('GET', `/api/invoices/${open.id}`, viewer)).json().status_invoice).toBe('Dibatalkan');
+    expect((await call('GET', `/api/invoices/${paid.id}`, viewer)).json().status_invoice).toBe('Lunas');
+    expect(await receivable(c.id)).toBe(0);
+    await balanced();
+  });
+});
+
 describe('billing schedule arithmetic', () => {
   it('prorates by days and finds the period whose due date is within the lead days', () => {
     expect(proratedPrice(300_000, '2026-12', '2026-12-01')).toBe(300_000);

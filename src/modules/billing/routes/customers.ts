@@ -7,6 +7,7 @@ import { resource } from '../../../core/http/resource.ts';
 import type { Router } from '../../../core/http/route.ts';
 import { BILLING_LIMITS } from '../limits.ts';
 import * as repo from '../repo/customers.ts';
+import { openInvoiceIds } from '../repo/invoices.ts';
 import { technicalOfCustomer } from '../repo/technical.ts';
 import {
   CustomerCreate,
@@ -18,6 +19,7 @@ import {
   MAX_LIMIT,
 } from '../schemas.ts';
 import { createCustomer, updateCustomer } from '../use-cases/customers.ts';
+import { changeStatus } from '../use-cases/invoices.ts';
 import { customerView, pick } from '../views.ts';
 
 export function registerCustomerRoutes(router: Router, core: Core): void {
@@ -105,10 +107,15 @@ export function registerCustomerRoutes(router: Router, core: Core): void {
       reply: customerView,
     },
     remove: {
-      summary: 'Delete a customer: gone from every list; paid invoices and ledger entries are kept',
+      summary:
+        'Delete a customer: gone from every list, open invoices cancelled; paid invoices and ledger entries kept',
       status: 204,
       response: Type.Null(),
-      run: async (trx, id, before) => {
+      run: async (trx, id, before, actor) => {
+        // Open invoices are cancelled (their receivables reversed); paid ones stay for the tax records.
+        for (const invoiceId of await openInvoiceIds(trx, id)) {
+          await changeStatus(trx, invoiceId, 'Dibatalkan', { actor }, now());
+        }
         await repo.softDeleteCustomer(trx, id, now());
         return { row: before, outcome: 'deleted' };
       },

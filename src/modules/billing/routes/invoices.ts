@@ -7,6 +7,7 @@ import { withTransaction } from '../../../core/db/transaction.ts';
 import { AppError } from '../../../core/http/errors.ts';
 import type { Router } from '../../../core/http/route.ts';
 import type { RequestAuth } from '../../../core/identity/guards.ts';
+import { jakartaDate } from '../dates.ts';
 import { BILLING_LIMITS } from '../limits.ts';
 import * as repo from '../repo/invoices.ts';
 import {
@@ -20,7 +21,7 @@ import {
   MAX_LIMIT,
   MarkAsPaid,
 } from '../schemas.ts';
-import { type Generation, jakartaDate, PAYMENT_LINK_JOB } from '../use-cases/generate.ts';
+import { type Generation, PAYMENT_LINK_JOB } from '../use-cases/generate.ts';
 import { changeStatus, createInvoice, mustGet } from '../use-cases/invoices.ts';
 import type { PaymentLinks } from '../use-cases/payment-links.ts';
 import { invoiceView, statusesFor } from '../views.ts';

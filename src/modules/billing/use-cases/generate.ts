@@ -5,10 +5,11 @@ import type { Actor } from '../../../core/audit/audit.ts';
 import type { Core } from '../../../core/context.ts';
 import { withTransaction } from '../../../core/db/transaction.ts';
 import { AppError } from '../../../core/http/errors.ts';
+import { dayOfPeriod, jakartaDate } from '../dates.ts';
 import * as brands from '../repo/brands.ts';
 import * as generation from '../repo/generation.ts';
 import * as invoices from '../repo/invoices.ts';
-import { createInvoice, dayOfPeriod } from './invoices.ts';
+import { createInvoice } from './invoices.ts';
 
 export const PAYMENT_LINK_JOB = 'billing.payment-link';
 
@@ -121,11 +122,6 @@ export function createGeneration(core: Pick<Core, 'database' | 'jobs' | 'now'>) 
 }
 
 export type Generation = ReturnType<typeof createGeneration>;
-
-/** Today's date in Indonesia's western time (UTC+7), where the due dates are meant. */
-export function jakartaDate(now: Date): string {
-  return new Date(now.getTime() + 7 * 3600_000).toISOString().slice(0, 10);
-}
 
 /** The period (this month or the next) whose due day falls within `lead` days from `today`, if any. */
 export function upcomingPeriod(today: string, dueDay: number, lead: number): string | undefined {

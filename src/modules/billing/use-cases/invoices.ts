@@ -6,6 +6,7 @@ import type { Actor } from '../../../core/audit/audit.ts';
 import { recordAction } from '../../../core/audit/audit.ts';
 import type { Executor } from '../../../core/db/tables.ts';
 import { AppError } from '../../../core/http/errors.ts';
+import { dayOfPeriod, jakartaDate } from '../dates.ts';
 import { postCancel, postIssue, postOverpayment, postPayment } from '../ledger.ts';
 import * as brands from '../repo/brands.ts';
 import * as customers from '../repo/customers.ts';
@@ -23,13 +24,6 @@ const NEXT: Record<Status, Status[]> = {
 
 const invalid = (field: string, message: string) =>
   new AppError('VALIDATION_ERROR', 'Validation failed', { details: { [field]: [message] } });
-
-/** `YYYY-MM-DD` of the `day` of a `YYYY-MM` period (clamped to the month's length). */
-export function dayOfPeriod(periode: string, day: number): string {
-  const [y, m] = periode.split('-').map(Number) as [number, number];
-  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
-  return `${periode}-${String(Math.min(day, last)).padStart(2, '0')}`;
-}
 
 export const ppnOf = (subtotal: number, percent: number) => Math.round((subtotal * percent) / 100);
 
@@ -55,7 +49,7 @@ export async function createInvoice(trx: Executor, v: NewInvoice, actor: Actor |
   if (!Number.isSafeInteger(subtotal)) throw invalid('items', 'the total is too large');
   const ppnPercent = brand?.pajak ?? 0;
   const ppn = ppnOf(subtotal, ppnPercent);
-  const issuedOn = v.tanggal_invoice ?? now.toISOString().slice(0, 10);
+  const issuedOn = v.tanggal_invoice ?? jakartaDate(now);
   // The brand's due day in the period; an invoice made after that day (a late one) is due the day it is made.
   const scheduled = dayOfPeriod(v.periode, brand?.due_day ?? 10);
   const due = v.tanggal_jatuh_tempo ?? (scheduled < issuedOn ? issuedOn : scheduled);
