@@ -1,11 +1,14 @@
 // The billing module (seed 003, FTTH ISP billing), mounted under /api. Built with the module kit: this definition,
 // a router per resource under routes/, SQL in repo.ts. This first part holds the brands and their billing rules.
 import { deriveKey } from '../../core/crypto.ts';
+import { withTransaction } from '../../core/db/transaction.ts';
 import type { JobContext } from '../../core/jobs/jobs.ts';
 import { defineModule } from '../../core/module.ts';
 import { billingEnvelope } from './envelope.ts';
 import { BILLING_LIMITS } from './limits.ts';
 import { getBrand, insertBrand } from './repo/brands.ts';
+import { insertCustomer } from './repo/customers.ts';
+import { insertPackage } from './repo/packages.ts';
 import { registerBrandRoutes } from './routes/brands.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
 import { registerInvoiceRoutes } from './routes/invoices.ts';
@@ -75,19 +78,62 @@ export const billingModule = defineModule({
   async demo(_deps, core) {
     const { db } = core.database;
     if (await getBrand(db, 'JAKINET')) return;
-    await insertBrand(
-      db,
-      {
-        id_brand: 'JAKINET',
-        brand: 'Jakinet',
-        pajak: 11,
-        xendit_key_name: 'JAKINET',
-        due_day: 10,
-        invoice_days_before: 5,
-        grace_days: 5,
-        isolation_profile: 'ISOLIR',
-      },
-      core.now(),
-    );
+    const now = core.now();
+    await withTransaction(db, async (trx) => {
+      await insertBrand(
+        trx,
+        {
+          id_brand: 'JAKINET',
+          brand: 'Jakinet',
+          pajak: 11,
+          xendit_key_name: 'JAKINET',
+          due_day: 10,
+          invoice_days_before: 5,
+          grace_days: 5,
+          isolation_profile: 'ISOLIR',
+        },
+        now,
+      );
+      const packages = [];
+      for (const [nama_paket, kecepatan, harga] of [
+        ['Internet 20Mbps', 20, 166_500],
+        ['Internet 50Mbps', 50, 250_000],
+        ['Internet 100Mbps', 100, 400_000],
+      ] as const) {
+        packages.push(
+          await insertPackage(
+            trx,
+            { id_brand: 'JAKINET', nama_paket, kecepatan, harga, profile_pppoe: `${kecepatan}Mbps` },
+            now,
+          ),
+        );
+      }
+      for (const [i, [nama, alamat]] of (
+        [
+          ['Budi Santoso', 'Jl. Melati No. 1'],
+          ['Siti Aminah', 'Jl. Melati No. 7'],
+          ['Andi Wijaya', 'Jl. Mawar No. 3'],
+        ] as const
+      ).entries()) {
+        await insertCustomer(
+          trx,
+          {
+            nama,
+            email: `${nama.split(' ')[0]?.toLowerCase()}@example.com`,
+            no_telp: `08123450000${i + 1}`,
+            no_ktp: null,
+            alamat,
+            alamat_2: null,
+            blok: null,
+            unit: null,
+            tanggal_instalasi: '2026-01-15',
+            id_brand: 'JAKINET',
+            paket_layanan_id: packages[i % packages.length]?.id ?? null,
+            status: 'Aktif',
+          },
+          now,
+        );
+      }
+    });
   },
 });

@@ -321,6 +321,7 @@ export const InvoiceSchema = Type.Object({
   total_harga: Type.Integer(),
   status_invoice: Type.String(),
   payment_link: Type.Union([Type.String(), Type.Null()]),
+  payment_reference: Type.Union([Type.String(), Type.Null()], { description: "the current link's payment reference" }),
   payment_link_status: Type.String({ description: "the link's state in the original's words" }),
   metode_pembayaran: Type.Union([Type.String(), Type.Null()]),
   paid_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),

@@ -76,6 +76,7 @@ export function invoiceView(i: Invoice, now: Date) {
     total_harga: i.total_harga,
     status_invoice: i.status_invoice,
     payment_link: i.payment_link,
+    payment_reference: i.payment_reference,
     payment_link_status: linkStatus(i, now),
     metode_pembayaran: i.metode_pembayaran,
     paid_at: i.paid_at,
