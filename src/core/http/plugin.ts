@@ -140,8 +140,16 @@ export function registerHttpCore(app: FastifyInstance, deps: { prefixes: Envelop
   const series = new Map<string, Map<number, Map<string, Series>>>();
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const byStatus = series.get(route) ?? series.set(route, new Map()).get(route)!;
-    const byMethod = byStatus.get(reply.statusCode) ?? byStatus.set(reply.statusCode, new Map()).get(reply.statusCode)!;
+    let byStatus = series.get(route);
+    if (!byStatus) {
+      byStatus = new Map();
+      series.set(route, byStatus);
+    }
+    let byMethod = byStatus.get(reply.statusCode);
+    if (!byMethod) {
+      byMethod = new Map();
+      byStatus.set(reply.statusCode, byMethod);
+    }
     let s = byMethod.get(request.method);
     if (!s) {
       const labels = { method: request.method, route, status: String(reply.statusCode) };

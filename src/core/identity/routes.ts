@@ -7,6 +7,7 @@ import { errorResponses, platformEnvelope } from '../http/envelopes.ts';
 import { AppError } from '../http/errors.ts';
 import { PLATFORM_LIMITS, rateLimit } from '../limits/limiter.ts';
 import { MEMBERSHIP_MODULES, type Memberships, PLATFORM } from './accounts.ts';
+import type { RequestAuth } from './guards.ts';
 
 const TokenPair = Type.Object({
   access_token: Type.String(),
@@ -79,6 +80,12 @@ function checkMemberships(m: Record<string, number>) {
 
 export { Credentials, TokenPair };
 
+/** The caller the route's guard (`onRequest`) identified; a guarded route always has one. */
+function callerOf(request: FastifyRequest): RequestAuth {
+  if (!request.auth) throw new AppError('AUTHENTICATION_ERROR', 'Not signed in');
+  return request.auth;
+}
+
 export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
   const CreateAccount = createAccount();
   const PatchAccount = patchAccount();
@@ -141,7 +148,11 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
       },
     },
     async (request) => {
-      const auth = request.auth!;
+      const auth = callerOf(request);
+      if (auth.jti === undefined || auth.exp === undefined) {
+        throw new AppError('AUTHENTICATION_ERROR', 'Logout needs the bearer token of the session it ends');
+      }
+      const { jti, exp } = auth;
       const body = (request.body ?? {}) as { refresh_token?: unknown };
       if (
         body.refresh_token !== undefined &&
@@ -154,9 +165,9 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
       await identity.sessions.logout(
         {
           accountId: auth.accountId,
-          jti: auth.jti!,
+          jti,
           family: auth.family ?? '',
-          exp: auth.exp!,
+          exp,
           sessionVersion: auth.sessionVersion ?? 0,
         },
         body.refresh_token as string | undefined,
@@ -191,7 +202,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
       checkMemberships(memberships);
       const account = await identity.service.createAccount(
         { ...body, memberships },
-        request.auth!.accountId,
+        callerOf(request).accountId,
         originOf(request),
       );
       return reply.code(201).send(account);
@@ -254,7 +265,12 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
       const memberships = body.memberships as Memberships | undefined;
       if (memberships) checkMemberships(memberships);
       const { id } = request.params as { id: number };
-      return identity.service.updateAccount(id, { ...body, memberships }, request.auth!.accountId, originOf(request));
+      return identity.service.updateAccount(
+        id,
+        { ...body, memberships },
+        callerOf(request).accountId,
+        originOf(request),
+      );
     },
   );
 
@@ -271,7 +287,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
     },
     async (request, reply) => {
       const { id } = request.params as { id: number };
-      await identity.service.deleteAccount(id, request.auth!.accountId, originOf(request));
+      await identity.service.deleteAccount(id, callerOf(request).accountId, originOf(request));
       return reply.code(204).send();
     },
   );

@@ -35,12 +35,16 @@ export interface EnqueueOptions {
   id?: string;
 }
 
-type AnyDefinition = JobDefinition<any>;
+// A stored definition's handler is called with whatever data its jobs were enqueued with.
+type AnyDefinition = JobDefinition<never>;
+/** Any Kysely handle (the database or an open transaction) of any schema: jobs go through raw SQL. */
+// biome-ignore lint/suspicious/noExplicitAny: the schema type does not matter to raw SQL, and Kysely is invariant in it
+type AnyKysely = Kysely<any>;
 
 export interface Jobs {
   define<T>(def: JobDefinition<T>): void;
   /** Enqueue through `db`: pass the open transaction so the job commits (or rolls back) with it. */
-  enqueue<T extends object>(db: Kysely<any>, name: string, data: T, options?: EnqueueOptions): Promise<string | null>;
+  enqueue<T extends object>(db: AnyKysely, name: string, data: T, options?: EnqueueOptions): Promise<string | null>;
   start(): Promise<void>;
   stop(timeoutMs: number): Promise<void>;
   /** For /ready: the queue answers. */
@@ -49,7 +53,7 @@ export interface Jobs {
   counts(): Promise<{ queue: string; queued: number; active: number; failed: number }[]>;
 }
 
-const executorFor = (db: Kysely<any>) => ({
+const executorFor = (db: AnyKysely) => ({
   executeSql: async (text: string, values?: unknown[]) => {
     const result = await db.executeQuery(CompiledQuery.raw(text, values ?? []));
     return { rows: result.rows as unknown[] };
@@ -135,7 +139,13 @@ export function createJobs(deps: {
             if (!job) return;
             const log = logger.child({ job: def.name, jobId: job.id });
             try {
-              await def.handler({ id: job.id, data: job.data, retryCount: job.retryCount, signal: job.signal });
+              // The data is what `enqueue` stored for this queue, the type its definition declared.
+              await def.handler({
+                id: job.id,
+                data: job.data as never,
+                retryCount: job.retryCount,
+                signal: job.signal,
+              });
               metrics.jobs.inc({ queue: def.name, outcome: 'completed' });
             } catch (err) {
               metrics.jobs.inc({ queue: def.name, outcome: 'failed' });

@@ -52,7 +52,7 @@ export async function createInvoice(trx: Executor, v: NewInvoice, actor: Actor |
   const issuedOn = v.tanggal_invoice ?? jakartaDate(now);
   // The brand's due day in the period; an invoice made after that day (a late one) is due the day it is made.
   const scheduled = dayOfPeriod(v.periode, brand?.due_day ?? 10);
-  const due = v.tanggal_jatuh_tempo ?? (scheduled < issuedOn ? issuedOn : scheduled);
+  const due = v.tanggal_jatuh_tempo ?? [scheduled, issuedOn].sort()[1] ?? scheduled; // the later of the two
   if (due < issuedOn) throw invalid('tanggal_jatuh_tempo', 'must not be before tanggal_invoice');
   const status = v.status_invoice ?? 'Menunggu Pembayaran';
   const id = await invoices.insertInvoice(
