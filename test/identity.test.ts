@@ -15,7 +15,8 @@ let t: TestApp;
 const secretsSeen: string[] = [];
 
 beforeAll(async () => {
-  t = await startTestApp({ overrides: { extraModules: [guardModule], now: clock.now } });
+  // IM3's module brings `/api/auth/login` (the JSON sign-in these tests also use).
+  t = await startTestApp({ config: { modules: ['im3'] }, overrides: { extraModules: [guardModule], now: clock.now } });
 });
 afterAll(async () => {
   // No password, token, key or code that appeared during these tests was ever written to the log.
