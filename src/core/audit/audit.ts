@@ -17,7 +17,11 @@ export interface RequestOrigin {
   ip: string | null;
 }
 
-export const originOf = (request: FastifyRequest): RequestOrigin => ({ requestId: String(request.id), ip: request.ip });
+/** Any request with an id and a client address (a Fastify request, or a typed route's). */
+export const originOf = (request: Pick<FastifyRequest, 'id' | 'ip'>): RequestOrigin => ({
+  requestId: String(request.id),
+  ip: request.ip,
+});
 
 /** Writes one entry through `db`: pass the transaction that makes the change, so both land or neither does. */
 export async function recordActivity(

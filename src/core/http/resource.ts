@@ -9,6 +9,7 @@ import { type Actor, originOf, recordAction } from '../audit/audit.ts';
 import type { Executor, Tables } from '../db/tables.ts';
 import { withTransaction } from '../db/transaction.ts';
 import type { RouteLimit } from '../limits/limiter.ts';
+import type { Envelope } from './envelopes.ts';
 import { AppError } from './errors.ts';
 import type { Access, Router } from './route.ts';
 
@@ -30,6 +31,8 @@ export interface ResourceSpec<
   params: P;
   idOf(params: Static<P>): I;
   access: { read: Access; write: Access };
+  /** Another envelope than the router's (an admin API in the platform's). */
+  envelope?: Envelope;
   limits?: RouteLimit[];
   tags?: string[];
   /** Activity log object type (`staff.jabatan`): entries are `<audit>.created`, `.updated`, `.deleted`, … */
@@ -38,14 +41,18 @@ export interface ResourceSpec<
   notFound: string;
   find(db: Executor, id: I): Promise<Row | undefined>;
   rowId(row: Row): Id;
+  /** Runs after each change has committed (for example to drop a cache on every instance). */
+  changed?: () => Promise<unknown> | undefined;
   list: {
     summary: string;
-    query: Q;
+    /** Without one, the collection takes no query parameters. */
+    query?: Q;
     response: TSchema;
     /** The whole answer: the module shapes its page (a plain array, an envelope with totals). */
     run(db: Executor, query: Static<Q>): Promise<unknown>;
   };
-  get: { summary: string; response: TSchema; reply(row: Row): unknown };
+  /** Without it, no route answers one item by itself. */
+  get?: { summary: string; response: TSchema; reply(row: Row): unknown };
   create?: {
     summary: string;
     body: C;
@@ -81,7 +88,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
   spec: ResourceSpec<Row, I, P, Q, C, U>,
 ): void {
   const { db, now } = spec;
-  const tags = spec.tags;
+  const { tags, envelope } = spec;
   const mustFind = async (executor: Executor, id: I) => {
     const row = await spec.find(executor, id);
     if (row === undefined) throw new AppError('NOT_FOUND', spec.notFound);
@@ -96,22 +103,32 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
     spec.collection,
     {
       auth: spec.access.read,
+      envelope,
       limits: spec.limits,
-      schema: { tags, summary: spec.list.summary, querystring: spec.list.query, response: { 200: spec.list.response } },
+      schema: {
+        tags,
+        summary: spec.list.summary,
+        ...(spec.list.query ? { querystring: spec.list.query } : {}),
+        response: { 200: spec.list.response },
+      },
     },
     (req) => spec.list.run(db, req.query as Static<Q>),
   );
 
-  router.get(
-    spec.item,
-    {
-      auth: spec.access.read,
-      limits: spec.limits,
-      errors: [404],
-      schema: { tags, summary: spec.get.summary, params: spec.params, response: { 200: spec.get.response } },
-    },
-    async (req) => spec.get.reply(await mustFind(db, spec.idOf(req.params as Static<P>))),
-  );
+  const get = spec.get;
+  if (get) {
+    router.get(
+      spec.item,
+      {
+        auth: spec.access.read,
+        envelope,
+        limits: spec.limits,
+        errors: [404],
+        schema: { tags, summary: get.summary, params: spec.params, response: { 200: get.response } },
+      },
+      async (req) => get.reply(await mustFind(db, spec.idOf(req.params as Static<P>))),
+    );
+  }
 
   const create = spec.create;
   if (create) {
@@ -120,6 +137,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
       spec.collection,
       {
         auth: spec.access.write,
+        envelope,
         limits: spec.limits,
         errors: [409, ...(create.errors ?? [])],
         schema: { tags, summary: create.summary, body: create.body, response: { [status]: create.response } },
@@ -131,6 +149,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
           await recordAction(trx, actor, `${spec.audit}.created`, spec.rowId(created), now(), { after: created });
           return created;
         });
+        await spec.changed?.();
         return reply.code(status).send(create.reply(row));
       },
     );
@@ -143,6 +162,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
       spec.item,
       {
         auth: spec.access.write,
+        envelope,
         limits: spec.limits,
         errors: [404, 409, ...(update.errors ?? [])],
         schema: {
@@ -162,6 +182,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
           await recordAction(trx, actor, `${spec.audit}.updated`, id, now(), { before, after });
           return after;
         });
+        await spec.changed?.();
         return update.reply(row);
       },
     );
@@ -173,6 +194,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
       spec.item,
       {
         auth: spec.access.write,
+        envelope,
         limits: spec.limits,
         errors: [404, ...(remove.errors ?? [])],
         schema: { tags, summary: remove.summary, params: spec.params, response: { 200: remove.response } },
@@ -187,6 +209,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
           await recordAction(trx, actor, `${spec.audit}.${r.outcome}`, id, now(), { before, after });
           return r;
         });
+        await spec.changed?.();
         return remove.reply(result);
       },
     );
