@@ -80,6 +80,13 @@ export interface RouteSpec<S extends RouteSchema, A extends Access> {
   rawBody?: { bodyLimit: number };
 }
 
+export interface IdempotencySpec<S extends RouteSchema> {
+  /** Names the keys' scope: one key may be used once per caller and scope. */
+  scope: string;
+  /** What of the body makes two requests the same (default: the whole body as validated). */
+  fingerprint?: (body: In<S['body']>) => unknown;
+}
+
 /** Access that names a caller (an idempotency key belongs to an account). */
 export type CallerAccess = Exclude<Access, 'public'>;
 
@@ -119,7 +126,7 @@ export interface Router {
   idempotent<S extends RouteSchema, A extends CallerAccess>(
     method: Method,
     url: string,
-    spec: RouteSpec<S, A> & { scope: string },
+    spec: RouteSpec<S, A> & IdempotencySpec<S>,
     handler: IdempotentHandler<S, A>,
   ): void;
 }
@@ -201,10 +208,10 @@ export function createRouter(
   function idempotent<S extends RouteSchema, A extends CallerAccess>(
     method: Method,
     url: string,
-    spec: RouteSpec<S, A> & { scope: string },
+    spec: RouteSpec<S, A> & IdempotencySpec<S>,
     handler: IdempotentHandler<S, A>,
   ): void {
-    const { scope, ...rest } = spec;
+    const { scope, fingerprint, ...rest } = spec;
     const schema = { ...spec.schema, headers: spec.schema.headers ?? IdempotencyHeaders };
     // Without the header (most requests) the handler runs as it is: no claim, no closure.
     route(method, url, { ...rest, schema }, async (req, reply) => {
@@ -213,7 +220,13 @@ export function createRouter(
         typeof key === 'string' && key !== ''
           ? await runIdempotent(
               db,
-              { accountId: req.auth.accountId, name: scope, key, body: req.body, now: core.now() },
+              {
+                accountId: req.auth.accountId,
+                name: scope,
+                key,
+                body: fingerprint ? fingerprint(req.body) : req.body,
+                now: core.now(),
+              },
               (claim) => handler(req, claim),
             )
           : await handler(req, undefined);

@@ -203,6 +203,7 @@ export function registerResellerRoutes(router: Router, d: PpobDeps) {
       auth: reseller,
       limits: perKey,
       scope: 'ppob.deposit',
+      fingerprint: (body) => ({ nominal: body.nominal }),
       errors: [409, 502],
       schema: {
         summary: 'Top up by QRIS; the balance grows when the payment arrives',
