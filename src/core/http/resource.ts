@@ -96,7 +96,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
   };
   const actorOf = (req: { auth?: { accountId: number } | undefined; id: string; ip: string }): Actor => ({
     accountId: req.auth?.accountId ?? 0,
-    origin: originOf(req as Parameters<typeof originOf>[0]),
+    origin: originOf(req),
   });
 
   router.get(

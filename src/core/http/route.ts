@@ -214,7 +214,9 @@ export function createRouter(
     const { scope, fingerprint, ...rest } = spec;
     const schema = { ...spec.schema, headers: spec.schema.headers ?? IdempotencyHeaders };
     // Without the header (most requests) the handler runs as it is: no claim, no closure.
-    route(method, url, { ...rest, schema }, async (req, reply) => {
+    // 409: the same key while its first request still runs (422, another body, comes with the header's schema).
+    const errors = [...(rest.errors ?? []), 409];
+    route(method, url, { ...rest, errors, schema }, async (req, reply) => {
       const key = req.headers['idempotency-key'];
       const answer =
         typeof key === 'string' && key !== ''

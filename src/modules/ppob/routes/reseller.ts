@@ -23,12 +23,14 @@ import {
   transactionView,
   VerifyOtpBody,
 } from '../schemas.ts';
-import { balanceAndProfile, callbackSettings, recentTransactions, transactionStatus } from '../use-cases/account.ts';
+import { balanceAndProfile } from '../use-cases/balance.ts';
 import { buy } from '../use-cases/buy.ts';
-import { setCallbackUrl } from '../use-cases/callback-url.ts';
+import { callbackSettings, setCallbackUrl } from '../use-cases/callback-url.ts';
 import { createDeposit, depositStatus } from '../use-cases/deposit.ts';
-import { rotateKeys, verifyOtp } from '../use-cases/keys.ts';
+import { rotateKeys } from '../use-cases/generate-key.ts';
 import { register } from '../use-cases/register.ts';
+import { recentTransactions, transactionStatus } from '../use-cases/status.ts';
+import { verifyOtp } from '../use-cases/verify-otp.ts';
 import type { PpobDeps } from '../wire.ts';
 
 const reseller = { apiKey: true } as const;
@@ -62,7 +64,7 @@ export function registerResellerRoutes(router: Router, d: PpobDeps) {
     {
       auth: 'public',
       limits: perIp,
-      errors: [400, 404, 409],
+      errors: [400, 404],
       schema: {
         summary: 'Verify the registration OTP; answers the API key and private key (shown once)',
         body: VerifyOtpBody,
@@ -147,7 +149,7 @@ export function registerResellerRoutes(router: Router, d: PpobDeps) {
       auth: reseller,
       limits: perKey,
       scope: 'ppob.beli',
-      errors: [400, 404, 409],
+      errors: [400, 404],
       schema: {
         summary: 'Buy a product: the price is debited at once; the result arrives by /status and your callback',
         body: BuyBody,
@@ -204,7 +206,7 @@ export function registerResellerRoutes(router: Router, d: PpobDeps) {
       limits: perKey,
       scope: 'ppob.deposit',
       fingerprint: (body) => ({ nominal: body.nominal }),
-      errors: [409, 502],
+      errors: [502],
       schema: {
         summary: 'Top up by QRIS; the balance grows when the payment arrives',
         body: DepositBody,

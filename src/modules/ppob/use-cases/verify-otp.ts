@@ -1,5 +1,4 @@
-// API keys: the first pair when the registration OTP is verified, a new pair on request (the old one stops working
-// at once, on every instance). Keys are shown once.
+// Verifying the registration OTP: the profile becomes verified and the first API key pair is issued (shown once).
 import { withTransaction } from '../../../core/db/transaction.ts';
 import { AppError } from '../../../core/http/errors.ts';
 import { findByLogin } from '../../../core/identity/accounts.ts';
@@ -32,11 +31,5 @@ export async function verifyOtp(d: Deps, emailRaw: string, code: string) {
     return core.identity.apiKeys.issue(trx, account.id, MODULE);
   });
   await core.identity.apiKeys.announce(keys.revokedHashes);
-  return keys;
-}
-
-export async function rotateKeys(d: Deps, accountId: number) {
-  const keys = await withTransaction(d.db, (trx) => d.core.identity.apiKeys.issue(trx, accountId, MODULE));
-  await d.core.identity.apiKeys.announce(keys.revokedHashes);
   return keys;
 }
