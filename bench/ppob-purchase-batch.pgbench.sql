@@ -1,4 +1,4 @@
--- The statement /beli executes under load (src/modules/ppob/service.ts `purchaseMany`): 50 purchases, as the
+-- The statement /beli executes under load (src/modules/ppob/repo/purchases.ts `insertPurchases`): 50 purchases, as the
 -- batcher gathers them, in one statement — `ledger_post_many` (conditional wallet debits, clearing credits) and one
 -- insert of the 50 purchase rows. Random resellers, one product, one clearing row for the whole batch (chosen at
 -- random here; Loket takes the next row for each statement). Purchases/s = tps × 50.

@@ -1,4 +1,4 @@
--- The statement one POST /beli executes (src/modules/ppob/service.ts `buy`), with pgbench variables where the
+-- The statement one POST /beli executes (src/modules/ppob/repo/purchases.ts `insertPurchase`), with pgbench variables where the
 -- application binds parameters: the ledger journal (conditional wallet debit, clearing credit on one of 64 rows)
 -- and the purchase row, in one round trip. Run by bench/ppob.ts: pgbench -M simple -D uid_min=… -D uid_max=…
 \set uid random(:uid_min, :uid_max)

@@ -16,8 +16,8 @@ import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/core/db/database.ts';
 import { audit, balanceOf, sharedBalance, walletCode } from '../src/core/ledger/ledger.ts';
 import { createLogger } from '../src/core/log.ts';
-import type { PpobTransaction } from '../src/modules/ppob/repo.ts';
-import { CLEARING, REVENUE } from '../src/modules/ppob/service.ts';
+import { CLEARING, REVENUE } from '../src/modules/ppob/ledger.ts';
+import type { PpobTransaction } from '../src/modules/ppob/repo/tables.ts';
 import { createTestDatabase, REDIS_URL } from './helpers/db.ts';
 import { freePort } from './helpers/net.ts';
 

@@ -17,6 +17,7 @@ export interface RequestOrigin {
   ip: string | null;
 }
 
+/** Any request with an id and a client address (a Fastify request, or a typed route's). */
 export const originOf = (request: Pick<FastifyRequest, 'id' | 'ip'>): RequestOrigin => ({
   requestId: String(request.id),
   ip: request.ip,

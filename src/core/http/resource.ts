@@ -10,6 +10,7 @@ import { type Actor, originOf, recordAction } from '../audit/audit.ts';
 import type { Executor, Tables } from '../db/tables.ts';
 import { withTransaction } from '../db/transaction.ts';
 import type { RouteLimit } from '../limits/limiter.ts';
+import type { Envelope } from './envelopes.ts';
 import { AppError } from './errors.ts';
 import type { Access, Router } from './route.ts';
 
@@ -36,6 +37,8 @@ export interface ResourceSpec<
   params: P;
   idOf(params: Static<P>): I;
   access: { read: Access; write: Access };
+  /** Another envelope than the router's (an admin API in the platform's). */
+  envelope?: Envelope;
   limits?: RouteLimit[];
   tags?: string[];
   /** Activity log object type (`shop.item`): entries are `<audit>.created`, `.updated`, `.deleted`, … */
@@ -48,15 +51,18 @@ export interface ResourceSpec<
   notFoundCode?: string;
   find(db: Executor, id: I): Promise<Row | undefined>;
   rowId(row: Row): Id;
+  /** Runs after each change has committed (for example to drop a cache on every instance). */
+  changed?: () => Promise<unknown> | undefined;
   list: {
     summary: string;
-    /** Absent when the list takes no query. */
+    /** Without one, the collection takes no query parameters. */
     query?: Q;
     response: TSchema;
     /** The whole answer: the module shapes its page (a plain array, an envelope with totals, a total header). */
     run(db: Executor, query: Static<Q>, req: ResourceRequest, reply: FastifyReply): Promise<unknown>;
   };
-  get: { summary: string; response: TSchema; reply(row: Row, req: ResourceRequest): unknown };
+  /** Without it, no route answers one item by itself. */
+  get?: { summary: string; response: TSchema; reply(row: Row, req: ResourceRequest): unknown };
   create?: {
     summary: string;
     body: C;
@@ -94,7 +100,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
   spec: ResourceSpec<Row, I, P, Q, C, U>,
 ): void {
   const { db, now } = spec;
-  const tags = spec.tags;
+  const { tags, envelope } = spec;
   const conflict = spec.conflicts === false ? [] : [409];
   const mustFind = async (executor: Executor, id: I) => {
     const row = await spec.find(executor, id);
@@ -103,13 +109,14 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
   };
   const actorOf = (req: { auth?: { accountId: number } | undefined; id: string; ip: string }): Actor => ({
     accountId: req.auth?.accountId ?? 0,
-    origin: originOf(req as Parameters<typeof originOf>[0]),
+    origin: originOf(req),
   });
 
   router.get(
     spec.collection,
     {
       auth: spec.access.read,
+      envelope,
       limits: spec.limits,
       schema: {
         tags,
@@ -121,16 +128,20 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
     (req, reply) => spec.list.run(db, req.query as Static<Q>, req, reply),
   );
 
-  router.get(
-    spec.item,
-    {
-      auth: spec.access.read,
-      limits: spec.limits,
-      errors: [404],
-      schema: { tags, summary: spec.get.summary, params: spec.params, response: { 200: spec.get.response } },
-    },
-    async (req) => spec.get.reply(await mustFind(db, spec.idOf(req.params as Static<P>)), req),
-  );
+  const get = spec.get;
+  if (get) {
+    router.get(
+      spec.item,
+      {
+        auth: spec.access.read,
+        envelope,
+        limits: spec.limits,
+        errors: [404],
+        schema: { tags, summary: get.summary, params: spec.params, response: { 200: get.response } },
+      },
+      async (req) => get.reply(await mustFind(db, spec.idOf(req.params as Static<P>)), req),
+    );
+  }
 
   const create = spec.create;
   if (create) {
@@ -139,6 +150,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
       spec.collection,
       {
         auth: spec.access.write,
+        envelope,
         limits: spec.limits,
         errors: [...conflict, ...(create.errors ?? [])],
         schema: { tags, summary: create.summary, body: create.body, response: { [status]: create.response } },
@@ -150,6 +162,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
           await recordAction(trx, actor, `${spec.audit}.created`, spec.rowId(created), now(), { after: created });
           return created;
         });
+        await spec.changed?.();
         return reply.code(status).send(create.reply(row, req));
       },
     );
@@ -162,6 +175,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
       spec.item,
       {
         auth: spec.access.write,
+        envelope,
         limits: spec.limits,
         errors: [404, ...conflict, ...(update.errors ?? [])],
         schema: {
@@ -181,6 +195,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
           await recordAction(trx, actor, `${spec.audit}.updated`, id, now(), { before, after });
           return after;
         });
+        await spec.changed?.();
         return update.reply(row, req);
       },
     );
@@ -193,6 +208,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
       spec.item,
       {
         auth: spec.access.write,
+        envelope,
         limits: spec.limits,
         errors: [404, ...(remove.errors ?? [])],
         schema: { tags, summary: remove.summary, params: spec.params, response: { [status]: remove.response } },
@@ -207,6 +223,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
           await recordAction(trx, actor, `${spec.audit}.${r.outcome}`, id, now(), { before, after });
           return r;
         });
+        await spec.changed?.();
         return reply.code(status).send(status === 204 ? undefined : remove.reply(result, req));
       },
     );

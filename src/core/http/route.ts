@@ -10,11 +10,12 @@ import type {
   preHandlerHookHandler,
   RouteOptions,
 } from 'fastify';
-import type { Static, TSchema } from 'typebox';
+import { type Static, type TSchema, Type } from 'typebox';
 import type { Core } from '../context.ts';
 import type { RequestAuth } from '../identity/guards.ts';
 import { type RouteLimit, rateLimit } from '../limits/limiter.ts';
 import { type Envelope, errorResponses } from './envelopes.ts';
+import { type Claim, runIdempotent, type StoredResponse } from './idempotency.ts';
 
 /**
  * Who may call a route:
@@ -72,7 +73,32 @@ export interface RouteSpec<S extends RouteSchema, A extends Access> {
   envelope?: Envelope;
   /** Further route config. */
   config?: Record<string, unknown>;
+  /**
+   * The body as the exact bytes sent (a `Buffer`, any content type, at most `bodyLimit` bytes), for a signature
+   * over them; the route gets a scope of its own with that one parser.
+   */
+  rawBody?: { bodyLimit: number };
 }
+
+export interface IdempotencySpec<S extends RouteSchema> {
+  /** Names the keys' scope: one key may be used once per caller and scope. */
+  scope: string;
+  /** What of the body makes two requests the same (default: the whole body as validated). */
+  fingerprint?: (body: In<S['body']>) => unknown;
+}
+
+/** Access that names a caller (an idempotency key belongs to an account). */
+export type CallerAccess = Exclude<Access, 'public'>;
+
+/**
+ * A route that honours `Idempotency-Key` (idempotency.ts). The handler gets the claim when the header was sent
+ * (and must `complete` it in the transaction of its change) and answers `{status, body}`, which is sent, and
+ * stored for a replay.
+ */
+export type IdempotentHandler<S extends RouteSchema, A extends CallerAccess> = (
+  req: Req<S, A>,
+  claim: Claim | undefined,
+) => Promise<StoredResponse>;
 
 export type Handler<S extends RouteSchema, A extends Access> = (
   req: Req<S, A>,
@@ -96,6 +122,13 @@ export interface Router {
   put<S extends RouteSchema, A extends Access>(url: string, spec: RouteSpec<S, A>, handler: Handler<S, A>): void;
   patch<S extends RouteSchema, A extends Access>(url: string, spec: RouteSpec<S, A>, handler: Handler<S, A>): void;
   delete<S extends RouteSchema, A extends Access>(url: string, spec: RouteSpec<S, A>, handler: Handler<S, A>): void;
+  /** A route that honours `Idempotency-Key`, keyed per caller and `scope`; the header's schema is added. */
+  idempotent<S extends RouteSchema, A extends CallerAccess>(
+    method: Method,
+    url: string,
+    spec: RouteSpec<S, A> & IdempotencySpec<S>,
+    handler: IdempotentHandler<S, A>,
+  ): void;
 }
 
 export function createRouter(
@@ -104,6 +137,7 @@ export function createRouter(
   opts: { module: string; envelope: Envelope; tags?: string[] },
 ): Router {
   const { guards } = core.identity;
+  const { db } = core.database;
 
   function guardFor(access: Access): onRequestHookHandler | undefined {
     if (access === 'public') return undefined;
@@ -157,7 +191,49 @@ export function createRouter(
       // The guard above has set `auth` when the access needs it; the schemas have shaped the parts.
       handler: handler as unknown as RouteOptions['handler'],
     };
-    app.route(options);
+    const raw = spec.rawBody;
+    if (!raw) {
+      app.route(options);
+      return;
+    }
+    void app.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: raw.bodyLimit }, (_req, body, done) =>
+        done(null, body),
+      );
+      scope.route(options);
+    });
+  }
+
+  function idempotent<S extends RouteSchema, A extends CallerAccess>(
+    method: Method,
+    url: string,
+    spec: RouteSpec<S, A> & IdempotencySpec<S>,
+    handler: IdempotentHandler<S, A>,
+  ): void {
+    const { scope, fingerprint, ...rest } = spec;
+    const schema = { ...spec.schema, headers: spec.schema.headers ?? IdempotencyHeaders };
+    // Without the header (most requests) the handler runs as it is: no claim, no closure.
+    // 409: the same key while its first request still runs (422, another body, comes with the header's schema).
+    const errors = [...(rest.errors ?? []), 409];
+    route(method, url, { ...rest, errors, schema }, async (req, reply) => {
+      const key = req.headers['idempotency-key'];
+      const answer =
+        typeof key === 'string' && key !== ''
+          ? await runIdempotent(
+              db,
+              {
+                accountId: req.auth.accountId,
+                name: scope,
+                key,
+                body: fingerprint ? fingerprint(req.body) : req.body,
+                now: core.now(),
+              },
+              (claim) => handler(req, claim),
+            )
+          : await handler(req, undefined);
+      return reply.code(answer.status).send(answer.body);
+    });
   }
 
   return {
@@ -170,8 +246,11 @@ export function createRouter(
     put: (url, spec, handler) => route('PUT', url, spec, handler),
     patch: (url, spec, handler) => route('PATCH', url, spec, handler),
     delete: (url, spec, handler) => route('DELETE', url, spec, handler),
+    idempotent,
   };
 }
+
+const IdempotencyHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 128 })) });
 
 function securityFor(access: Access): Record<string, string[]>[] {
   if (access === 'public') return [];

@@ -40,6 +40,17 @@ export function levelFor(memberships: Memberships, module: string): number {
   return memberships[module] ?? 0;
 }
 
+/**
+ * Every account's `id`, `name` and `email` as a relation a module's statement may join, for a row that records who
+ * acted, written in the same statement as the change (as the ledger's `postingCall` is embedded). Modules name this,
+ * never the `accounts` table. PostgreSQL folds the subquery into the statement: it costs nothing over a plain join.
+ */
+export const accountNames = sql<{
+  id: number;
+  name: string;
+  email: string | null;
+}>`(SELECT id, name, email FROM accounts)`;
+
 const normalise = (s: string | null | undefined) => (s === undefined || s === null ? null : s.trim());
 
 export async function findByLogin(db: Executor, login: string) {

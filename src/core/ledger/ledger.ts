@@ -161,6 +161,50 @@ export function postingBatchCall(kind: string, at: Date, journals: { reference: 
   return { call, codes };
 }
 
+/** Journals of one kind posted together (`postingBatchCall`). */
+export interface JournalBatch {
+  kind: string;
+  at: Date;
+  journals: { reference: string; postings: Posting[] }[];
+}
+
+/** One journal of a batch: posted (`ok`, with the balances after it, by row code) or why not. */
+export interface BatchOutcome {
+  reason: 'ok' | 'insufficient' | 'duplicate';
+  balances: Map<string, number>;
+}
+
+/**
+ * Posts several batches of journals in the caller's transaction, after locking every account row any of them
+ * touches at once, in code order: taken batch by batch, two callers could each hold a row the other's next batch
+ * needs. The rows must exist (`ensureAccounts`). Answers one outcome per journal, per batch, in order.
+ */
+export async function postBatches(trx: Executor, batches: JournalBatch[]): Promise<BatchOutcome[][]> {
+  const calls = batches.map((b) => postingBatchCall(b.kind, b.at, b.journals));
+  const codes = [...new Set(calls.flatMap((c) => c.codes.flat()))].sort();
+  if (codes.length === 0) return [];
+  await sql`SELECT 1 FROM ledger_accounts WHERE code = ANY(${codes}::text[]) ORDER BY code COLLATE "C" FOR UPDATE`.execute(
+    trx,
+  );
+  const outcomes: BatchOutcome[][] = [];
+  for (const { call, codes: rows } of calls) {
+    const posted = (
+      await sql<{ out_reason: BatchOutcome['reason']; out_balances: string[] | null }>`
+      SELECT * FROM ${call} ORDER BY out_index`.execute(trx)
+    ).rows;
+    outcomes.push(
+      posted.map((r, i) => {
+        const balances = new Map<string, number>();
+        rows[i]?.forEach((code, j) => {
+          if (r.out_balances) balances.set(code, Number(r.out_balances[j]));
+        });
+        return { reason: r.out_reason, balances };
+      }),
+    );
+  }
+  return outcomes;
+}
+
 export const isInsufficient = (err: unknown) => (err as { code?: unknown })?.code === INSUFFICIENT_SQLSTATE;
 
 /**

@@ -1,12 +1,18 @@
-// The PPOB module (seed 000), mounted at `/`.
+// The PPOB module (seed 000), mounted at `/`: resellers register by e-mail OTP, buy with an API key against a
+// ledger wallet topped up by QRIS, and learn results by /status and signed callbacks; admins keep the catalogue.
 import { platformEnvelope } from '../../core/http/envelopes.ts';
+import { ensureAccounts } from '../../core/ledger/ledger.ts';
 import { defineModule } from '../../core/module.ts';
-import { registerPpobAdminRoutes } from './admin.ts';
 import { ppobEnvelope } from './envelope.ts';
-import type { PpobProvider } from './providers/provider.ts';
-import { createSimulatorProvider } from './providers/simulator.ts';
-import { registerPpobRoutes } from './routes.ts';
-import { createPpobService } from './service.ts';
+import { clientCallbackJob } from './jobs/client-callback.ts';
+import { priceSyncJob } from './jobs/price-sync.ts';
+import { CLEARING, REVENUE } from './ledger.ts';
+import { PPOB_LIMITS } from './limits.ts';
+import { anyProduct, insertProduct } from './repo/products.ts';
+import { registerAdminRoutes } from './routes/admin.ts';
+import { registerResellerRoutes } from './routes/reseller.ts';
+import { registerProviderWebhook } from './routes/webhook.ts';
+import { wirePpob } from './wire.ts';
 
 const PATHS = [
   '/register',
@@ -28,52 +34,28 @@ export const ppobModule = defineModule({
   prefixes: PATHS,
   // The catalogue admin API answers in the platform's envelope, as the platform admin API does.
   otherPrefixes: [['/api/admin/ppob', platformEnvelope]],
-  async wire(core) {
-    const cfg = core.config;
-    let provider: PpobProvider;
-    if (cfg.ppobProvider === 'digiflazz') {
-      const { createDigiflazzProvider } = await import('./providers/digiflazz.ts');
-      provider = createDigiflazzProvider({
-        username: cfg.digiflazzUsername as string,
-        apiKey: cfg.digiflazzApiKey as string,
-        webhookSecret: cfg.digiflazzWebhookSecret,
-        baseUrl: cfg.digiflazzBaseUrl,
-        timeoutMs: cfg.ppobProviderTimeoutMs,
-        testing: cfg.digiflazzTesting,
-      });
-    } else provider = createSimulatorProvider();
-    return { provider, service: createPpobService(core, provider) };
+  errors: { INSUFFICIENT_BALANCE: 400 },
+  limits: PPOB_LIMITS,
+  wire: wirePpob,
+  jobs: (d) => [clientCallbackJob(d), ...(d.provider.name === 'digiflazz' ? [priceSyncJob(d)] : [])],
+  routes(router, d) {
+    registerResellerRoutes(router, d);
+    registerAdminRoutes(router, d);
+    registerProviderWebhook(router, d);
   },
-  jobs: ({ provider, service }) =>
-    provider.name === 'digiflazz'
-      ? [
-          {
-            name: 'ppob.price-sync',
-            cron: '17 * * * *',
-            handler: async () => void (await service.syncPriceList(null, { requestId: null, ip: null })),
-          },
-        ]
-      : [],
-  async routes(router, { service }, core) {
-    registerPpobRoutes(router.app, core, service);
-    registerPpobAdminRoutes(router.app, core, service);
-    const { registerProviderWebhook } = await import('./webhook.ts');
-    registerProviderWebhook(router.app, service);
+  async onReady(d) {
+    // The house accounts purchase and result batches credit, created before the first batch (`ensureAccounts`).
+    await ensureAccounts(d.db, [CLEARING, REVENUE]);
+    d.dispatcher.start();
   },
-  async onReady({ service }) {
-    await service.prepareLedger();
-    service.dispatcher.start();
-  },
-  onClose: ({ service }, core) => service.dispatcher.stop(core.config.shutdownTimeoutMs),
+  onClose: (d, core) => d.dispatcher.stop(core.config.shutdownTimeoutMs),
   readiness: ({ provider }) => ({
     ppob_provider: async () => {
       if (provider.name === 'digiflazz') await provider.balance();
     },
   }),
-  async demo(_deps, core) {
-    const { db } = core.database;
-    const existing = await db.selectFrom('ppob_products').select('id').limit(1).executeTakeFirst();
-    if (existing) return;
+  async demo(d) {
+    if (await anyProduct(d.db)) return;
     const products = [
       ['PLS5', 'Pulsa 5.000', 6_500, 'Pulsa reguler 5.000 semua operator'],
       ['PLS10', 'Pulsa 10k', 12_000, 'Pulsa Reguler 10.000'],
@@ -83,10 +65,7 @@ export const ppobModule = defineModule({
       ['XCVYT12', 'Xtra Combo YouTube 1 Tahun', 250_000, 'Paket data YouTube 12 bulan'],
     ] as const;
     for (const [kode_produk, nama, harga, deskripsi] of products) {
-      await db
-        .insertInto('ppob_products')
-        .values({ kode_produk, nama, harga, deskripsi, provider_sku: kode_produk, updated_at: core.now() })
-        .execute();
+      await insertProduct(d.db, { kode_produk, nama, harga, deskripsi, provider_sku: kode_produk }, d.now());
     }
   },
 });

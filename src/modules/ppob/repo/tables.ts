@@ -1,6 +1,6 @@
-// SQL for the PPOB module. Every function takes the handle it runs on.
+// The PPOB module's tables (migrations/0011_ppob.sql and later) and their row types.
 import type { Generated, Selectable } from 'kysely';
-import type { Executor, Timestamp } from '../../core/db/tables.ts';
+import type { Timestamp } from '../../../core/db/tables.ts';
 
 interface PpobProductsTable {
   id: Generated<number>;
@@ -71,55 +71,18 @@ interface PpobCallbacksTable {
   delivered_at: Timestamp | null;
   created_at: Timestamp;
 }
-interface IdempotencyKeysTable {
-  id: Generated<number>;
-  account_id: number;
-  scope: string;
-  key: string;
-  request_hash: string;
-  state: Generated<'running' | 'done'>;
-  status_code: number | null;
-  response: unknown;
-  created_at: Timestamp;
-}
-
-declare module '../../core/db/tables.ts' {
+declare module '../../../core/db/tables.ts' {
   interface Tables {
     ppob_products: PpobProductsTable;
     ppob_profiles: PpobProfilesTable;
     ppob_transactions: PpobTransactionsTable;
     ppob_deposits: PpobDepositsTable;
     ppob_callbacks: PpobCallbacksTable;
-    idempotency_keys: IdempotencyKeysTable;
   }
 }
 
 export type Product = Selectable<PpobProductsTable>;
 export type PpobTransaction = Selectable<PpobTransactionsTable>;
 export type Deposit = Selectable<PpobDepositsTable>;
-
-export const activeProducts = (db: Executor) =>
-  db.selectFrom('ppob_products').selectAll().where('aktif', '=', true).orderBy('id').execute();
-
-export const productByCode = (db: Executor, kode: string) =>
-  db.selectFrom('ppob_products').selectAll().where('kode_produk', '=', kode).executeTakeFirst();
-
-export const profileOf = (db: Executor, accountId: number) =>
-  db.selectFrom('ppob_profiles').selectAll().where('account_id', '=', accountId).executeTakeFirst();
-
-export const transactionOf = (db: Executor, accountId: number, trxId: string) =>
-  db
-    .selectFrom('ppob_transactions')
-    .selectAll()
-    .where('trx_id', '=', trxId)
-    .where('account_id', '=', accountId)
-    .executeTakeFirst();
-
-export const history = (db: Executor, accountId: number, limit = 100) =>
-  db
-    .selectFrom('ppob_transactions')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute();
+export type Profile = Selectable<PpobProfilesTable>;
+export type ClientCallback = Selectable<PpobCallbacksTable>;

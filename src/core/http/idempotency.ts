@@ -1,11 +1,31 @@
 // Idempotency-Key for money-moving requests (CONTRACTS §4): the same key with the same body answers the first
 // response again without doing the work twice; the same key with another body is 422; while the first request is
 // still running, 409. The key is claimed in its own short transaction; the operation marks it done inside its own
-// transaction (`complete`), so a purchase and its stored answer commit together.
+// transaction (`complete`), so a change and its stored answer commit together. A route opts in through the typed
+// router (`router.idempotent(…)`, route.ts): its handler gets the claim (undefined without the header) and answers
+// `{status, body}`; keys are per account and per scope (the route's name for it).
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { Executor, Tables } from '../../core/db/tables.ts';
-import { AppError } from '../../core/http/errors.ts';
+import type { Generated, Kysely } from 'kysely';
+import type { Executor, Tables, Timestamp } from '../db/tables.ts';
+import { AppError } from './errors.ts';
+
+interface IdempotencyKeysTable {
+  id: Generated<number>;
+  account_id: number;
+  scope: string;
+  key: string;
+  request_hash: string;
+  state: Generated<'running' | 'done'>;
+  status_code: number | null;
+  response: unknown;
+  created_at: Timestamp;
+}
+
+declare module '../db/tables.ts' {
+  interface Tables {
+    idempotency_keys: IdempotencyKeysTable;
+  }
+}
 
 /** A claim older than this whose request never finished (its process died) may be taken over. */
 const STALE_MS = 60_000;
