@@ -1,4 +1,4 @@
-// API keys per account and module (PPOB). Lookups are served from an in-process cache keyed by the key's hash;
+// API keys per account and module (resellers' scripts, kiosks). Lookups are served from an in-process cache keyed by the key's hash;
 // rotating or revoking a key publishes its hash on the bus so every instance forgets it at once.
 import type { Kysely } from 'kysely';
 import { open, seal } from '../crypto.ts';

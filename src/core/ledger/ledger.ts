@@ -117,7 +117,7 @@ function sortedRows(kind: string, reference: string, postings: Posting[]) {
 /**
  * The SQL call that posts a journal: one statement, `ledger_post` (migrations/0012_ledger_post.sql). Postings are
  * sorted by account code first — the fixed lock order that keeps two journals touching the same accounts from
- * deadlocking. Exposed so a module can embed the posting in a larger statement (see PPOB purchases); `codes` are
+ * deadlocking. Exposed so a module can embed the posting in a larger statement (a purchase statement that debits and records at once); `codes` are
  * the account rows in the order of `out_codes`/`out_balances`.
  */
 export function postingCall(journal: JournalHeader, postings: Posting[]) {
