@@ -1,6 +1,7 @@
 // SQL for billing customers (pelanggan). Every function takes the handle it runs on. A deleted customer keeps its
 // row (`deleted_at`) for the invoices and ledger entries that refer to it, and leaves every list.
 import { type Generated, type Selectable, sql } from 'kysely';
+import { containsPattern } from '../../../core/db/like.ts';
 import type { Executor, Timestamp } from '../../../core/db/tables.ts';
 
 export type CustomerStatus = 'Aktif' | 'Isolir' | 'Berhenti';
@@ -53,7 +54,7 @@ const live = (db: Executor) => db.selectFrom('billing_customers as c').where('c.
 function filtered(db: Executor, f: Omit<CustomerFilter, 'skip' | 'limit'>) {
   let q = live(db);
   if (f.search) {
-    const like = `%${f.search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    const like = containsPattern(f.search);
     q = q.where((eb) =>
       eb.or([eb('c.nama', 'ilike', like), eb('c.email', 'ilike', like), eb('c.no_telp', 'ilike', like)]),
     );

@@ -1,6 +1,7 @@
 // SQL for invoices and their items. Every function takes the handle it runs on; a caller that changes an invoice
 // reads it `forUpdate` first, in the same transaction, so two changes of one invoice take turns.
 import { type Generated, type Selectable, sql } from 'kysely';
+import { containsPattern } from '../../../core/db/like.ts';
 import type { Executor, Timestamp } from '../../../core/db/tables.ts';
 
 export const INVOICE_STATUS = ['Draft', 'Menunggu Pembayaran', 'Lunas', 'Jatuh Tempo', 'Dibatalkan'] as const;
@@ -153,7 +154,7 @@ function filtered(db: Executor, f: Omit<InvoiceFilter, 'skip' | 'limit'>) {
   if (f.dueFrom !== undefined) q = q.where('i.tanggal_jatuh_tempo', '>=', f.dueFrom);
   if (f.dueTo !== undefined) q = q.where('i.tanggal_jatuh_tempo', '<=', f.dueTo);
   if (f.search) {
-    const like = `%${f.search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    const like = containsPattern(f.search);
     q = q.where((eb) => eb.or([eb('i.nomor_invoice', 'ilike', like), eb('c.nama', 'ilike', like)]));
   }
   return q;

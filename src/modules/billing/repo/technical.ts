@@ -1,6 +1,7 @@
 // SQL for technical data (data_teknis): one row per customer. The PPPoE password is stored sealed and never read
 // back through these functions' row type.
 import { type Generated, type Selectable, sql } from 'kysely';
+import { containsPattern } from '../../../core/db/like.ts';
 import type { Executor, Timestamp } from '../../../core/db/tables.ts';
 
 interface BillingTechnicalDataTable {
@@ -66,7 +67,7 @@ function filtered(db: Executor, f: Omit<TechnicalFilter, 'skip' | 'limit'>) {
     .innerJoin('billing_customers as c', 'c.id', 't.pelanggan_id')
     .where('c.deleted_at', 'is', null);
   if (f.search) {
-    const like = `%${f.search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    const like = containsPattern(f.search);
     q = q.where((eb) =>
       eb.or([
         eb('c.nama', 'ilike', like),

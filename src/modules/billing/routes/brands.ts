@@ -8,8 +8,9 @@ import { resource } from '../../../core/http/resource.ts';
 import type { Router } from '../../../core/http/route.ts';
 import { BILLING_LIMITS } from '../limits.ts';
 import * as repo from '../repo/brands.ts';
-import { BrandCreate, BrandParams, BrandSchema, BrandUpdate, ListQuery, MAX_LIMIT } from '../schemas.ts';
+import { BrandCreate, BrandParams, BrandSchema, BrandUpdate, ListQuery } from '../schemas.ts';
 import { deleteBrand } from '../use-cases/catalogue.ts';
+import { bareArray, clampLimit } from './lists.ts';
 
 const same = <T>(row: T) => row;
 
@@ -33,11 +34,7 @@ export function registerBrandRoutes(router: Router, core: Core): void {
         summary: 'List brands (a bare array; the total is in X-Total-Count)',
         query: ListQuery,
         response: Type.Array(BrandSchema),
-        run: async (db, q, _req, reply) => {
-          const page = await repo.listBrands(db, q.skip, Math.min(q.limit, MAX_LIMIT));
-          reply.header('x-total-count', page.total);
-          return page.rows;
-        },
+        run: async (db, q, _req, reply) => bareArray(reply, await repo.listBrands(db, q.skip, clampLimit(q.limit))),
       },
       get: { summary: 'One brand', response: BrandSchema, reply: same },
       create: {

@@ -9,18 +9,11 @@ import { BILLING_LIMITS } from '../limits.ts';
 import * as repo from '../repo/customers.ts';
 import { openInvoiceIds } from '../repo/invoices.ts';
 import { technicalOfCustomer } from '../repo/technical.ts';
-import {
-  CustomerCreate,
-  CustomerList,
-  CustomerQuery,
-  CustomerSchema,
-  CustomerUpdate,
-  IdParams,
-  MAX_LIMIT,
-} from '../schemas.ts';
+import { CustomerCreate, CustomerList, CustomerQuery, CustomerSchema, CustomerUpdate, IdParams } from '../schemas.ts';
 import { createCustomer, updateCustomer } from '../use-cases/customers.ts';
 import { changeStatus } from '../use-cases/invoices.ts';
 import { customerView, pick } from '../views.ts';
+import { clampLimit, envelopePage } from './lists.ts';
 
 export function registerCustomerRoutes(router: Router, core: Core): void {
   const { now } = core;
@@ -63,9 +56,9 @@ export function registerCustomerRoutes(router: Router, core: Core): void {
       run: async (db, q) => {
         if (q.for_invoice_selection) {
           const rows = await repo.customerChoices(db);
-          return { data: rows, total_count: rows.length, skip: 0, limit: rows.length };
+          return envelopePage(rows, rows.length, 0, rows.length);
         }
-        const limit = Math.min(q.limit, MAX_LIMIT);
+        const limit = clampLimit(q.limit);
         const page = await repo.listCustomers(db, {
           search: q.search?.trim() || undefined,
           alamat: q.alamat,
@@ -78,12 +71,8 @@ export function registerCustomerRoutes(router: Router, core: Core): void {
           ?.split(',')
           .map((f) => f.trim())
           .filter(Boolean);
-        return {
-          data: page.rows.map((c) => pick(customerView(c), fields?.length ? fields : undefined)),
-          total_count: page.total,
-          skip: q.skip,
-          limit,
-        };
+        const rows = page.rows.map((c) => pick(customerView(c), fields?.length ? fields : undefined));
+        return envelopePage(rows, page.total, q.skip, limit);
       },
     },
     get: {

@@ -18,13 +18,13 @@ import {
   InvoiceQuery,
   InvoiceSchema,
   InvoiceStatusChange,
-  MAX_LIMIT,
   MarkAsPaid,
 } from '../schemas.ts';
 import { type Generation, PAYMENT_LINK_JOB } from '../use-cases/generate.ts';
 import { changeStatus, createInvoice, mustGet } from '../use-cases/invoices.ts';
 import type { PaymentLinks } from '../use-cases/payment-links.ts';
 import { invoiceView, statusesFor } from '../views.ts';
+import { bareArray, clampLimit } from './lists.ts';
 
 const actorOf = (req: { auth: RequestAuth; id: string; ip: string }) => ({
   accountId: req.auth.accountId,
@@ -81,10 +81,9 @@ export function registerInvoiceRoutes(
       const page = await repo.listInvoices(db, {
         ...filterOf(req.query),
         skip: req.query.skip,
-        limit: Math.min(req.query.limit, MAX_LIMIT),
+        limit: clampLimit(req.query.limit),
       });
-      reply.header('x-total-count', page.total);
-      return page.rows.map(view);
+      return bareArray(reply, page).map(view);
     },
   );
 

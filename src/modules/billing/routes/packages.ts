@@ -6,8 +6,9 @@ import { resource } from '../../../core/http/resource.ts';
 import type { Router } from '../../../core/http/route.ts';
 import { BILLING_LIMITS } from '../limits.ts';
 import * as repo from '../repo/packages.ts';
-import { IdParams, MAX_LIMIT, PackageCreate, PackageQuery, PackageSchema, PackageUpdate } from '../schemas.ts';
+import { IdParams, PackageCreate, PackageQuery, PackageSchema, PackageUpdate } from '../schemas.ts';
 import { createPackage, deletePackage, updatePackage } from '../use-cases/catalogue.ts';
+import { bareArray, clampLimit } from './lists.ts';
 
 const same = <T>(row: T) => row;
 
@@ -30,15 +31,15 @@ export function registerPackageRoutes(router: Router, core: Core): void {
       summary: 'List packages, optionally of one brand (a bare array; the total is in X-Total-Count)',
       query: PackageQuery,
       response: Type.Array(PackageSchema),
-      run: async (db, q, _req, reply) => {
-        const page = await repo.listPackages(db, {
-          idBrand: q.id_brand?.trim() || undefined,
-          skip: q.skip,
-          limit: Math.min(q.limit, MAX_LIMIT),
-        });
-        reply.header('x-total-count', page.total);
-        return page.rows;
-      },
+      run: async (db, q, _req, reply) =>
+        bareArray(
+          reply,
+          await repo.listPackages(db, {
+            idBrand: q.id_brand?.trim() || undefined,
+            skip: q.skip,
+            limit: clampLimit(q.limit),
+          }),
+        ),
     },
     get: { summary: 'One package', response: PackageSchema, reply: same },
     create: {

@@ -10,7 +10,6 @@ import * as repo from '../repo/technical.ts';
 import {
   CustomerIdParams,
   IdParams,
-  MAX_LIMIT,
   TechnicalCreate,
   TechnicalList,
   TechnicalQuery,
@@ -19,6 +18,7 @@ import {
 } from '../schemas.ts';
 import { createTechnical, updateTechnical } from '../use-cases/technical.ts';
 import { technicalView } from '../views.ts';
+import { clampLimit, envelopePage } from './lists.ts';
 
 export function registerTechnicalRoutes(router: Router, core: Core, sealKey: Buffer): void {
   const { now } = core;
@@ -74,7 +74,7 @@ export function registerTechnicalRoutes(router: Router, core: Core, sealKey: Buf
       query: TechnicalQuery,
       response: TechnicalList,
       run: async (db, q) => {
-        const limit = Math.min(q.limit, MAX_LIMIT);
+        const limit = clampLimit(q.limit);
         const page = await repo.listTechnical(db, {
           search: q.search?.trim() || undefined,
           olt: q.olt,
@@ -85,7 +85,7 @@ export function registerTechnicalRoutes(router: Router, core: Core, sealKey: Buf
           skip: q.skip,
           limit,
         });
-        return { data: page.rows.map(technicalView), total_count: page.total, skip: q.skip, limit };
+        return envelopePage(page.rows.map(technicalView), page.total, q.skip, limit);
       },
     },
     get: { summary: 'One technical data row', response: TechnicalSchema, reply: technicalView },
