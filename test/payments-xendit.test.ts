@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeXendit, startFakeXendit } from './fakes/xendit.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { freePort } from './helpers/net.ts';
+import { until } from './helpers/until.ts';
 
 let fake: FakeXendit;
 const apps: TestApp[] = [];
@@ -32,15 +33,6 @@ async function loketOn(version: 'v1' | 'v2'): Promise<{ t: TestApp; base: string
   apps.push(t);
   await t.app.listen({ host: '127.0.0.1', port });
   return { t, base };
-}
-
-async function until(check: () => Promise<boolean>, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not reached in time');
 }
 
 describe.each(['v1', 'v2'] as const)('with Xendit QR codes %s', (version) => {
