@@ -11,8 +11,9 @@
 //   in the route's envelope (never 5xx), and no row written anywhere (row counts of every public table and the
 //   ledger's sums, before and after).
 //
-// Routes of a module that are not on the kit yet carry no `access`: each is listed as a named `it.todo`, and a
-// test fails if a module outside MODULES_NOT_YET_ON_THE_KIT has one (or a module on that list has none left).
+// Routes of a module that are not on the kit yet carry no `access`: each is listed as a named `it.todo` (those a
+// module registers outside its prefixes too, marked so), and a test fails if a route under a module's prefix lacks
+// `access` while its module is not in MODULES_NOT_YET_ON_THE_KIT (or a module on that list has none left).
 //
 // "Another owner's id → 404" is not generic: it needs a resource of one owner made by the module's own flow. It
 // stays in the modules' tests (ppob `/status/:trx_id` and `/deposit/:id`, IM3 `/api/packages/transactions/:id`,
@@ -58,6 +59,13 @@ const label = (r: WalkedRoute) => `${r.method} ${r.url}`;
 const walked = collected.routes.map((route) => ({ route, protection: protectionOf(route) }));
 const onKit = walked.filter((w): w is { route: WalkedRoute; protection: Protection } => w.protection !== undefined);
 const moduleRoutesOffKit = walked.filter((w) => w.protection === undefined && w.route.owner !== undefined);
+const prefixesOf = new Map(
+  [...builtIn, guardModule].map((m) => [m.name, [...m.prefixes, ...(m.otherPrefixes ?? []).map(([p]) => p)]]),
+);
+/** Whether the route lies under one of its module's path prefixes (as the envelope lookup matches them). */
+const underItsPrefix = (r: WalkedRoute) =>
+  (prefixesOf.get(r.owner ?? '') ?? []).some((p) => r.url === p || r.url.startsWith(p.endsWith('/') ? p : `${p}/`));
+const prefixedOffKit = moduleRoutesOffKit.filter((w) => underItsPrefix(w.route));
 
 // ---- credentials, made once per kind ---------------------------------------------------------------------------
 
@@ -131,22 +139,23 @@ describe('security suite: the route table', () => {
     for (const mod of [...builtIn, guardModule]) expect(owners, mod.name).toContain(mod.name);
   });
 
-  it('every route of a module is on the kit (declares `access`), except in MODULES_NOT_YET_ON_THE_KIT', () => {
-    const offenders = moduleRoutesOffKit
+  it('every route under a module prefix is on the kit (declares `access`), except in MODULES_NOT_YET_ON_THE_KIT', () => {
+    const offenders = prefixedOffKit
       .filter((w) => !MODULES_NOT_YET_ON_THE_KIT.includes(w.route.owner as string))
       .map((w) => `${w.route.owner}: ${label(w.route)}`);
     expect(offenders, 'routes without `access` (register them through the module router)').toEqual([]);
   });
 
   it('MODULES_NOT_YET_ON_THE_KIT names only modules that still have routes off the kit (empty it as they move)', () => {
-    const stillOff = new Set(moduleRoutesOffKit.map((w) => w.route.owner));
+    const stillOff = new Set(prefixedOffKit.map((w) => w.route.owner));
     const stale = MODULES_NOT_YET_ON_THE_KIT.filter((m) => !stillOff.has(m));
     expect(stale, 'these modules are fully on the kit: remove them from MODULES_NOT_YET_ON_THE_KIT').toEqual([]);
   });
 
   describe('not on the route kit yet (no `access` in the route config)', () => {
     for (const { route } of moduleRoutesOffKit) {
-      it.todo(`${route.owner}: ${label(route)} — not on the route kit yet, so the walk cannot check it`);
+      const where = underItsPrefix(route) ? '' : ' (outside its prefixes)';
+      it.todo(`${route.owner}: ${label(route)}${where} — not on the route kit yet, so the walk cannot check it`);
     }
   });
 
@@ -193,6 +202,10 @@ describe('security suite: the route table', () => {
           expect(res.statusCode, res.body).toBe(403);
           expectEnvelope(r, res, 'with a key below the level');
         });
+      }
+
+      if (p.kind === 'public' && !r.body && !r.querystring && !r.params) {
+        it.skip('public and without schemas: nothing for the walk to check', () => {});
       }
 
       if (r.body || r.querystring || r.params) {
