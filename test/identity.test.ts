@@ -16,7 +16,8 @@ let t: TestApp;
 const secretsSeen: string[] = [];
 
 beforeAll(async () => {
-  t = await startTestApp({ overrides: { extraModules: [guardModule], now: clock.now } });
+  // IM3 is mounted for its sign-in shape (`POST /api/auth/login`), which lives in the IM3 module since the kit.
+  t = await startTestApp({ config: { modules: ['im3'] }, overrides: { extraModules: [guardModule], now: clock.now } });
 });
 afterAll(async () => {
   // No password, token, key or code that appeared during these tests was ever written to the log.
