@@ -2,7 +2,7 @@ import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController, type RouteOptions } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { Gauge } from 'prom-client';
 import { ALL_MODULES, type Config } from './config.ts';
@@ -41,6 +41,8 @@ export interface AppOverrides {
   extraModules?: AnyModule[];
   /** The clock (default: the system's). */
   now?: () => Date;
+  /** Sees every route as it is registered, core and modules alike (the shared security suite walks them). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export type App = FastifyInstance;
@@ -168,6 +170,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     schemaController: { compilersFactory: { buildSerializer: buildLazySerializer } },
   });
   app.decorate('loket', core);
+  if (overrides.onRoute) app.addHook('onRoute', overrides.onRoute);
 
   app.addHook('onClose', async () => {
     await jobs.stop(config.shutdownTimeoutMs);

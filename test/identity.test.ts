@@ -9,6 +9,7 @@ import { guardModule } from './fixtures/guard-module.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { fakeClock } from './helpers/clock.ts';
 import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
+import { untilBlocked } from './helpers/until.ts';
 
 const clock = fakeClock();
 let t: TestApp;
@@ -282,7 +283,7 @@ describe('logout and password changes', () => {
         .where('id', '=', a.id)
         .execute();
       login = tokensFor(t.app, a).catch((e: Error) => e as never);
-      await new Promise((r) => setTimeout(r, 400));
+      await untilBlocked(t.app, 'the sign-in to wait for the uncommitted password change');
     });
     const result = (await login) as unknown;
     expect(result).toBeInstanceOf(Error);

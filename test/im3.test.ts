@@ -6,6 +6,7 @@ import { roomInWindow } from './helpers/clock.ts';
 import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
 import { waitFor } from './helpers/photobox.ts';
 import { bearerSecuritySuite } from './helpers/security.ts';
+import { jobsSettled, quietPeriod } from './helpers/until.ts';
 
 const ENV = {
   IM3_SIMULATOR_STEP_MS: '50',
@@ -300,7 +301,7 @@ describe('operator and purchases', () => {
     const a = expectOk(await call('POST', `/api/packages/${pkg.id}/purchase`, u.h), 202);
     const c = expectOk(await call('POST', `/api/packages/transactions/${a.transaction_id}/cancel`, u.h));
     expect(c.status).toBe('CANCELLED');
-    await new Promise((r) => setTimeout(r, 1500));
+    await jobsSettled(t.app);
     expect((await txOf(u.h, a.transaction_id)).status).toBe('CANCELLED');
 
     const b = expectOk(await call('POST', `/api/packages/${pkg.id}/purchase`, u.h), 202);
@@ -345,7 +346,7 @@ describe('operator and purchases', () => {
         const d = await txOf(u.h, id);
         expect(d.status).toBe('PAYMENT_INITIATED');
         expect(d.status_history.at(-1).status).toBe('PAYMENT_INITIATED');
-        await new Promise((r) => setTimeout(r, 100));
+        await quietPeriod(100, 'the status must stay while its history entry is refused');
       }
     } finally {
       await sql.raw(`DROP TRIGGER im3_refuse_failed_${id} ON im3_transaction_events`).execute(db);

@@ -1,15 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProbeState, probeModule } from './fixtures/probe-module.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not reached in time');
-}
+import { jobsSettled, until } from './helpers/until.ts';
 
 describe('durable jobs', () => {
   const state = newProbeState();
@@ -33,8 +25,8 @@ describe('durable jobs', () => {
     });
     expect(kept.statusCode).toBe(202);
     await until(() => state.ran.includes('committed'));
-    // The committed job was enqueued after the rolled-back one; give the queue one more poll anyway.
-    await new Promise((r) => setTimeout(r, 1500));
+    // The committed job was enqueued after the rolled-back one; let the queue finish whatever it still has anyway.
+    await jobsSettled(t.app);
     expect(state.ran).not.toContain('rolled-back');
     const { rows } = await t.app.loket.database.pool.query(
       "SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'probe.record' AND data->>'tag' = 'rolled-back'",
@@ -44,7 +36,7 @@ describe('durable jobs', () => {
 
   it('a failing job is retried with backoff until it succeeds', async () => {
     await t.app.loket.jobs.enqueue(t.app.loket.database.db, 'probe.flaky', { tag: 'flaky', failTimes: 2 });
-    await until(() => state.ran.includes('flaky'), 25_000);
+    await until(() => state.ran.includes('flaky'), { timeoutMs: 25_000 });
     expect(state.attempts.get('flaky')).toBe(3);
     const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/loket_jobs_total\{queue="probe.flaky",outcome="failed"\} 2/);

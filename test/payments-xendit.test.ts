@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeXendit, startFakeXendit } from './fakes/xendit.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { freePort } from './helpers/net.ts';
+import { until } from './helpers/until.ts';
 
 let fake: FakeXendit;
 const apps: TestApp[] = [];
@@ -34,19 +35,11 @@ async function loketOn(version: 'v1' | 'v2'): Promise<{ t: TestApp; base: string
   return { t, base };
 }
 
-async function until(check: () => Promise<boolean>, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not reached in time');
-}
-
 describe.each(['v1', 'v2'] as const)('with Xendit QR codes %s', (version) => {
   it('creates the QR code at Xendit and completes when Xendit calls back', async () => {
     const { t, base } = await loketOn(version);
-    fake.setCallbackUrl(`${base}/api/v1/webhooks/xendit`);
+    // No module is mounted, so the core answers the webhook at its own path (`/api/v1/…` is photobox's).
+    fake.setCallbackUrl(`${base}/webhooks/xendit`);
     const reference = `TRX-1-${randomBytes(4).toString('hex').toUpperCase()}`;
     const intent = await t.app.loket.payments.createQr({ module: 'test', reference, amount: 40_000, ttlMs: 900_000 });
     expect(intent.provider).toBe('xendit');

@@ -6,6 +6,7 @@ import { qrPaidCallback } from '../src/core/payments/callbacks.ts';
 import { parseQris } from '../src/core/payments/qris.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { fakeClock } from './helpers/clock.ts';
+import { jobsSettled, quietPeriod, until } from './helpers/until.ts';
 
 const clock = fakeClock();
 const changes: { reference: string; status: string }[] = [];
@@ -37,14 +38,6 @@ const newQr = (amount = 40_000, ttlMs = 15 * 60_000) =>
   t.app.loket.payments.createQr({ module: 'paytest', reference: ref(), amount, ttlMs });
 const changesOf = (reference: string) => changes.filter((c) => c.reference === reference);
 
-async function until(check: () => Promise<boolean> | boolean, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not reached in time');
-}
 const statusOf = async (reference: string) => (await t.app.loket.payments.find(reference))?.status;
 
 describe('simulator QR payments', () => {
@@ -93,7 +86,7 @@ describe('webhook intake', () => {
     expect(wrong.statusCode).toBe(403);
     const alias = await t.app.inject({ method: 'POST', url: '/webhooks/xendit', payload: body });
     expect(alias.statusCode).toBe(401);
-    await new Promise((r) => setTimeout(r, 1500));
+    await jobsSettled(t.app);
     expect(await statusOf(intent.reference)).toBe('PENDING');
   });
 
@@ -109,7 +102,7 @@ describe('webhook intake', () => {
     });
     const res = await post(body);
     expect(res.statusCode).toBe(422);
-    await new Promise((r) => setTimeout(r, 1500));
+    await jobsSettled(t.app);
     expect(await statusOf(intent.reference)).toBe('PENDING');
     const rows = await t.app.loket.database.db
       .selectFrom('webhook_deliveries')
@@ -219,7 +212,7 @@ describe('webhook intake', () => {
     try {
       const res = await post({ external_id: intent.reference, status: 'COMPLETED', xendit_id: 'qrpy_crash' });
       expect(res.statusCode).toBe(200);
-      await new Promise((r) => setTimeout(r, 1500));
+      await quietPeriod(1500, 'no worker runs: the stored delivery must wait, unprocessed');
       expect(await statusOf(intent.reference)).toBe('PENDING');
     } finally {
       await t.app.loket.jobs.start();

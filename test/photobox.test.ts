@@ -4,6 +4,7 @@ import { startTestApp, type TestApp } from './helpers/app.ts';
 import { fakeClock } from './helpers/clock.ts';
 import { bearer, makeAccount, type TestAccount, tokensFor } from './helpers/identity.ts';
 import { pay, statusOf, waitFor } from './helpers/photobox.ts';
+import { jobsSettled } from './helpers/until.ts';
 
 const clock = fakeClock();
 let t: TestApp;
@@ -345,7 +346,7 @@ describe('transactions and payments', () => {
     expect(failedLater.statusCode).toBe(200);
     const expiredLater = await hook({ ...paid, status: 'EXPIRED' });
     expect(expiredLater.statusCode).toBe(200);
-    await new Promise((r) => setTimeout(r, 1500));
+    await jobsSettled(t.app);
     expect(await statusOf(t, tr.tr_external_id)).toEqual(done);
   });
 
@@ -361,7 +362,7 @@ describe('transactions and payments', () => {
     const late = await t.app.inject({ method: 'POST', url: `/_dev/payments/${tr.tr_external_id}/pay` });
     expect(late.statusCode).toBe(200);
     expect(late.json().webhook.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1500));
+    await jobsSettled(t.app);
     expect(await statusOf(t, tr.tr_external_id)).toEqual(expired);
     const delivery = await t.app.loket.database.db
       .selectFrom('webhook_deliveries')

@@ -7,6 +7,7 @@ import { type FakeDigiflazz, type FakeDigiflazzProduct, startFakeDigiflazz } fro
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { makeAccount } from './helpers/identity.ts';
 import { freePort } from './helpers/net.ts';
+import { jobsSettled, quietPeriod, until, untilBlocked } from './helpers/until.ts';
 
 let fake: FakeDigiflazz;
 let t: TestApp;
@@ -71,15 +72,6 @@ const status = async (h: Record<string, string>, id: string) =>
 const saldo = async (h: Record<string, string>) =>
   (await t.app.inject({ method: 'GET', url: '/saldo', headers: h })).json().data.saldo;
 
-async function until(check: () => Promise<boolean>, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not reached in time');
-}
-
 describe('PPOB with Digiflazz', () => {
   it('submits (the fake refuses a wrong md5 sign) and finishes when Digiflazz says Sukses, bought once', async () => {
     const h = await reseller(30_000);
@@ -111,7 +103,7 @@ describe('PPOB with Digiflazz', () => {
     ]);
     expect(sends.length).toBe(4);
     await until(async () => (await status(h, d.id)).status === 'gagal');
-    await new Promise((r) => setTimeout(r, 1000));
+    await jobsSettled(t.app);
     expect(await saldo(h)).toBe(15_000);
     const refunds = await t.app.loket.database.db
       .selectFrom('ledger_journals')
@@ -150,12 +142,15 @@ describe('PPOB with Digiflazz', () => {
     fake.setOutcome(nomor, { rc: '00' });
     fake.delayNext(4000); // longer than PPOB_PROVIDER_TIMEOUT_MS
     const d = (await beli(h, nomor)).json().data;
-    await new Promise((r) => setTimeout(r, 3000));
+    await until(() => fake.requests.some((r) => (r.body as { ref_id?: string } | undefined)?.ref_id === d.id), {
+      what: 'the purchase to reach the provider',
+    });
+    await quietPeriod(2000, 'past PPOB_PROVIDER_TIMEOUT_MS (1.5 s): the purchase must stay pending, no blind refund');
     const s = await status(h, d.id);
     expect(s.status).toBe('pending');
     expect(await saldo(h)).toBe(0);
     // The re-check job (same ref_id) finds the purchase Digiflazz did make: sukses, bought once.
-    await until(async () => (await status(h, d.id)).status === 'sukses', 30_000);
+    await until(async () => (await status(h, d.id)).status === 'sukses', { timeoutMs: 30_000 });
     expect(fake.transactions.get(d.id)?.purchases).toBe(1);
     expect(await saldo(h)).toBe(0);
   }, 45_000);
@@ -230,7 +225,7 @@ describe('price list sync (Digiflazz /v1/price-list, cmd prepaid)', () => {
     await db.transaction().execute(async (trx) => {
       await trx.updateTable('ppob_products').set({ harga: later }).where('id', '=', row.id).execute();
       syncing = sync();
-      await new Promise((r) => setTimeout(r, 300));
+      await untilBlocked(t.app, 'the sync to wait for the uncommitted price change');
     });
     expect((await syncing!)?.json()).toMatchObject({ updated: 1 });
     const after = await db

@@ -8,6 +8,7 @@ import { audit } from '../src/core/ledger/ledger.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
 import { apiKeySecuritySuite } from './helpers/security.ts';
+import { jobsSettled, until } from './helpers/until.ts';
 
 let t: TestApp;
 let admin: Record<string, string>;
@@ -74,12 +75,13 @@ const beli = (r: Reseller, kode: string, nomor: string, extra: Record<string, st
   });
 
 async function untilFinal(r: Reseller, trxId: string) {
-  for (let i = 0; i < 150; i++) {
-    const s = (await t.app.inject({ method: 'GET', url: `/status/${trxId}`, headers: r.h })).json().data;
-    if (s.status !== 'pending') return s;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  throw new Error(`${trxId} still pending`);
+  return until(
+    async () => {
+      const s = (await t.app.inject({ method: 'GET', url: `/status/${trxId}`, headers: r.h })).json().data;
+      return s.status !== 'pending' && s;
+    },
+    { timeoutMs: 15_000, what: `${trxId} to be final` },
+  );
 }
 
 async function ledgerIsSound() {
@@ -381,11 +383,13 @@ describe('Idempotency-Key claims', () => {
     });
     const start = new Date();
     // The first request claims the key, then stalls before its transaction.
+    let claimed = false;
     const first = runIdempotent(db, scope(start), async (claim) => {
+      claimed = true;
       await stalled;
       return work('first')(claim);
     });
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => claimed, { what: 'the first request to claim the key' });
     // While it is still running, a retry is told so; 61 s later, a retry takes the claim over and completes.
     await expect(runIdempotent(db, scope(new Date(start.getTime() + 1000)), work('early'))).rejects.toMatchObject({
       code: 'CONFLICT',
@@ -412,10 +416,10 @@ describe('top-up by QRIS', () => {
     const dep = res.json().data;
     expect(dep).toMatchObject({ nominal: 50_000, status: 'PENDING', qris_string: expect.stringMatching(/^000201/) });
     expect((await t.app.inject({ method: 'POST', url: `/_dev/payments/${dep.id}/pay` })).statusCode).toBe(200);
-    for (let i = 0; i < 100 && (await saldo(r)) === 0; i++) await new Promise((x) => setTimeout(x, 100));
+    await until(async () => (await saldo(r)) !== 0, { what: 'the deposit to be credited' });
     expect(await saldo(r)).toBe(50_000);
     await t.app.inject({ method: 'POST', url: `/_dev/payments/${dep.id}/pay` });
-    await new Promise((x) => setTimeout(x, 1500));
+    await jobsSettled(t.app);
     expect(await saldo(r)).toBe(50_000);
     const got = await t.app.inject({ method: 'GET', url: `/deposit/${dep.id}`, headers: r.h });
     expect(got.json().data).toMatchObject({ status: 'COMPLETED', paid_at: expect.any(String) });
@@ -454,8 +458,7 @@ describe('client callbacks', () => {
         200,
       );
       const d = (await beli(r, 'PLS10', '081277777777')).json().data;
-      for (let i = 0; i < 300 && received.length < 2; i++) await new Promise((x) => setTimeout(x, 100));
-      expect(received.length).toBeGreaterThanOrEqual(2);
+      await until(() => received.length >= 2, { timeoutMs: 30_000, what: 'two deliveries to the receiver' });
       const last = received.at(-1)!;
       const id = String(last.headers['webhook-id']);
       const ts = String(last.headers['webhook-timestamp']);
@@ -464,11 +467,13 @@ describe('client callbacks', () => {
       expect(JSON.parse(last.body).data).toMatchObject({ trx_id: d.id, status: 'sukses' });
       // The delivery is logged once Loket has read the receiver's answer, a moment after the receiver saw it.
       const readLog = async () => (await t.app.inject({ method: 'GET', url: '/callback', headers: r.h })).json().data;
-      let log = await readLog();
-      for (let i = 0; i < 50 && !log.deliveries[0]?.delivered_at; i++) {
-        await new Promise((x) => setTimeout(x, 100));
-        log = await readLog();
-      }
+      const log = await until(
+        async () => {
+          const l = await readLog();
+          return l.deliveries[0]?.delivered_at && l;
+        },
+        { what: 'the delivery to be logged' },
+      );
       expect(log.url).toBe(url);
       expect(log.deliveries[0]).toMatchObject({ trx_id: d.id, delivered_at: expect.any(String), last_status: 204 });
       expect(log.deliveries[0].attempts).toBeGreaterThanOrEqual(2);

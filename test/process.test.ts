@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, REAL_PG } from './helpers/db.ts';
 import { freePort } from './helpers/net.ts';
+import { until } from './helpers/until.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const NODE = process.execPath; // the project's Node 24, as npm test runs it
@@ -63,20 +64,19 @@ describe('a worker killed with kill -9', () => {
     try {
       const first = await start('test/fixtures/crash-server.ts', env);
       expect((await fetch(`${base}/crash/enqueue`, { method: 'POST' })).status).toBe(200);
-      for (let i = 0; i < 100; i++) {
-        const { events } = (await (await fetch(`${base}/crash/log`)).json()) as { events: string[] };
-        if (events.includes('attempt-0')) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      const log = async () => ((await (await fetch(`${base}/crash/log`)).json()) as { events: string[] }).events;
+      await until(async () => (await log()).includes('attempt-0'), { what: 'the first attempt to start' });
       first.kill('SIGKILL');
       await exited(first);
 
       const second = await start('test/fixtures/crash-server.ts', env);
-      let events: string[] = [];
-      for (let i = 0; i < 200 && !events.includes('done'); i++) {
-        await new Promise((r) => setTimeout(r, 150));
-        events = ((await (await fetch(`${base}/crash/log`)).json()) as { events: string[] }).events;
-      }
+      const events = await until(
+        async () => {
+          const e = await log();
+          return e.includes('done') && e;
+        },
+        { timeoutMs: 30_000, intervalMs: 150, what: 'the retried job to finish' },
+      );
       second.kill('SIGTERM');
       expect(await exited(second)).toBe(0);
       expect(events).toEqual(['attempt-0', 'attempt-1', 'done']);
@@ -127,9 +127,10 @@ describe('the command line', () => {
 });
 
 // Several instances on one database only exist with a PostgreSQL server (the embedded one belongs to a single
-// process), so this scenario is defined for that run of the suite.
-if (REAL_PG) {
-  describe('two instances started at the same moment on one fresh database', () => {
+// process), so this scenario runs on that run of the suite and shows as skipped on the embedded one.
+describe.skipIf(!REAL_PG)(
+  'two instances started at the same moment on one fresh database (needs a PostgreSQL server: DATABASE_URL)',
+  () => {
     it('both become healthy and each migration is applied once', async () => {
       const db = await createTestDatabase();
       const [p1, p2] = [await freePort(), await freePort()];
@@ -158,5 +159,5 @@ if (REAL_PG) {
         await db.drop();
       }
     }, 60_000);
-  });
-}
+  },
+);
