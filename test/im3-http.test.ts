@@ -3,6 +3,7 @@
 // RC4 bodies with its own RC4): OTP linking, the profile, purchases to COMPLETED and FAILED, what a user sees when the
 // operator fails or refuses, and that the operator session and keys never leave the server.
 import { randomBytes } from 'node:crypto';
+import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { createHttpOperator, rc4Hex, wireJson } from '../src/modules/im3/providers/http.ts';
@@ -31,7 +32,7 @@ afterAll(async () => {
   await fake?.close();
 });
 
-type Res = { statusCode: number; json(): any; body: string };
+type Res = Pick<LightMyRequestResponse, 'statusCode' | 'json' | 'body'>;
 /** Every response body Loket sent in this file, to prove the operator session never appears in one. */
 const bodies: string[] = [];
 async function call(

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.ts';
@@ -19,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-type Res = { statusCode: number; json(): any; body: string };
+type Res = Pick<LightMyRequestResponse, 'statusCode' | 'json' | 'body'>;
 const call = (
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   url: string,
@@ -195,7 +196,7 @@ describe('packages', () => {
     const u = await user();
     expectErr(await call('POST', '/api/admin/im3/packages', u.h, { pvr_code: 'x' }), 403, 'AUTHORIZATION_ERROR');
     for (const url of ['/api/packages/packages', '/api/packages/']) {
-      expect((expectOk(await call('GET', url, u.h)) as any[]).map((x) => x.id)).toContain(p.id);
+      expect((expectOk(await call('GET', url, u.h)) as { id: number }[]).map((x) => x.id)).toContain(p.id);
     }
     const upd = expectOk(
       await call('PUT', `/api/admin/im3/packages/${p.id}`, await adminH(), { discount_price: 40_000 }),
@@ -261,7 +262,7 @@ describe('operator and purchases', () => {
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expectOk(await call('POST', `/_dev/im3/transactions/${d.transaction_id}/pay`));
     const done = await until(u.h, d.transaction_id, 'COMPLETED');
-    expect(done.status_history.map((e: any) => e.status)).toEqual([
+    expect(done.status_history.map((e: { status: string }) => e.status)).toEqual([
       'PENDING',
       'PROCESSING',
       'CHECKING_ELIGIBILITY',
@@ -286,7 +287,7 @@ describe('operator and purchases', () => {
     const u = await verified(`628129${String(Math.floor(Math.random() * 1e3)).padStart(3, '1')}0000`);
     const d = expectOk(await call('POST', `/api/packages/${pkg.id}/purchase`, u.h), 202);
     const failed = await until(u.h, d.transaction_id, 'FAILED');
-    expect(failed.status_history.map((e: any) => e.status)).toEqual([
+    expect(failed.status_history.map((e: { status: string }) => e.status)).toEqual([
       'PENDING',
       'PROCESSING',
       'CHECKING_ELIGIBILITY',
@@ -354,7 +355,10 @@ describe('operator and purchases', () => {
     // The step is retried and the purchase fails, with its entry.
     const f = await until(u.h, id, 'FAILED');
     expect(f.error_message).toMatch(/in time/);
-    expect(f.status_history.map((e: any) => e.status).slice(-2)).toEqual(['PAYMENT_INITIATED', 'FAILED']);
+    expect(f.status_history.map((e: { status: string }) => e.status).slice(-2)).toEqual([
+      'PAYMENT_INITIATED',
+      'FAILED',
+    ]);
   });
 
   it("a number's operator session does not buy for the account's next number", async () => {
@@ -431,11 +435,11 @@ describe('rate limits and unhealthy', () => {
     return bearer((await tokensFor(r.app, a)).access_token);
   };
   const hits = async (h: Record<string, string>, method: 'GET' | 'POST', url: string, n: number) => {
-    const out: { statusCode: number; headers: Record<string, unknown>; json(): any }[] = [];
+    const out: LightMyRequestResponse[] = [];
     for (let i = 0; i < n; i++) out.push(await r.app.inject({ method, url, headers: h }));
     return out;
   };
-  const expect429 = (res: { statusCode: number; headers: Record<string, unknown>; json(): any }, max: number) => {
+  const expect429 = (res: Pick<LightMyRequestResponse, 'statusCode' | 'headers' | 'json'>, max: number) => {
     expect(res.statusCode).toBe(429);
     expect(res.json()).toMatchObject({
       success: false,

@@ -234,7 +234,9 @@ describe('ledger', () => {
             if (!r.ok) throw Object.assign(new Error('refused'), { result: r });
             return r;
           }).catch((e) => e.result);
-          const delta = postings[o.kind === 'refund' ? 1 : 0]!.amount;
+          const posting = postings[o.kind === 'refund' ? 1 : 0];
+          if (!posting) throw new Error('the operation has no posting to the wallet');
+          const delta = posting.amount;
           if (have + delta < 0) expect(res).toMatchObject({ ok: false, reason: 'insufficient' });
           else if (o.kind !== 'refund' || (await balanceOf(db, 'test:clearing')) >= 0) {
             if (res.ok) model.set(o.wallet, have + delta);

@@ -51,13 +51,16 @@ function signatureOf(b64: string): string {
   return `v1=${createHmac('sha256', key).update(b64, 'utf8').digest('base64')}`;
 }
 
+/** What the documented decryptor resolves to: the plain answer (an envelope, or the gallery itself). */
+type Opened = Record<string, unknown> & { data?: Record<string, unknown>; photos?: unknown[] };
+
 /** The browser code block of docs/PHOTOBOX.md, run as it is (Node has the same WebCrypto, atob and TextEncoder). */
 function documentedDecryptor(): (
   body: { data: string },
   sig: string | undefined,
   k: string,
   iv: string,
-) => Promise<any> {
+) => Promise<Opened> {
   const doc = readFileSync(join(import.meta.dirname, '..', 'docs', 'PHOTOBOX.md'), 'utf8');
   const m = /```js kiosk-decrypt\n([\s\S]*?)\n```/.exec(doc);
   if (!m) throw new Error('docs/PHOTOBOX.md has no kiosk-decrypt block');
@@ -109,7 +112,7 @@ describe('response encryption (ENCRYPTION_ENABLED=on)', () => {
   it('the gallery is encrypted too, and the documented browser code opens both answers', async () => {
     const open = documentedDecryptor();
     const tr = await newTransaction('enc@example.com');
-    await pay(t, tr.tr_external_id, (b) => decrypt(b.data));
+    await pay(t, tr.tr_external_id, (b) => decrypt(b.data as string));
     const polled = await poll(tr.tr_external_id);
     const status = await open(polled.json(), polled.headers['x-loket-signature'] as string, KEY, IV);
     expect(status.data).toMatchObject({ tr_external_id: tr.tr_external_id, tr_status: 'COMPLETED' });
@@ -150,7 +153,7 @@ describe('response encryption (ENCRYPTION_ENABLED=on)', () => {
     await expect(open(ra.json(), undefined, KEY, IV)).rejects.toThrow(/signature/);
     await expect(open(ra.json(), rb.headers['x-loket-signature'] as string, KEY, IV)).rejects.toThrow(/signature/);
     // The genuine pair opens.
-    expect((await open(ra.json(), sig, KEY, IV)).data.tr_external_id).toBe(a.tr_external_id);
+    expect((await open(ra.json(), sig, KEY, IV)).data?.tr_external_id).toBe(a.tr_external_id);
   });
 
   it('errors stay plain in the photobox envelope', async () => {

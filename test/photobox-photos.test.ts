@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { fakeClock } from './helpers/clock.ts';
@@ -82,7 +83,7 @@ const outbox = async (to: string) =>
   }[];
 const pathOf = (url: string) => new URL(url).pathname;
 
-function expectError(res: { statusCode: number; json(): any }, status: number, message?: RegExp) {
+function expectError(res: Pick<LightMyRequestResponse, 'statusCode' | 'json'>, status: number, message?: RegExp) {
   expect(res.statusCode).toBe(status);
   expect(res.json()).toMatchObject({ success: false, data: null });
   if (message) expect(res.json().message).toMatch(message);
@@ -115,8 +116,10 @@ describe('upload and gallery', () => {
 
     const mails = await outbox('budi@example.com');
     expect(mails).toHaveLength(1);
-    expect(mails[0]!.body).toContain(`https://kiosk.example/galeri/${ext}`);
-    for (const p of up.data.photos) expect(mails[0]!.body).toContain(p.url);
+    const mail = mails[0];
+    if (!mail) throw new Error('no e-mail to budi@example.com');
+    expect(mail.body).toContain(`https://kiosk.example/galeri/${ext}`);
+    for (const p of up.data.photos) expect(mail.body).toContain(p.url);
 
     const g = await gallery(ext);
     expect(g.statusCode).toBe(200);

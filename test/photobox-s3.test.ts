@@ -63,7 +63,8 @@ describe('S3 store against a fake S3 that checks every signature', () => {
     const got = await store.get(key);
     expect(got?.contentType).toBe('image/jpeg');
     expect(got?.size).toBe(data.length);
-    expect((await readAll(got!.body)).equals(data)).toBe(true);
+    if (!got) throw new Error(`${key} was not stored`);
+    expect((await readAll(got.body)).equals(data)).toBe(true);
     await store.delete(key);
     expect(s3.objects.has(key)).toBe(false);
     expect(await store.get(key)).toBeNull();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { fakeClock } from './helpers/clock.ts';
@@ -59,16 +60,26 @@ async function newPrice(fields: Record<string, unknown> = {}) {
   };
 }
 
+/** The created transaction as the kiosk reads it (the fields these tests use, and the rest). */
+type CreatedTransaction = Record<string, unknown> & {
+  tr_id: number;
+  tr_external_id: string;
+  tr_amount: number;
+  tr_price_id: number;
+  tr_created_at: string;
+  tr_expired_at: string;
+};
+
 async function newTransaction(body: Record<string, unknown>, headers = kiosk) {
   const res = await call('POST', '/api/v1/transactions', headers, body);
   expect(res.statusCode, res.body).toBe(201);
-  return res.json().data as Record<string, any>;
+  return res.json().data as CreatedTransaction;
 }
 
 const transactionCount = async () =>
   (await call('GET', '/api/v1/transactions/count', await reader())).json().data.count as number;
 
-function expectError(res: { statusCode: number; json(): any }, status: number) {
+function expectError(res: Pick<LightMyRequestResponse, 'statusCode' | 'json'>, status: number) {
   expect(res.statusCode).toBe(status);
   expect(res.json()).toMatchObject({ success: false, message: expect.any(String), data: null });
 }
@@ -147,7 +158,10 @@ describe('locations', () => {
     const page = async (q: string) =>
       (await call('GET', `/api/v1/locations?search=${encodeURIComponent(prefix)}&${q}`, await reader())).json();
     expect(await page('limit=2')).toMatchObject({ total: 5, page: 1, size: 2, pages: 3 });
-    expect((await page('limit=2')).data.map((l: any) => l.ml_name)).toEqual([`${prefix} 0`, `${prefix} 1`]);
+    expect((await page('limit=2')).data.map((l: { ml_name: string }) => l.ml_name)).toEqual([
+      `${prefix} 0`,
+      `${prefix} 1`,
+    ]);
     const last = await page('limit=2&skip=4');
     expect(last).toMatchObject({ total: 5, page: 3, size: 2, pages: 3 });
     expect(last.data).toHaveLength(1);
@@ -443,7 +457,10 @@ describe('transactions and payments', () => {
       total: 2,
       pages: 1,
     });
-    expect(byLocation.data.map((r: any) => r.tr_external_id)).toEqual([b.tr_external_id, a.tr_external_id]);
+    expect(byLocation.data.map((r: { tr_external_id: string }) => r.tr_external_id)).toEqual([
+      b.tr_external_id,
+      a.tr_external_id,
+    ]);
     expect(byLocation.data[1]).toMatchObject({
       tr_status: 'COMPLETED',
       tr_amount: 40_000,
@@ -453,7 +470,7 @@ describe('transactions and payments', () => {
     const byId = (
       await call('GET', `/api/v1/transactions?search=${a.tr_external_id.toLowerCase()}`, await reader())
     ).json();
-    expect(byId.data.map((r: any) => r.tr_id)).toEqual([a.tr_id]);
+    expect(byId.data.map((r: { tr_id: number }) => r.tr_id)).toEqual([a.tr_id]);
     const paged = (
       await call('GET', `/api/v1/transactions?search=${encodeURIComponent(loc.ml_name)}&limit=1&skip=1`, await reader())
     ).json();
@@ -461,7 +478,7 @@ describe('transactions and payments', () => {
     const filtered = (
       await call('GET', `/api/v1/transactions?location_id=${loc.ml_id}&status=PENDING`, await reader())
     ).json();
-    expect(filtered.data.map((r: any) => r.tr_id)).toEqual([b.tr_id]);
+    expect(filtered.data.map((r: { tr_id: number }) => r.tr_id)).toEqual([b.tr_id]);
   });
 });
 
@@ -486,7 +503,7 @@ describe('kiosks', () => {
     expect(row.tr_account_id).toBe(k.kiosk_id);
 
     const list = await call('GET', '/api/v1/kiosks', await admin());
-    const listed = list.json().data.find((x: any) => x.kiosk_id === k.kiosk_id);
+    const listed = list.json().data.find((x: { kiosk_id: number }) => x.kiosk_id === k.kiosk_id);
     expect(listed).toMatchObject({ name, active: true, key_prefix: k.api_key.slice(0, 10) });
     expect(list.body).not.toContain(k.api_key);
 

@@ -85,6 +85,12 @@ interface Accepted extends Purchase {
   harga: number;
   status: string;
 }
+/** The JSON answers this test reads over HTTP (outbox, reseller routes, the admin's balance adjustment). */
+interface Answer {
+  messages: { body: string }[];
+  saldo: number;
+  data: { id: string; harga: number; status: string; saldo: number; api_key: string };
+}
 
 describe('PPOB purchases across a kill -9', () => {
   it('every accepted purchase ends sukses or gagal (refunded once) after a restart; the ledger balances', async () => {
@@ -115,7 +121,7 @@ describe('PPOB purchases across a kill -9', () => {
         headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
       });
-      return { status: res.status, body: (await res.json()) as any };
+      return { status: res.status, body: (await res.json()) as Answer };
     };
 
     try {
@@ -126,7 +132,9 @@ describe('PPOB purchases across a kill -9', () => {
       const email = `reseller-${randomBytes(4).toString('hex')}@example.com`;
       expect((await call('/register', { method: 'POST', body: { nama: 'Rama', email } })).status).toBe(201);
       const box = await call(`/_dev/outbox?to=${encodeURIComponent(email)}`, {});
-      const otp = /(\d{6})/.exec(box.body.messages[0].body)?.[1] as string;
+      const mail = box.body.messages[0];
+      if (!mail) throw new Error(`no OTP e-mail to ${email}`);
+      const otp = /(\d{6})/.exec(mail.body)?.[1] as string;
       const keys = await call('/verif-otp', { method: 'POST', body: { email, otp } });
       expect(keys.status).toBe(200);
       const reseller = { 'x-api-key': keys.body.data.api_key as string };
@@ -282,7 +290,9 @@ describe('PPOB purchases across a kill -9', () => {
 
         const sukses = rows.filter((r) => r.status === 'sukses').reduce((s, r) => s + r.harga, 0);
         expect(sukses).toBe(spent);
-        expect(await balanceOf(q, walletCode('ppob', rows[0]!.account_id))).toBe(FUNDING - sukses);
+        const firstRow = rows[0];
+        if (!firstRow) throw new Error('no PPOB transactions were recorded');
+        expect(await balanceOf(q, walletCode('ppob', firstRow.account_id))).toBe(FUNDING - sukses);
         // Provider clearing and revenue, however many rows each is kept in: nothing left in clearing.
         const total = async (prefix: string) =>
           (

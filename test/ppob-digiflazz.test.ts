@@ -179,7 +179,8 @@ describe('price list sync (Digiflazz /v1/price-list, cmd prepaid)', () => {
     expect((await t.app.inject({ method: 'POST', url: '/api/admin/ppob/products/sync' })).statusCode).toBe(401);
     const first = await sync();
     expect(first.statusCode, first.body).toBe(200);
-    const known = fake.products[0]!;
+    const known = fake.products[0];
+    if (!known) throw new Error('the fake provider lists no products');
     // products[0] was already in the catalogue as DFPLS (matched by provider_sku), the others are new.
     expect(first.json()).toMatchObject({ listed: fake.products.length, created: fake.products.length - 1 });
     let list = await catalogue();
@@ -227,7 +228,8 @@ describe('price list sync (Digiflazz /v1/price-list, cmd prepaid)', () => {
       syncing = sync();
       await untilBlocked(t.app, 'the sync to wait for the uncommitted price change');
     });
-    expect((await syncing!)?.json()).toMatchObject({ updated: 1 });
+    if (!syncing) throw new Error('the sync was not started');
+    expect((await syncing).json()).toMatchObject({ updated: 1 });
     const after = await db
       .selectFrom('ppob_products')
       .select(['harga', 'nama'])

@@ -459,7 +459,8 @@ describe('client callbacks', () => {
       );
       const d = (await beli(r, 'PLS10', '081277777777')).json().data;
       await until(() => received.length >= 2, { timeoutMs: 30_000, what: 'two deliveries to the receiver' });
-      const last = received.at(-1)!;
+      const last = received.at(-1);
+      if (!last) throw new Error('no delivery reached the receiver');
       const id = String(last.headers['webhook-id']);
       const ts = String(last.headers['webhook-timestamp']);
       const expected = createHmac('sha256', r.privateKey).update(`${id}.${ts}.${last.body}`).digest('base64');

@@ -97,7 +97,7 @@ describe('parseQris', () => {
     for (const payload of [XENDIT, DANA]) {
       expect(parseQris(payload.replace('Bekasi', 'Bekasu').replace('Demak', 'Demik')).valid).toBe(false);
       for (let i = 0; i < payload.length; i++) {
-        const changed = payload.slice(0, i) + other(payload[i]!) + payload.slice(i + 1);
+        const changed = payload.slice(0, i) + other(payload.charAt(i)) + payload.slice(i + 1);
         // A change that breaks the structure throws; every other change must fail the CRC.
         let valid: boolean;
         try {
@@ -171,7 +171,7 @@ describe('buildQris', () => {
 
   it('round-trips a few hundred generated payments', () => {
     const random = prng(20_261_101);
-    const pick = (alphabet: string): string => alphabet[Math.floor(random() * alphabet.length)]!;
+    const pick = (alphabet: string): string => alphabet.charAt(Math.floor(random() * alphabet.length));
     const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
     const string = (alphabet: string, min: number, max: number): string =>
       Array.from({ length: min + Math.floor(random() * (max - min + 1)) }, () => pick(alphabet)).join('');

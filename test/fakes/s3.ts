@@ -38,11 +38,11 @@ function canonicalQuery(raw: string): string {
     );
   return raw
     .split('&')
-    .map((p) => {
+    .map((p): [string, string] => {
       const i = p.indexOf('=');
       return i < 0 ? [enc(p), ''] : [enc(p.slice(0, i)), enc(p.slice(i + 1))];
     })
-    .sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : a[1]! < b[1]! ? -1 : 1))
+    .sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : 1))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
 }

@@ -52,19 +52,22 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
+/** Turns a polling answer's JSON body (encrypted or plain) into the plain envelope. */
+export type Opener = (body: { data: unknown }) => unknown;
+
 /** The polling answer's `data`; `open` turns an encrypted body back into the plain one. */
 export async function statusOf(
   t: TestApp,
   externalId: string,
-  open: (body: any) => any = (b) => b,
+  open: Opener = (b) => b,
 ): Promise<Record<string, unknown>> {
   const res = await t.app.inject({ method: 'GET', url: `/api/v1/transactions/external/${externalId}` });
   expect(res.statusCode, res.body).toBe(200);
-  return open(res.json()).data;
+  return (open(res.json()) as { data: Record<string, unknown> }).data;
 }
 
 /** Pays through the simulator (Xendit's callback goes through the real webhook) and waits for COMPLETED. */
-export async function pay(t: TestApp, externalId: string, open?: (body: any) => any) {
+export async function pay(t: TestApp, externalId: string, open?: Opener) {
   const res = await t.app.inject({ method: 'POST', url: `/_dev/payments/${externalId}/pay` });
   expect(res.statusCode, res.body).toBe(200);
   return waitFor('COMPLETED', async () => {
