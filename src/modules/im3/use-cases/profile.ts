@@ -2,22 +2,11 @@
 // number drops the operator session, which belonged to the old one.
 import type { RequestOrigin } from '../../../core/audit/audit.ts';
 import { AppError } from '../../../core/http/errors.ts';
+import { internationalPhone } from '../../../core/phone.ts';
 import { dropSession } from '../repo.ts';
 import { profileView } from '../views.ts';
 import type { Im3Deps } from '../wire.ts';
 import { mustAccount, uniqueOrThrow } from './common.ts';
-
-/** `08…`, `+62…`, `62…` or `8…` → `62…`; undefined when it is not an Indonesian mobile number. */
-export function normalisePhone(raw: string): string | undefined {
-  const digits = raw.trim().replace(/[\s-]/g, '');
-  let n: string;
-  if (/^\+62\d+$/.test(digits)) n = digits.slice(1);
-  else if (/^62\d+$/.test(digits)) n = digits;
-  else if (/^0\d+$/.test(digits)) n = `62${digits.slice(1)}`;
-  else if (/^8\d+$/.test(digits)) n = `62${digits}`;
-  else return undefined;
-  return /^628\d{7,12}$/.test(n) ? n : undefined;
-}
 
 export async function myProfile(deps: Pick<Im3Deps, 'identity'>, accountId: number) {
   return profileView(await mustAccount(deps, accountId));
@@ -33,7 +22,7 @@ export async function updateMyProfile(
   let phone: string | null | undefined;
   if (patch.phone_number === null) phone = null;
   else if (patch.phone_number !== undefined) {
-    phone = normalisePhone(patch.phone_number);
+    phone = internationalPhone(patch.phone_number);
     if (!phone) {
       throw new AppError('VALIDATION_ERROR', 'Invalid phone_number', {
         details: { phone_number: ['must be an Indonesian mobile number (08…, 628… or +628…)'] },
