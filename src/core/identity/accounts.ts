@@ -1,6 +1,8 @@
 // Accounts and their module levels (CONTRACTS §2): the repository, and a cached view of what a token holder may
 // do, dropped on every instance the moment an account changes.
+
 import { sql } from 'kysely';
+import { containsPattern } from '../db/like.ts';
 import type { Executor } from '../db/tables.ts';
 import type { Bus } from '../notify/bus.ts';
 
@@ -87,7 +89,7 @@ export async function membershipsOf(db: Executor, id: number): Promise<Membershi
 export async function listAccounts(db: Executor, opts: { skip: number; limit: number; search?: string }) {
   let q = db.selectFrom('accounts').where('deleted_at', 'is', null);
   if (opts.search) {
-    const s = `%${opts.search.toLowerCase().replace(/[%_\\]/g, '\\$&')}%`;
+    const s = containsPattern(opts.search.toLowerCase());
     q = q.where((eb) =>
       eb.or([eb(sql`lower(email)`, 'like', s), eb(sql`lower(username)`, 'like', s), eb(sql`lower(name)`, 'like', s)]),
     );

@@ -1,5 +1,7 @@
 // The photobox module's tables, as Kysely sees them, and the row types the rest of the module uses.
+
 import type { Generated, Selectable } from 'kysely';
+import { containsPattern } from '../../../core/db/like.ts';
 import type { Timestamp } from '../../../core/db/tables.ts';
 
 export type TransactionStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'EXPIRED';
@@ -81,12 +83,8 @@ export type Transaction = Selectable<PhotoboxTransactionsTable>;
 export type Photo = Selectable<PhotoboxPhotosTable>;
 export type Kiosk = Selectable<PhotoboxKiosksTable>;
 
-/** `%term%` for LIKE, with the caller's own % and _ taken literally. */
-export const likeTerm = (s: string) =>
-  `%${s
-    .trim()
-    .toLowerCase()
-    .replace(/[%_\\]/g, '\\$&')}%`;
+/** `%term%` for LIKE on a lower-cased column: the term trimmed and lower-cased, its own % and _ taken literally. */
+export const likeTerm = (s: string) => containsPattern(s.trim().toLowerCase());
 
 /** A unique index refused the row (PostgreSQL 23505). */
 export const isUniqueViolation = (err: unknown): boolean =>
