@@ -32,26 +32,10 @@ const rules = {
   isolation_profile: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
 };
 
-export const BrandCreate = Type.Object({
-  id_brand: IdBrand,
-  brand: Name,
-  pajak: Type.Optional(rules.pajak),
-  xendit_key_name: Type.Optional(rules.xendit_key_name),
-  due_day: Type.Optional(rules.due_day),
-  invoice_days_before: Type.Optional(rules.invoice_days_before),
-  grace_days: Type.Optional(rules.grace_days),
-  isolation_profile: Type.Optional(rules.isolation_profile),
-});
+const BrandRules = Type.Partial(Type.Object(rules));
 
-export const BrandUpdate = Type.Object({
-  brand: Type.Optional(Name),
-  pajak: Type.Optional(rules.pajak),
-  xendit_key_name: Type.Optional(rules.xendit_key_name),
-  due_day: Type.Optional(rules.due_day),
-  invoice_days_before: Type.Optional(rules.invoice_days_before),
-  grace_days: Type.Optional(rules.grace_days),
-  isolation_profile: Type.Optional(rules.isolation_profile),
-});
+export const BrandCreate = Type.Object({ id_brand: IdBrand, brand: Name, ...BrandRules.properties });
+export const BrandUpdate = Type.Object({ brand: Type.Optional(Name), ...BrandRules.properties });
 
 export const BrandParams = Type.Object({ id_brand: IdBrand });
 
@@ -92,13 +76,7 @@ export const PackageCreate = Type.Object({
   profile_pppoe: Type.Optional(packageRules.profile_pppoe),
 });
 
-export const PackageUpdate = Type.Object({
-  id_brand: Type.Optional(IdBrand),
-  nama_paket: Type.Optional(packageRules.nama_paket),
-  kecepatan: Type.Optional(packageRules.kecepatan),
-  harga: Type.Optional(packageRules.harga),
-  profile_pppoe: Type.Optional(packageRules.profile_pppoe),
-});
+export const PackageUpdate = Type.Partial(PackageCreate);
 
 export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
 
