@@ -16,6 +16,7 @@ import { deferredChildLogger, requestIds } from './core/http/request-logger.ts';
 import { createRouter } from './core/http/route.ts';
 import { securityHeaders } from './core/http/security-headers.ts';
 import { buildLazySerializer } from './core/http/serializers.ts';
+import { buildValidator } from './core/http/validation.ts';
 import { registerMembershipModules } from './core/identity/accounts.ts';
 import { createIdentity } from './core/identity/index.ts';
 import { registerIdentityRoutes } from './core/identity/routes.ts';
@@ -165,9 +166,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     trustProxy: config.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: true } },
+    // Bodies are validated without coercion beyond exact numbers, query and params with it (validation.ts).
     // Response serializers are compiled at a route's first response, not at start-up (see serializers.ts).
-    schemaController: { compilersFactory: { buildSerializer: buildLazySerializer } },
+    schemaController: { compilersFactory: { buildValidator, buildSerializer: buildLazySerializer } },
   });
   app.decorate('loket', core);
   if (overrides.onRoute) app.addHook('onRoute', overrides.onRoute);

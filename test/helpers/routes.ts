@@ -160,6 +160,21 @@ export function fillUrl(route: WalkedRoute, overrides: Record<string, string> = 
   });
 }
 
+/** Every JSON type a schema admits (its own `type` and its unions' branches). */
+function typesOf(schema: JsonSchema): Set<string> {
+  const out = new Set<string>();
+  const own = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
+  for (const t of own) out.add(t);
+  for (const branch of schema.anyOf ?? []) for (const t of typesOf(branch as JsonSchema)) out.add(t);
+  return out;
+}
+
+/** A plausible text for the field, so that only the control character makes the value wrong. */
+function plausibleText(schema: JsonSchema): string {
+  const p = plausible(schema);
+  return typeof p === 'string' ? p : '';
+}
+
 /** Values that are wrong for a scalar or a container in a request's JSON body. */
 function wrongJson(schema: JsonSchema): unknown | undefined {
   for (const candidate of [{ wrong: true }, 'not-a-number', -987654321.5, 'x'.repeat(100_000)]) {
@@ -217,6 +232,27 @@ export function malformedInputs(route: WalkedRoute): Malformed[] {
       const payload = { ...(full as Record<string, unknown>), [name]: wrong };
       if (!passes(body, payload)) out.push({ what: `body.${name} of the wrong type`, url: base, payload });
     }
+    // The originals' typing rules (CONTRACTS §6), unconditionally: whatever a schema says, a text field never takes
+    // a number (a phone number would lose its leading 0), an integer never takes a fraction or a boolean, and no
+    // text takes NUL or another control character.
+    if (typeof full === 'object' && full !== null && !Array.isArray(full)) {
+      for (const [name, prop] of Object.entries(body.properties ?? {})) {
+        const types = typesOf(prop);
+        const variants: [string, unknown][] = [];
+        if (types.has('string') && !types.has('number') && !types.has('integer')) {
+          variants.push(['a number for text', 812345678]);
+          variants.push(['text with NUL', `ab\u0000c${plausibleText(prop)}`]);
+          variants.push(['text with a control character', `ab\u0007c${plausibleText(prop)}`]);
+        }
+        if (types.has('integer') && !types.has('string') && !types.has('number')) {
+          variants.push(['a fraction for an integer', 1.5]);
+          variants.push(['a boolean for an integer', true]);
+        }
+        for (const [what, wrong] of variants) {
+          out.push({ what: `body.${name}: ${what}`, url: base, payload: { ...(full as object), [name]: wrong } });
+        }
+      }
+    }
     if (body.additionalProperties === false && typeof full === 'object' && full !== null) {
       const payload = { ...(full as Record<string, unknown>), unexpected_field_from_the_suite: 1 };
       if (!passes(body, payload)) out.push({ what: 'body with an unexpected field', url: base, payload });
@@ -237,6 +273,14 @@ export function malformedInputs(route: WalkedRoute): Malformed[] {
       delete q[name];
       if (passes(qs, q)) continue; // it has a default
       out.push({ what: `query without ${name}`, url: withQuery(q), payload: bodyFor(route) });
+    }
+  }
+
+  if (qs) {
+    for (const [name, prop] of Object.entries(qs.properties ?? {})) {
+      if (!typesOf(prop).has('string') || prop.enum || prop.format) continue;
+      const q = { ...plausibleQuery(), [name]: `ab\u0000c${plausibleText(prop)}` };
+      out.push({ what: `query ${name} with NUL`, url: withQuery(q), payload: bodyFor(route) });
     }
   }
 

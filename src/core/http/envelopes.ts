@@ -4,6 +4,7 @@
 // admin, tokens) use the platform envelope below. The core knows no module's style.
 import { type TSchema, Type } from 'typebox';
 import { AppError, type FieldErrors } from './errors.ts';
+import type { ValidationWords } from './words.ts';
 
 export interface ErrorContext {
   requestId: string;
@@ -19,6 +20,8 @@ export interface Envelope {
   status?: Record<string, number>;
   error(err: AppError, ctx: ErrorContext): unknown;
   errorSchema: TSchema;
+  /** The language of validation messages (words.ts); English when left out. */
+  words?: ValidationWords;
 }
 
 /** Field errors as a flat list of `{field, message}`, the form most envelopes use. */

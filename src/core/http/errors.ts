@@ -72,6 +72,8 @@ export function fromDatabaseError(err: unknown): AppError | undefined {
     case '22P02':
     case '22007':
     case '22008':
+    case '22021': // a byte sequence the database cannot store (NUL in text)
+    case '22P05': // a character the database cannot store
       return new AppError('BAD_REQUEST', 'A value in the request is invalid or out of range');
     case '40001':
     case '40P01':

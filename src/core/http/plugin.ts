@@ -5,6 +5,8 @@ import type { Metrics } from '../ops/metrics.ts';
 import { type Envelope, type EnvelopePrefixes, statusOf } from './envelopes.ts';
 import { AppError, type FieldErrors, fromDatabaseError } from './errors.ts';
 import type { Access } from './route.ts';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './validation.ts';
+import { ENGLISH, type Issue, type ValidationWords } from './words.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -25,37 +27,67 @@ export function requestIdFrom(header: string | string[] | undefined, fresh: () =
   return value !== undefined && REQUEST_ID.test(value) ? value : fresh();
 }
 
-type AjvIssue = { instancePath?: string; keyword?: string; params?: Record<string, unknown>; message?: string };
+type AjvIssue = Issue;
 
-/** AJV's findings as field → messages, in words a client developer can act on. */
-export function fieldErrors(issues: AjvIssue[], context: string | undefined): FieldErrors {
+/**
+ * Validation findings as field → one message each, in words a client developer can act on. A value that none of
+ * a union's branches took (a nullable field, typically) is one message ("must be string or null"), not one per
+ * branch plus Ajv's "must match a schema in anyOf".
+ */
+export function fieldErrors(
+  issues: AjvIssue[],
+  context: string | undefined,
+  words: ValidationWords = ENGLISH,
+): FieldErrors {
+  const unions = new Set(issues.filter((i) => i.keyword === 'anyOf').map((i) => i.instancePath ?? ''));
+  const branchTypes = new Map<string, string[]>();
   const out: FieldErrors = {};
   for (const issue of issues) {
-    let path = (issue.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
-    let message = issue.message ?? 'is invalid';
-    if (issue.keyword === 'required' && typeof issue.params?.missingProperty === 'string') {
+    const at = issue.instancePath ?? '';
+    let path = at.replace(/^\//, '').replaceAll('/', '.');
+    let message: string;
+    if (unions.has(at) && (issue.keyword === 'anyOf' || issue.schemaPath?.includes('/anyOf/'))) {
+      // Gather the union's type findings; a branch's other finding (too long, wrong format) says more.
+      if (issue.keyword === 'type') {
+        const t = issue.params?.type;
+        const list = branchTypes.get(at) ?? [];
+        for (const x of Array.isArray(t) ? t : [t]) if (!list.includes(String(x))) list.push(String(x));
+        branchTypes.set(at, list);
+        continue;
+      }
+      if (issue.keyword === 'anyOf') continue;
+      message = words.say(issue);
+    } else if (issue.keyword === 'required' && typeof issue.params?.missingProperty === 'string') {
       path = path ? `${path}.${issue.params.missingProperty}` : issue.params.missingProperty;
-      message = 'is required';
+      message = words.required;
     } else if (issue.keyword === 'additionalProperties' && typeof issue.params?.additionalProperty === 'string') {
       path = path ? `${path}.${issue.params.additionalProperty}` : issue.params.additionalProperty;
-      message = 'is not allowed';
+      message = words.notAllowed;
+    } else {
+      message = words.say(issue);
     }
     const key = path || (context === 'body' ? 'body' : (context ?? 'request'));
     out[key] ??= [];
-    out[key].push(message);
+    if (!out[key].includes(message)) out[key].push(message);
   }
+  for (const [at, types] of branchTypes) {
+    const key = at.replace(/^\//, '').replaceAll('/', '.') || (context === 'body' ? 'body' : (context ?? 'request'));
+    if (!out[key]?.length) out[key] = [words.types(types)];
+  }
+  // One message per field: the first finding is the one to fix first.
+  for (const key of Object.keys(out)) out[key] = (out[key] ?? []).slice(0, 1);
   return out;
 }
 
 /** Turns whatever was thrown into an AppError; the second value says whether it was unexpected (a 5xx). */
-export function toAppError(err: unknown): { error: AppError; unexpected: boolean } {
+export function toAppError(err: unknown, words: ValidationWords = ENGLISH): { error: AppError; unexpected: boolean } {
   if (err instanceof AppError) return { error: err, unexpected: err.status >= 500 };
   const fe = err as FastifyError & { validation?: AjvIssue[]; validationContext?: string };
   if (Array.isArray(fe?.validation)) {
-    const details = fieldErrors(fe.validation, fe.validationContext);
+    const details = fieldErrors(fe.validation, fe.validationContext, words);
     const where = fe.validationContext ?? 'request';
     return {
-      error: new AppError('VALIDATION_ERROR', `Invalid ${where}: ${summary(details)}`, { details }),
+      error: new AppError('VALIDATION_ERROR', words.invalid(where, summary(details)), { details }),
       unexpected: false,
     };
   }
@@ -114,6 +146,18 @@ export function envelopeOf(request: FastifyRequest, prefixes: EnvelopePrefixes):
 
 export function registerHttpCore(app: FastifyInstance, deps: { prefixes: EnvelopePrefixes; metrics: Metrics }): void {
   const { prefixes, metrics } = deps;
+  // JSON bodies: Fastify's own parser (prototype poisoning refused), after a one-pass nesting check so that a
+  // hostile body (thousands of levels) is refused before anything recursive touches it.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (jsonDepthExceeds(text)) {
+      done(new AppError('BAD_REQUEST', `Request body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
   // A second router that only knows which paths exist, to tell "wrong method" (405) from "no such path" (404).
   const shadow = FindMyWay();
   const noop = () => {};
@@ -162,10 +206,11 @@ export function registerHttpCore(app: FastifyInstance, deps: { prefixes: Envelop
   });
 
   app.setErrorHandler((err, request, reply) => {
-    const { error, unexpected } = toAppError(err);
+    const envelope = envelopeOf(request, prefixes);
+    const { error, unexpected } = toAppError(err, envelope.words);
     if (unexpected) request.log.error({ err }, 'request failed');
     else request.log.info({ code: error.code, status: error.status }, error.message);
-    return sendError(reply, envelopeOf(request, prefixes), error);
+    return sendError(reply, envelope, error);
   });
 
   app.setNotFoundHandler((request, reply) => {

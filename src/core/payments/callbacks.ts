@@ -9,8 +9,13 @@ export interface CallbackFacts {
   shape: string;
   reference: string;
   status: CallbackStatus;
-  /** Every Xendit shape carries it; a module's own shape may not. */
+  /**
+   * Every Xendit shape carries it; a module's own shape may not. NaN when the body carries an amount that is not
+   * a number (nor a string that is exactly one): such a callback never settles anything.
+   */
   amount: number | undefined;
+  /** When the body names one; anything but IDR never settles a rupiah payment. */
+  currency?: string | undefined;
   providerPaymentId: string | undefined;
   paidAt: Date | undefined;
 }
@@ -28,7 +33,17 @@ export const obj = (v: unknown): Json | undefined =>
   v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
 export const str = (v: unknown): string | undefined =>
   typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : undefined;
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+/**
+ * An amount as callbacks send it: a number, or a string that is exactly one ("40000", as some Xendit payloads
+ * have it). Absent is undefined; present but anything else is NaN, which no payment's amount equals.
+ */
+export const amountOf = (v: unknown): number | undefined => {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : Number.NaN;
+  if (typeof v === 'string' && /^\d{1,15}(\.\d{1,6})?$/.test(v)) return Number(v);
+  return Number.NaN;
+};
+const num = amountOf;
 const date = (v: unknown): Date | undefined => {
   const d = typeof v === 'string' ? new Date(v) : undefined;
   return d && !Number.isNaN(d.getTime()) ? d : undefined;
@@ -66,6 +81,7 @@ export function readCallback(body: unknown, readers: readonly CallbackReader[] =
       reference: str(data.reference_id) as string,
       status,
       amount: num(data.amount),
+      currency: str(data.currency),
       providerPaymentId: str(data.id),
       paidAt: status === 'COMPLETED' ? (date(data.created) ?? date(b.created)) : undefined,
     };
@@ -79,6 +95,7 @@ export function readCallback(body: unknown, readers: readonly CallbackReader[] =
       reference: str(qr.external_id) as string,
       status,
       amount: num(b.amount),
+      currency: str(b.currency),
       providerPaymentId: str(b.id),
       paidAt: status === 'COMPLETED' ? date(b.created) : undefined,
     };
@@ -95,6 +112,7 @@ export function readCallback(body: unknown, readers: readonly CallbackReader[] =
     reference,
     status,
     amount: num(b.paid_amount) ?? num(b.amount),
+    currency: str(b.currency),
     providerPaymentId: str(b.id),
     paidAt: status === 'COMPLETED' ? date(b.paid_at) : undefined,
   };

@@ -251,7 +251,7 @@ export function createPayments(deps: {
               dedup_key: dedup ?? `raw:${randomBytes(8).toString('hex')}`,
               reference: f?.reference ?? null,
               status: f?.status ?? null,
-              amount: f?.amount ?? null,
+              amount: f?.amount !== undefined && Number.isFinite(f.amount) ? f.amount : null,
               outcome,
               body: raw,
               received_at: deps.now(),
@@ -271,13 +271,18 @@ export function createPayments(deps: {
           .select(['amount', 'status'])
           .where('reference', '=', facts.reference)
           .executeTakeFirst();
-        const dedup = webhookId ? `id:${webhookId}` : `${facts.providerPaymentId ?? facts.reference}:${facts.status}`;
+        // Without Xendit's webhook id, a delivery is the same one when it names the same payment, provider id and
+        // status (the reference is part of it: one provider id may arrive for two payments in hand-made bodies).
+        const dedup = webhookId
+          ? `id:${webhookId}`
+          : `${facts.reference}:${facts.providerPaymentId ?? ''}:${facts.status}`;
         const base = { reference: facts.reference, paymentStatus: intent?.status };
         if (!intent) {
           await store('unknown_reference', facts, dedup);
           return { ...base, status: 404, outcome: 'unknown_reference', message: 'No payment with this reference' };
         }
-        if (facts.amount !== undefined && facts.amount !== intent.amount) {
+        const wrongCurrency = facts.currency !== undefined && facts.currency.toUpperCase() !== 'IDR';
+        if ((facts.amount !== undefined && facts.amount !== intent.amount) || wrongCurrency) {
           await store('amount_mismatch', facts, dedup);
           return {
             ...base,

@@ -1,9 +1,11 @@
 // PPOB's response style (seed 000): `{code, status, message, data}`, errors included.
 import { type TSchema, Type } from 'typebox';
 import { type Envelope, fieldList } from '../../core/http/envelopes.ts';
+import { INDONESIAN } from '../../core/http/words.ts';
 
 export const ppobEnvelope: Envelope = {
   name: 'ppob',
+  words: INDONESIAN,
   error: (err, ctx) => ({
     code: ctx.status,
     status: 'error',

@@ -2,9 +2,11 @@
 // `{loc, msg, type}`.
 import { Type } from 'typebox';
 import type { Envelope } from '../../core/http/envelopes.ts';
+import { INDONESIAN } from '../../core/http/words.ts';
 
 export const staffEnvelope: Envelope = {
   name: 'staff',
+  words: INDONESIAN,
   error: (err) =>
     err.details
       ? {
