@@ -12,13 +12,19 @@ export const CRLF = '\r\n';
 export type Delimiter = ',' | ';';
 
 const FORMULA_START = /^[=+\-@\t\r]/;
+const GUARDED = /^'+[=+\-@\t\r]/;
 
-/** The cell as written: with an apostrophe in front when a spreadsheet would run it as a formula. */
-export const guard = (value: string): string => (FORMULA_START.test(value) ? `'${value}` : value);
+/** Whether a cell, read back, would lose a leading apostrophe to `unguard` (so `guard` must add one). */
+const guarded = (value: string): boolean => GUARDED.test(value);
 
-/** The inverse of `guard`: an apostrophe followed by a formula start is dropped. */
-export const unguard = (value: string): string =>
-  value.length > 1 && value.charCodeAt(0) === 39 /* ' */ && FORMULA_START.test(value.slice(1)) ? value.slice(1) : value;
+/**
+ * The cell as written: with an apostrophe in front when a spreadsheet would run it as a formula, or when it
+ * already starts with an apostrophe and a formula start (so that `unguard` gives it back exactly).
+ */
+export const guard = (value: string): string => (FORMULA_START.test(value) || guarded(value) ? `'${value}` : value);
+
+/** The inverse of `guard`: an apostrophe followed by a formula start (or by a guarded cell) is dropped. */
+export const unguard = (value: string): string => (guarded(value) ? value.slice(1) : value);
 
 /** One record as text (CRLF-terminated); `null` and `undefined` are empty cells. Every cell is guarded. */
 export function csvLine(cells: readonly (string | number | null | undefined)[], delimiter: Delimiter = ','): string {
