@@ -11,9 +11,8 @@ import type { Core } from '../../../core/context.ts';
 import { BOM, csvLine } from '../../../core/csv.ts';
 import { AppError } from '../../../core/http/errors.ts';
 import { createRouter, type Router } from '../../../core/http/route.ts';
-import { CSV_HEADERS, TEMPLATE_EXAMPLE } from '../customer-csv.ts';
+import { CSV_HEADERS, CustomerExportQuery, ImportAnswer, ImportQuery, TEMPLATE_EXAMPLE } from '../customer-csv.ts';
 import { BILLING_LIMITS } from '../limits.ts';
-import { CustomerExportQuery, ImportAnswer, ImportQuery } from '../schemas.ts';
 import { exportChunks, startExport } from '../use-cases/export-customers.ts';
 import { importCustomers, MAX_IMPORT_BYTES } from '../use-cases/import-customers.ts';
 

@@ -15,11 +15,10 @@ import type { Database } from '../../../core/db/database.ts';
 import { withTransaction } from '../../../core/db/transaction.ts';
 import { compileCheck } from '../../../core/http/check.ts';
 import { AppError } from '../../../core/http/errors.ts';
-import { CSV_COLUMNS, type CsvField, columnFor } from '../customer-csv.ts';
+import { CSV_COLUMNS, type CsvField, CustomerImportRow, columnFor, MAX_CSV_ROWS } from '../customer-csv.ts';
 import { RowErrors, type RowProblem } from '../envelope.ts';
 import { customersSharing, insertCustomers, lockImports } from '../repo/customer-csv.ts';
 import type { CustomerFields } from '../repo/customers.ts';
-import { CustomerImportRow, MAX_CSV_ROWS } from '../schemas.ts';
 import { cachedCatalogue, checkCustomer, dbCatalogue, newCustomerFields } from './customers.ts';
 
 export const MAX_IMPORT_BYTES = 20 * 1024 * 1024;
