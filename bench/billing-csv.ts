@@ -6,9 +6,17 @@
 //
 // Run: npm run bench:billing-csv    (needs PostgreSQL; BENCH_PG_URL overrides postgres://postgres@127.0.0.1:5432)
 // Env: BENCH_ROWS (default 50000), BENCH_EXPORTS (3, export runs).
+import { readFileSync } from 'node:fs';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { benchAdmin, freshDatabase, PG_BASE, rssMb, startServer } from './lib.ts';
+import { benchAdmin, cpuSeconds, freshDatabase, PG_BASE, rssMb, startServer } from './lib.ts';
+
+/** The server's CPU time so far (user + kernel), in seconds: less dependent than wall time on a shared machine. */
+const cpu = (pid: number) => {
+  const c = cpuSeconds(pid);
+  return c.user + c.sys;
+};
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 
 const DB_NAME = 'loket_bench_csv';
 const ROWS = Number(process.env.BENCH_ROWS ?? 50_000);
@@ -76,6 +84,7 @@ try {
   const form = new FormData();
   form.append('file', new Blob([csv], { type: 'text/csv' }), 'pelanggan.csv');
   const rssBeforeImport = rssMb(server.pid);
+  const cpu0 = cpu(server.pid);
   const t0 = performance.now();
   const res = await fetch(`${BASE}/api/pelanggan/import`, { method: 'POST', headers: admin, body: form });
   const importSeconds = (performance.now() - t0) / 1000;
@@ -83,7 +92,8 @@ try {
   if (res.status !== 200 || answer.created !== ROWS)
     throw new Error(`import: ${res.status} ${JSON.stringify(answer).slice(0, 300)}`);
   results.push(
-    `import  ${ROWS} rows (${(csv.length / 1024 / 1024).toFixed(1)} MB): ${importSeconds.toFixed(2)} s, ` +
+    `import  ${ROWS} rows (${(csv.length / 1024 / 1024).toFixed(1)} MB): ${importSeconds.toFixed(2)} s ` +
+      `(server CPU ${(cpu(server.pid) - cpu0).toFixed(2)} s, load ${load()}), ` +
       `RSS ${rssBeforeImport.toFixed(0)} → ${rssMb(server.pid).toFixed(0)} MB`,
   );
 
@@ -95,6 +105,7 @@ try {
     const sampler = setInterval(() => {
       peak = Math.max(peak, rssMb(server.pid));
     }, 20);
+    const cpu1 = cpu(server.pid);
     const t1 = performance.now();
     const out = await fetch(`${BASE}/api/pelanggan/export/csv?limit=${ROWS}`, { headers: admin });
     let bytes = 0;
@@ -110,6 +121,7 @@ try {
     if (out.status !== 200 || lines < ROWS + 1) throw new Error(`export: ${out.status}, ${lines} lines`);
     results.push(
       `export  ${lines - 1} rows (${(bytes / 1024 / 1024).toFixed(1)} MB) run ${run}: ${seconds.toFixed(2)} s ` +
+        `(server CPU ${(cpu(server.pid) - cpu1).toFixed(2)} s, load ${load()}) ` +
         `(headers after ${((first - t1) / 1000).toFixed(2)} s), RSS ${base.toFixed(0)} → peak ${peak.toFixed(0)} MB ` +
         `(+${(peak - base).toFixed(0)} MB)`,
     );
