@@ -170,6 +170,7 @@ describe('billing CSV import', () => {
           { row: 4, field: 'No Telepon', message: expect.any(String) },
           { row: 5, field: 'Layanan', message: 'no package with this name' },
           { row: 6, field: 'Tanggal Instalasi (YYYY-MM-DD)', message: 'must match format "date"' },
+          { row: 6, field: 'ID Brand', message: 'brand does not exist' },
         ],
       },
       status: 'error',
@@ -177,7 +178,7 @@ describe('billing CSV import', () => {
     });
     expect(await count('billing_customers')).toBe(before);
     // The dry run of a bad file says the same.
-    expect((await upload(csv, admin, '?dry_run=true')).json().detail.errors).toHaveLength(5);
+    expect((await upload(csv, admin, '?dry_run=true')).json().detail.errors).toHaveLength(6);
 
     const partial = await upload(csv, admin, '?skip_invalid=true');
     expect(partial.statusCode, partial.body).toBe(200);
@@ -189,7 +190,7 @@ describe('billing CSV import', () => {
       skipped_rows: [{ row: 9, pelanggan_id: null, reason: 'same customer as row 8' }],
       ignored_columns: ['Catatan'],
     });
-    expect(partial.json().errors).toHaveLength(5);
+    expect(partial.json().errors).toHaveLength(6);
     expect(await count('billing_customers')).toBe(before + 2);
   });
 
@@ -355,5 +356,5 @@ describe('billing CSV limits', () => {
     } finally {
       await limited.close();
     }
-  });
+  }, 120_000); // a second app of its own, with limits on
 });

@@ -9,6 +9,7 @@
 //
 // The checks against the catalogue, the duplicate search and the inserts (set-based, a few statements) run in one
 // transaction, and imports take turns (an advisory lock), so two uploads of one file at once cannot both create.
+import type { Static } from 'typebox';
 import { type Actor, recordAction } from '../../../core/audit/audit.ts';
 import { CsvError, detectDelimiter, parseCsv, unguard } from '../../../core/csv.ts';
 import type { Database } from '../../../core/db/database.ts';
@@ -122,22 +123,30 @@ export async function importCustomers(
 ): Promise<ImportAnswer> {
   const { rows, ignored } = readFile(bytes);
   const errors: RowProblem[] = [];
-  const shaped: { row: number; value: ReturnType<typeof checkRow> & { ok: true } }[] = [];
+  // Each row through the create's schema; a row with problems there still has its other cells checked against
+  // the catalogue (without the refused cells), so one upload reports everything that is wrong with it.
+  const shaped: { row: number; input: Static<typeof CustomerImportRow>; valid: boolean }[] = [];
   for (const r of rows) {
     const checked = checkRow(r.values);
-    if (checked.ok) shaped.push({ row: r.row, value: checked });
-    else errors.push(...problemsOf(r.row, checked.errors));
+    if (checked.ok) {
+      shaped.push({ row: r.row, input: checked.value, valid: true });
+      continue;
+    }
+    errors.push(...problemsOf(r.row, checked.errors));
+    const rest = { ...r.values };
+    for (const c of CSV_COLUMNS) if (checked.errors[c.field]) delete rest[c.field];
+    const partial = checkRow(rest);
+    if (partial.ok) shaped.push({ row: r.row, input: partial.value, valid: false });
   }
 
   return withTransaction(database.db, async (trx) => {
     if (!opts.dryRun) await lockImports(trx);
     const catalogue = cachedCatalogue(dbCatalogue(trx));
     const fresh: { row: number; fields: CustomerFields }[] = [];
-    for (const { row, value } of shaped) {
-      const input = value.value;
+    for (const { row, input, valid } of shaped) {
       const { fields, problems } = await checkCustomer(catalogue, input, undefined);
       if (problems) errors.push(...problemsOf(row, problems));
-      else fresh.push({ row, fields: newCustomerFields(input.nama, fields) });
+      else if (valid) fresh.push({ row, fields: newCustomerFields(input.nama, fields) });
     }
     errors.sort((a, b) => a.row - b.row);
     if (errors.length > 0 && !opts.skipInvalid) throw new RowErrors(errors);
