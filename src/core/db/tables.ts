@@ -48,6 +48,13 @@ export interface RefreshTokensTable {
   created_at: Generated<Date>;
 }
 
+export interface RevokedTokenFamiliesTable {
+  family_id: string;
+  account_id: number;
+  expires_at: Timestamp;
+  created_at: Generated<Date>;
+}
+
 export interface RevokedAccessTokensTable {
   jti: string;
   account_id: number;
@@ -142,6 +149,7 @@ export interface Tables {
   memberships: MembershipsTable;
   refresh_tokens: RefreshTokensTable;
   revoked_access_tokens: RevokedAccessTokensTable;
+  revoked_token_families: RevokedTokenFamiliesTable;
   api_keys: ApiKeysTable;
   otp_challenges: OtpChallengesTable;
   outbox_messages: OutboxMessagesTable;

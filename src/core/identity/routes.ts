@@ -92,6 +92,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
   const { identity, limiter, config } = core;
   const limitsOn = config.rateLimits;
   const signIn = rateLimit(limiter, limitsOn, PLATFORM_LIMITS.signIn);
+  const refresh = rateLimit(limiter, limitsOn, PLATFORM_LIMITS.refresh);
   const adminOnly = identity.guards.bearer(PLATFORM, 100);
   const general = rateLimit(limiter, limitsOn, PLATFORM_LIMITS.general);
 
@@ -116,7 +117,7 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
   app.post(
     '/api/users/refresh',
     {
-      onRequest: [signIn],
+      onRequest: [refresh],
       schema: {
         tags: ['identity'],
         summary: 'Trade a refresh token for a new pair (the old one stops working)',

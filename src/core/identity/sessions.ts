@@ -71,6 +71,11 @@ export function createSessions(deps: {
   deps.bus.subscribe('token.revoked', (p) => {
     revoked.set(String(p.jti), Number(p.exp));
   });
+  // Ended login families: every access token of the family stops working, on every instance.
+  const revokedFamilies = new Map<string, number>();
+  deps.bus.subscribe('token.family-revoked', (p) => {
+    revokedFamilies.set(String(p.family), Number(p.exp));
+  });
   // Revocations announced while the bus link was down are read back from the database.
   deps.bus.onGap(() => {
     loadRevoked().catch((err) =>
@@ -84,11 +89,39 @@ export function createSessions(deps: {
       .where('expires_at', '>', deps.now())
       .execute();
     for (const r of rows) revoked.set(r.jti, Math.floor(new Date(r.expires_at).getTime() / 1000));
+    const families = await deps.db
+      .selectFrom('revoked_token_families')
+      .select(['family_id', 'expires_at'])
+      .where('expires_at', '>', deps.now())
+      .execute();
+    for (const f of families) revokedFamilies.set(f.family_id, Math.floor(new Date(f.expires_at).getTime() / 1000));
+  }
+
+  /** Ends the access tokens of `families` (in `db`'s transaction); `announce` tells every instance after commit. */
+  async function revokeFamilies(db: Executor, accountId: number, families: string[]) {
+    const exp = Math.floor(deps.now().getTime() / 1000) + accessTtl + 5;
+    const list = [...new Set(families.filter(Boolean))];
+    if (list.length > 0) {
+      await db
+        .insertInto('revoked_token_families')
+        .values(list.map((family_id) => ({ family_id, account_id: accountId, expires_at: new Date(exp * 1000) })))
+        .onConflict((oc) => oc.column('family_id').doUpdateSet({ expires_at: new Date(exp * 1000) }))
+        .execute();
+    }
+    return async () => {
+      for (const family of list) {
+        revokedFamilies.set(family, exp);
+        await deps.bus.publish('token.family-revoked', { family, exp });
+      }
+    };
   }
   const sweep = () => {
     const t = deps.now().getTime();
     for (const [jti, exp] of revoked) if (exp * 1000 < t) revoked.delete(jti);
+    for (const [family, exp] of revokedFamilies) if (exp * 1000 < t) revokedFamilies.delete(family);
   };
+  const isRevoked = (claims: { jti: string; family: string }) =>
+    revoked.has(claims.jti) || (claims.family !== '' && revokedFamilies.has(claims.family));
 
   async function issueAccess(accountId: number, family: string, sessionVersion: number): Promise<string> {
     const iat = Math.floor(deps.now().getTime() / 1000);
@@ -139,7 +172,7 @@ export function createSessions(deps: {
           verified.delete(token);
           throw unauthenticated('The token has expired');
         }
-        if (revoked.has(known.jti)) throw unauthenticated('This token has been revoked');
+        if (isRevoked(known)) throw unauthenticated('This token has been revoked');
         return known;
       }
       const { jwtVerify, errors: joseErrors } = await jose();
@@ -163,7 +196,6 @@ export function createSessions(deps: {
         );
         const accountId = Number(payload.sub);
         if (!Number.isSafeInteger(accountId) || typeof payload.jti !== 'string') throw unauthenticated();
-        if (revoked.has(payload.jti)) throw unauthenticated('This token has been revoked');
         const claims: AccessClaims = {
           accountId,
           jti: payload.jti,
@@ -171,6 +203,7 @@ export function createSessions(deps: {
           sessionVersion: Number(payload.sv ?? 0),
           exp: payload.exp as number,
         };
+        if (isRevoked(claims)) throw unauthenticated('This token has been revoked');
         if (verified.size >= VERIFIED_CACHE_MAX) verified.clear();
         verified.set(token, claims);
         return claims;
@@ -210,7 +243,11 @@ export function createSessions(deps: {
             .where('family_id', '=', row.family_id)
             .where('revoked_at', 'is', null)
             .execute();
-          return { error: 'Refresh token reuse detected; every session of this login has been ended' } as const;
+          const announce = await revokeFamilies(trx, row.account_id, [row.family_id]);
+          return {
+            error: 'Refresh token reuse detected; every session of this login has been ended',
+            announce,
+          } as const;
         }
         if (new Date(row.expires_at).getTime() <= deps.now().getTime())
           return { error: 'Refresh token expired' } as const;
@@ -220,13 +257,16 @@ export function createSessions(deps: {
         const refresh = await newRefresh(trx, row.account_id, row.family_id);
         return { accountId: row.account_id, family: row.family_id, sessionVersion, refresh } as const;
       });
-      if ('error' in outcome) throw unauthenticated(outcome.error);
+      if ('error' in outcome) {
+        if ('announce' in outcome) await outcome.announce?.();
+        throw unauthenticated(outcome.error);
+      }
       return pair(await issueAccess(outcome.accountId, outcome.family, outcome.sessionVersion), outcome.refresh);
     },
 
     /** Ends a session: the access token at once (every instance), and its refresh family. */
     async logout(claims: AccessClaims, refreshToken: string | undefined): Promise<void> {
-      await withTransaction(deps.db, async (trx) => {
+      const announce = await withTransaction(deps.db, async (trx) => {
         await trx
           .insertInto('revoked_access_tokens')
           .values({ jti: claims.jti, account_id: claims.accountId, expires_at: new Date(claims.exp * 1000) })
@@ -247,9 +287,11 @@ export function createSessions(deps: {
           .where('family_id', 'in', families.filter(Boolean))
           .where('revoked_at', 'is', null)
           .execute();
+        return revokeFamilies(trx, claims.accountId, families);
       });
       sweep();
       await deps.bus.publish('token.revoked', { jti: claims.jti, exp: claims.exp });
+      await announce();
     },
 
     /** Ends every refresh family of an account except `keepFamily` (password change). */
