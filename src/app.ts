@@ -14,6 +14,7 @@ import { registerErrorCodes } from './core/http/errors.ts';
 import { registerHttpCore, requestIdFrom } from './core/http/plugin.ts';
 import { deferredChildLogger, requestIds } from './core/http/request-logger.ts';
 import { createRouter } from './core/http/route.ts';
+import { createUrlGuard } from './core/http/safe-url.ts';
 import { securityHeaders } from './core/http/security-headers.ts';
 import { buildLazySerializer } from './core/http/serializers.ts';
 import { buildValidator } from './core/http/validation.ts';
@@ -154,6 +155,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     outbox,
     identity,
     payments,
+    outbound: createUrlGuard(config.outboundAllow),
   };
 
   const freshRequestId = requestIds();

@@ -70,6 +70,9 @@ const server = group('Server', {
     max: 1_073_741_824,
     doc: 'Largest accepted request body in bytes (routes may allow more).',
   }),
+  outboundAllow: v.list('LOKET_OUTBOUND_ALLOW', {
+    doc: 'Hosts or address ranges (`127.0.0.1`, `10.0.0.0/8`, `hooks.lan`) that user-given URLs (PPOB callbacks) may reach although they are private or loopback. Empty: only public addresses. For development and local tests.',
+  }),
   corsOrigins: v.list('CORS_ORIGINS', {
     doc: 'Comma-separated allowed origins, `*` for any. Empty: no CORS headers.',
   }),

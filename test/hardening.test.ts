@@ -196,3 +196,80 @@ describe('the catalogue admin refuses mistyped bodies the same way', () => {
     }
   });
 });
+
+describe('URLs a user gives Loket to call (finding 4)', () => {
+  async function resellerOn(app: TestApp['app']) {
+    const email = `cb-${tag()}@example.com`;
+    expect(
+      (await app.inject({ method: 'POST', url: '/register', payload: { nama: 'Rama', email, hp: '081212345678' } }))
+        .statusCode,
+    ).toBe(201);
+    const box = (await app.inject({ method: 'GET', url: `/_dev/outbox?to=${encodeURIComponent(email)}` })).json();
+    const otp = /(\d{6})/.exec(box.messages[0].body)?.[1] as string;
+    const ver = await app.inject({ method: 'POST', url: '/verif-otp', payload: { email, otp } });
+    return { 'x-api-key': ver.json().data.api_key as string };
+  }
+
+  it('PUT /callback refuses loopback, private, link-local, CGNAT and metadata addresses in every spelling', async () => {
+    const strict = await startTestApp({ config: { modules: ['ppob'], outboundAllow: [] } });
+    try {
+      const h = await resellerOn(strict.app);
+      const refused = [
+        'http://127.0.0.1:8000/hook',
+        'http://localhost/hook',
+        'http://0x7f000001/hook', // 127.0.0.1 written in hex
+        'http://2130706433/hook', // and as one number
+        'http://[::1]/hook',
+        'http://[::ffff:127.0.0.1]/hook',
+        'http://10.1.2.3/hook',
+        'http://172.16.0.5/hook',
+        'http://192.168.1.1/hook',
+        'http://100.64.0.1/hook',
+        'http://169.254.169.254/latest/meta-data',
+        'http://[fd00:ec2::254]/',
+        'http://0.0.0.0/',
+      ];
+      for (const url of refused) {
+        const res = await strict.app.inject({ method: 'PUT', url: '/callback', headers: h, payload: { url } });
+        expect(res.statusCode, `${url}: ${res.body}`).toBe(422);
+        expect(res.json()).toMatchObject({ code: 422, status: 'error' });
+      }
+      const log = await strict.app.inject({ method: 'GET', url: '/callback', headers: h });
+      expect(log.json().data.url).toBeNull();
+      const ok = await strict.app.inject({
+        method: 'PUT',
+        url: '/callback',
+        headers: h,
+        payload: { url: 'http://93.184.216.34/hook' },
+      });
+      expect(ok.statusCode, ok.body).toBe(200);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('the delivery checks the address again when it connects: a name that now points to loopback is not called', async () => {
+    const { createServer } = await import('node:http');
+    const { createUrlGuard, OutboundRefused } = await import('../src/core/http/safe-url.ts');
+    let calls = 0;
+    const server = createServer((_req, res) => {
+      calls++;
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const guard = createUrlGuard([]);
+      for (const url of [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`]) {
+        await expect(guard.post(url, '{}', {}, 2000)).rejects.toBeInstanceOf(OutboundRefused);
+      }
+      expect(calls).toBe(0);
+      // The same server, allowed by the configuration's list, is called.
+      const allowed = createUrlGuard(['127.0.0.1']);
+      expect((await allowed.post(`http://127.0.0.1:${port}/`, '{}', {}, 2000)).status).toBe(204);
+      expect(calls).toBe(1);
+    } finally {
+      server.close();
+    }
+  });
+});
