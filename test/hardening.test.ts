@@ -273,3 +273,79 @@ describe('URLs a user gives Loket to call (finding 4)', () => {
     }
   });
 });
+
+describe('logs (finding 9)', () => {
+  it('hold no credential the requests carried: passwords, tokens in paths and queries, keys, OTPs, callback tokens', async () => {
+    const user = await makeAccount(t.app, { photobox: 50 });
+    const pair = await tokensFor(t.app, user);
+    const refreshed = await t.app.inject({
+      method: 'POST',
+      url: '/api/users/refresh',
+      payload: { refresh_token: pair.refresh_token },
+    });
+    const wrongPassword = `wrong-${tag()}-password`;
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/users/token',
+      payload: { username: user.email, password: wrongPassword },
+    });
+    const pathToken = `photo${tag()}${tag()}secret`;
+    await t.app.inject({ method: 'GET', url: `/api/v1/photos/${pathToken}` });
+    const queryToken = `q${tag()}${tag()}secret`;
+    await t.app.inject({ method: 'GET', url: `/ws/notifications?token=${queryToken}&x=1` });
+    await t.app.inject({ method: 'GET', url: `/api/v1/kiosks?access_token=${queryToken}`, headers: kiosk });
+
+    const email = `log-${tag()}@example.com`;
+    await t.app.inject({ method: 'POST', url: '/register', payload: { nama: 'Rama', email, hp: '081212345678' } });
+    const box = (await t.app.inject({ method: 'GET', url: `/_dev/outbox?to=${encodeURIComponent(email)}` })).json();
+    const otp = /(\d{6})/.exec(box.messages[0].body)?.[1] as string;
+    const keys = (await t.app.inject({ method: 'POST', url: '/verif-otp', payload: { email, otp } })).json().data;
+    await t.app.inject({ method: 'GET', url: '/saldo', headers: { 'x-api-key': keys.api_key } });
+    await t.app.inject({ method: 'GET', url: '/saldo', headers: { 'x-api-key': `${keys.api_key}x` } });
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/webhooks/xendit',
+      headers: { 'x-callback-token': t.config.xenditCallbackToken ?? '' },
+      payload: { external_id: 'nope', status: 'COMPLETED', amount: 1 },
+    });
+
+    const secrets = {
+      password: user.password,
+      wrongPassword,
+      access: pair.access_token,
+      refresh: pair.refresh_token,
+      refreshed: refreshed.json().refresh_token as string,
+      pathToken,
+      queryToken,
+      otp: `"${otp}"`,
+      apiKey: keys.api_key as string,
+      privateKey: keys.private_key as string,
+      callbackToken: t.config.xenditCallbackToken ?? '',
+    };
+    const text = t.logs.text;
+    for (const [name, secret] of Object.entries(secrets)) {
+      expect(secret.length, name).toBeGreaterThan(5);
+      expect(text.includes(secret), `${name} appears in the log`).toBe(false);
+    }
+    // The request lines are still there, with the parts that are not secret.
+    expect(text).toContain('/ws/notifications?token=[redacted]&x=1');
+    expect(text).toContain('/api/v1/photos/[redacted]');
+  });
+
+  it('a client error is a warning with its code, never an error with a stack', async () => {
+    const from = t.logs.lines.length;
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/users/token',
+      payload: { username: 'x@example.com', password: 'y' },
+    });
+    await t.app.inject({ method: 'GET', url: '/saldo', headers: { 'x-api-key': 'nope' } });
+    const lines = t.logs.lines.slice(from).map((l) => JSON.parse(l) as { level: number; msg: string; err?: unknown });
+    const answers = lines.filter((l) => l.msg !== 'incoming request' && l.msg !== 'request completed');
+    expect(answers.length).toBeGreaterThanOrEqual(2);
+    for (const l of answers) {
+      expect(l.level, l.msg).toBe(40);
+      expect(l.err, l.msg).toBeUndefined();
+    }
+  });
+});

@@ -208,8 +208,10 @@ export function registerHttpCore(app: FastifyInstance, deps: { prefixes: Envelop
   app.setErrorHandler((err, request, reply) => {
     const envelope = envelopeOf(request, prefixes);
     const { error, unexpected } = toAppError(err, envelope.words);
+    // A fault of Loket is an error with its stack; an answer to the client's mistake (or a refusal by an outside
+    // system it asked for) is a warning with the code only.
     if (unexpected) request.log.error({ err }, 'request failed');
-    else request.log.info({ code: error.code, status: error.status }, error.message);
+    else request.log.warn({ code: error.code, status: error.status }, error.message);
     return sendError(reply, envelope, error);
   });
 
