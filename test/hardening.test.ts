@@ -349,3 +349,35 @@ describe('logs (finding 9)', () => {
     }
   });
 });
+
+describe('oversize bodies (finding 10)', () => {
+  it('a client that is still sending (Node fetch, with a length or chunked) reads the 413 in the envelope', async () => {
+    const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const big = 'x'.repeat(30 * 1024 * 1024);
+    const sized = await fetch(`${address}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ nama: big, email: 'big@example.com' }),
+    });
+    expect(sized.status).toBe(413);
+    expect(await sized.json()).toMatchObject({ code: 413, status: 'error' });
+
+    const chunk = new TextEncoder().encode('x'.repeat(256 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent++ >= 40) return controller.close();
+        await new Promise((r) => setTimeout(r, 5));
+        controller.enqueue(chunk);
+      },
+    });
+    const chunked = await fetch(`${address}/otp/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect(await chunked.json()).toMatchObject({ detail: expect.any(String) });
+  });
+});

@@ -1,4 +1,5 @@
 // Request ids, the one error handler, 404/405 in the right envelope, and request metrics.
+import type { IncomingMessage } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay from 'find-my-way';
 import type { Metrics } from '../ops/metrics.ts';
@@ -126,6 +127,35 @@ function summary(details: FieldErrors): string {
     .join('; ');
 }
 
+/** Up to what is read of a refused body before the connection is closed instead. */
+const DISCARD_MAX_BYTES = 256 * 1024 * 1024;
+const DISCARD_MAX_MS = 30_000;
+
+/** Reads and drops the rest of a request body (bounded in bytes and time). */
+function discardBody(raw: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      clearTimeout(timer);
+      raw.removeListener('data', onData);
+      raw.removeListener('end', done);
+      raw.removeListener('error', done);
+      raw.removeListener('close', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > DISCARD_MAX_BYTES) done();
+    };
+    const timer = setTimeout(done, DISCARD_MAX_MS);
+    raw.on('data', onData);
+    raw.once('end', done);
+    raw.once('error', done);
+    raw.once('close', done);
+    raw.resume();
+  });
+}
+
 export function sendError(
   reply: FastifyReply,
   envelope: Envelope,
@@ -212,6 +242,11 @@ export function registerHttpCore(app: FastifyInstance, deps: { prefixes: Envelop
     // system it asked for) is a warning with the code only.
     if (unexpected) request.log.error({ err }, 'request failed');
     else request.log.warn({ code: error.code, status: error.status }, error.message);
+    // A body over the limit is refused before it has all arrived. Answering at once and closing would reset a client
+    // that is still sending (Node's fetch reports EPIPE, never the 413): the rest is read and dropped first.
+    if (error.status === 413 && !request.raw.complete) {
+      return discardBody(request.raw).then(() => sendError(reply, envelope, error));
+    }
     return sendError(reply, envelope, error);
   });
 
