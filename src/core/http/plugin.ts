@@ -244,7 +244,7 @@ export function registerHttpCore(app: FastifyInstance, deps: { prefixes: Envelop
     else request.log.warn({ code: error.code, status: error.status }, error.message);
     // A body over the limit is refused before it has all arrived. Answering at once and closing would reset a client
     // that is still sending (Node's fetch reports EPIPE, never the 413): the rest is read and dropped first.
-    if (error.status === 413 && !request.raw.complete) {
+    if (error.status === 413 && !request.raw.complete && !request.raw.readableEnded && !request.raw.destroyed) {
       return discardBody(request.raw).then(() => sendError(reply, envelope, error));
     }
     return sendError(reply, envelope, error);
