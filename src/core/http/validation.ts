@@ -161,6 +161,14 @@ function makeValidator(_externalSchemas?: unknown, options?: { customOptions?: o
 }
 
 /**
+ * A body validator for one schema outside a request (for example each record of an uploaded file), with exactly
+ * the rules a JSON body gets; its `errors` are Ajv's findings, for `fieldErrors`.
+ */
+export function bodyValidator(schema: object): FastifyValidate {
+  return makeValidator()({ schema, httpPart: 'body' });
+}
+
+/**
  * Whether a JSON text nests deeper than `max` (arrays and objects), found in one pass without parsing, so a
  * hostile body is refused before anything recursive touches it.
  */

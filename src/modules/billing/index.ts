@@ -10,6 +10,7 @@ import { getBrand, insertBrand } from './repo/brands.ts';
 import { insertCustomer } from './repo/customers.ts';
 import { insertPackage } from './repo/packages.ts';
 import { registerBrandRoutes } from './routes/brands.ts';
+import { registerCustomerCsvRoutes } from './routes/customer-csv.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
 import { registerInvoiceRoutes } from './routes/invoices.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
@@ -68,10 +69,11 @@ export const billingModule = defineModule({
         core.logger.warn({ reference: intent.reference, outcome }, 'billing payment not settled');
     });
   },
-  routes(router, { sealKey, links, generation }, core) {
+  async routes(router, { sealKey, links, generation }, core) {
     registerBrandRoutes(router, core);
     registerPackageRoutes(router, core);
     registerCustomerRoutes(router, core);
+    await registerCustomerCsvRoutes(router, core);
     registerTechnicalRoutes(router, core, sealKey);
     registerInvoiceRoutes(router, core, { links, generation });
   },

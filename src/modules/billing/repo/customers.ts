@@ -51,7 +51,8 @@ export interface CustomerFilter {
 
 const live = (db: Executor) => db.selectFrom('billing_customers as c').where('c.deleted_at', 'is', null);
 
-function filtered(db: Executor, f: Omit<CustomerFilter, 'skip' | 'limit'>) {
+/** Live customers matching a list's filters (the list, its count and the CSV export share it). */
+export function filtered(db: Executor, f: Omit<CustomerFilter, 'skip' | 'limit'>) {
   let q = live(db);
   if (f.search) {
     const like = containsPattern(f.search);

@@ -28,12 +28,50 @@ export interface CustomerInput {
 const invalid = (details: FieldErrors) => new AppError('VALIDATION_ERROR', 'Validation failed', { details });
 const text = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : v.trim() || null);
 
-/** The columns a create or update writes, checked against the catalogue; `current` is the row being changed. */
-async function resolve(
-  trx: Executor,
+/**
+ * Where the catalogue rules look brands and packages up. A request reads the database directly; an import reads
+ * through `cachedCatalogue`, so thousands of rows naming the same few packages cost a few queries.
+ */
+export interface Catalogue {
+  brandExists(idBrand: string): Promise<boolean>;
+  packageById(id: number): Promise<packages.Package | undefined>;
+  packagesByName(name: string, idBrand: string | null | undefined): Promise<packages.Package[]>;
+}
+
+export const dbCatalogue = (trx: Executor): Catalogue => ({
+  brandExists: async (idBrand) => (await brands.getBrand(trx, idBrand)) !== undefined,
+  packageById: (id) => packages.getPackage(trx, id),
+  packagesByName: (name, idBrand) => packages.packageByName(trx, name, idBrand),
+});
+
+/** The same answers, each asked once (for the length of one import, inside its transaction). */
+export function cachedCatalogue(inner: Catalogue): Catalogue {
+  const memo = new Map<string, Promise<unknown>>();
+  const once = <T>(key: string, ask: () => Promise<T>): Promise<T> => {
+    let hit = memo.get(key) as Promise<T> | undefined;
+    if (!hit) {
+      hit = ask();
+      memo.set(key, hit);
+    }
+    return hit;
+  };
+  return {
+    brandExists: (idBrand) => once(`b\0${idBrand}`, () => inner.brandExists(idBrand)),
+    packageById: (id) => once(`i\0${id}`, () => inner.packageById(id)),
+    packagesByName: (name, idBrand) =>
+      once(`n\0${name.trim().toLowerCase()}\0${idBrand ?? ''}`, () => inner.packagesByName(name, idBrand)),
+  };
+}
+
+/**
+ * The one check of a customer's values (JSON create and update, and every CSV import row): the columns the change
+ * writes, or the problems per field. `current` is the row being changed (absent for a new customer).
+ */
+export async function checkCustomer(
+  catalogue: Catalogue,
   v: CustomerInput,
   current: customers.CustomerRow | undefined,
-): Promise<Partial<customers.CustomerFields>> {
+): Promise<{ fields: Partial<customers.CustomerFields>; problems: FieldErrors | undefined }> {
   const out: Partial<customers.CustomerFields> = {};
   const problems: FieldErrors = {};
   if (v.nama !== undefined) out.nama = v.nama.trim();
@@ -55,15 +93,15 @@ async function resolve(
 
   let idBrand = v.id_brand === undefined ? current?.id_brand : text(v.id_brand);
   if (v.id_brand !== undefined) {
-    if (idBrand && !(await brands.getBrand(trx, idBrand))) problems.id_brand = ['brand does not exist'];
+    if (idBrand && !(await catalogue.brandExists(idBrand))) problems.id_brand = ['brand does not exist'];
     out.id_brand = idBrand ?? null;
   }
   let pkg: packages.Package | undefined;
   if (v.paket_layanan_id !== undefined && v.paket_layanan_id !== null) {
-    pkg = await packages.getPackage(trx, v.paket_layanan_id);
+    pkg = await catalogue.packageById(v.paket_layanan_id);
     if (!pkg) problems.paket_layanan_id = ['package does not exist'];
   } else if (v.layanan !== undefined && v.layanan !== null && v.layanan.trim() !== '') {
-    const found = await packages.packageByName(trx, v.layanan, idBrand);
+    const found = await catalogue.packagesByName(v.layanan, idBrand);
     if (found.length === 1) pkg = found[0];
     else if (found.length === 0) problems.layanan = ['no package with this name'];
     else problems.layanan = ['several brands have a package with this name; give id_brand'];
@@ -79,34 +117,41 @@ async function resolve(
     }
   } else if (v.id_brand !== undefined && current?.paket_layanan_id && !problems.id_brand) {
     // A brand change keeps the package only when the package belongs to the new brand.
-    const kept = await packages.getPackage(trx, current.paket_layanan_id);
+    const kept = await catalogue.packageById(current.paket_layanan_id);
     if (kept && kept.id_brand !== idBrand) problems.id_brand = [`the customer's package belongs to ${kept.id_brand}`];
   }
-  if (Object.keys(problems).length > 0) throw invalid(problems);
-  return out;
+  return { fields: out, problems: Object.keys(problems).length > 0 ? problems : undefined };
+}
+
+/** A new customer's columns: the checked values over the defaults. */
+export const newCustomerFields = (
+  nama: string,
+  fields: Partial<customers.CustomerFields>,
+): customers.CustomerFields => ({
+  nama: nama.trim(),
+  email: null,
+  no_telp: null,
+  no_ktp: null,
+  alamat: null,
+  alamat_2: null,
+  blok: null,
+  unit: null,
+  tanggal_instalasi: null,
+  id_brand: null,
+  paket_layanan_id: null,
+  status: 'Aktif',
+  ...fields,
+});
+
+async function resolve(trx: Executor, v: CustomerInput, current: customers.CustomerRow | undefined) {
+  const { fields, problems } = await checkCustomer(dbCatalogue(trx), v, current);
+  if (problems) throw invalid(problems);
+  return fields;
 }
 
 export async function createCustomer(trx: Executor, v: CustomerInput & { nama: string }, now: Date) {
   const fields = await resolve(trx, v, undefined);
-  const id = await customers.insertCustomer(
-    trx,
-    {
-      nama: v.nama.trim(),
-      email: null,
-      no_telp: null,
-      no_ktp: null,
-      alamat: null,
-      alamat_2: null,
-      blok: null,
-      unit: null,
-      tanggal_instalasi: null,
-      id_brand: null,
-      paket_layanan_id: null,
-      status: 'Aktif',
-      ...fields,
-    },
-    now,
-  );
+  const id = await customers.insertCustomer(trx, newCustomerFields(v.nama, fields), now);
   return mustGet(trx, id);
 }
 

@@ -1,0 +1,359 @@
+// Billing customers as CSV, called as an operator's spreadsheet round trip would: the template, the export with
+// the list's filters, the import with its dry run, per-row errors, skip_invalid and re-import without duplicates.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { roomInWindow } from './helpers/clock.ts';
+import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
+import { multipart } from './helpers/photobox.ts';
+
+let t: TestApp;
+let admin: Record<string, string>;
+let operator: Record<string, string>;
+let viewer: Record<string, string>;
+let brandA: string;
+let brandB: string;
+
+const HEADER = 'Nama,No KTP,Email,No Telepon,Layanan,Alamat,Tanggal Instalasi (YYYY-MM-DD),ID Brand';
+const code = () => `C${randomBytes(3).toString('hex').toUpperCase()}`;
+const count = async (table: 'billing_customers' | 'activity_logs') =>
+  Number(
+    (
+      await t.app.loket.database.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+const get = (url: string, headers: Record<string, string>) => t.app.inject({ method: 'GET', url, headers });
+const upload = (csv: string | Buffer, headers: Record<string, string>, query = '', app = t) => {
+  const form = multipart([
+    { name: 'file', filename: 'pelanggan.csv', contentType: 'text/csv', data: Buffer.from(csv) },
+  ]);
+  return app.app.inject({
+    method: 'POST',
+    url: `/api/pelanggan/import${query}`,
+    headers: { ...headers, ...form.headers },
+    payload: form.payload,
+  });
+};
+/** The records of a CSV answer, without the BOM. */
+const lines = (body: string) =>
+  body
+    .replace(/^\uFEFF/, '')
+    .split('\r\n')
+    .filter(Boolean);
+
+beforeAll(async () => {
+  t = await startTestApp({ config: { modules: ['billing'] } });
+  admin = bearer((await tokensFor(t.app, await makeAccount(t.app, { billing: 50 }))).access_token);
+  operator = bearer((await tokensFor(t.app, await makeAccount(t.app, { billing: 10 }))).access_token);
+  viewer = bearer((await tokensFor(t.app, await makeAccount(t.app, { billing: 1 }))).access_token);
+  brandA = code();
+  brandB = code();
+  for (const id of [brandA, brandB]) {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/brands/',
+      headers: admin,
+      payload: { id_brand: id, brand: id },
+    });
+    expect(res.statusCode).toBe(201);
+  }
+  for (const [id_brand, nama_paket, harga] of [
+    [brandA, 'Internet 50Mbps', 250_000],
+    [brandB, 'Internet 50Mbps', 200_000],
+    [brandB, 'Internet 100Mbps', 400_000],
+  ] as const) {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/paket_layanan/',
+      headers: admin,
+      payload: { id_brand, nama_paket, harga, kecepatan: 50 },
+    });
+    expect(res.statusCode).toBe(201);
+  }
+});
+afterAll(async () => t?.close());
+
+describe('billing CSV template', () => {
+  it("is the document's header and example row, UTF-8 with BOM, for any billing user", async () => {
+    const res = await get('/api/pelanggan/template/csv', viewer);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(res.headers['content-disposition']).toContain('attachment; filename=');
+    expect(res.rawPayload.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    expect(lines(res.body)).toEqual([
+      HEADER,
+      'John Doe,1234567890123456,john@example.com,08123456789,Internet 50Mbps,Jl. Example No. 123,2024-01-15,JAKINET',
+    ]);
+    expect((await get('/api/pelanggan/template/csv', {})).statusCode).toBe(401);
+  });
+});
+
+describe('billing CSV import', () => {
+  it('dry run checks the file and writes nothing; the import creates; importing again creates nobody twice', async () => {
+    const csv = [
+      HEADER,
+      `Ani Lestari,3201010101010001,ani@example.com,0812-1111-0001,Internet 50Mbps,"Jl. Kenanga No. 1, Bogor",2025-01-15,${brandA}`,
+      `Bayu Putra,,,+62 812 1111 0002,internet 100mbps,Jl. Kenanga No. 2,,${brandB}`,
+      `Citra Dewi,,,,,Jl. Kenanga No. 3,,`,
+    ].join('\r\n');
+    const before = await count('billing_customers');
+    const logsBefore = await count('activity_logs');
+    const dry = await upload(csv, admin, '?dry_run=true');
+    expect(dry.statusCode, dry.body).toBe(200);
+    expect(dry.json()).toMatchObject({ dry_run: true, total_rows: 3, created: 3, skipped: 0, invalid: 0, errors: [] });
+    expect(await count('billing_customers')).toBe(before);
+    expect(await count('activity_logs')).toBe(logsBefore);
+
+    const first = await upload(csv, admin);
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toMatchObject({ dry_run: false, total_rows: 3, created: 3, skipped: 0 });
+    expect(await count('billing_customers')).toBe(before + 3);
+    const list = await get('/api/pelanggan/?limit=100', viewer);
+    const byName = Object.fromEntries(list.json().data.map((c: { nama: string }) => [c.nama, c]));
+    expect(byName['Ani Lestari']).toMatchObject({
+      no_ktp: '3201010101010001',
+      no_telp: '081211110001',
+      alamat: 'Jl. Kenanga No. 1, Bogor',
+      tanggal_instalasi: '2025-01-15',
+      id_brand: brandA,
+      layanan: 'Internet 50Mbps',
+      status: 'Aktif',
+    });
+    // The package by name within the row's brand (case does not matter).
+    expect(byName['Bayu Putra']).toMatchObject({
+      no_telp: '081211110002',
+      id_brand: brandB,
+      layanan: 'Internet 100Mbps',
+    });
+    expect(byName['Citra Dewi']).toMatchObject({ email: null, id_brand: null, layanan: null });
+
+    const again = await upload(csv, admin);
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ created: 0, skipped: 3 });
+    expect(again.json().skipped_rows.map((s: { row: number }) => s.row)).toEqual([2, 3, 4]);
+    expect(await count('billing_customers')).toBe(before + 3);
+
+    const audit = await t.app.loket.database.db
+      .selectFrom('activity_logs')
+      .select(['action', 'after'])
+      .where('action', '=', 'billing.customer.imported')
+      .execute();
+    expect(audit).toHaveLength(2);
+    expect(audit.map((a) => (a.after as { created: number }).created).sort()).toEqual([0, 3]);
+  });
+
+  it('reports every bad row as {row, field, message} and writes nothing; skip_invalid imports the good ones', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const csv = [
+      'Nama;Email;No Telepon;Layanan;ID Brand;Tanggal Instalasi (YYYY-MM-DD);Catatan',
+      `Good One;good1-${tag}@example.com;;;;2025-02-01;first`,
+      `;nobody-${tag}@example.com;;;;;`,
+      `Bad Mail;not-an-email;12345;;;;`,
+      `Bad Package;bp-${tag}@example.com;;Internet 999Mbps;${brandA};;`,
+      `Bad Brand;bb-${tag}@example.com;;;NOPE${tag};2025-13-40;`,
+      ``,
+      `Good Two;good2-${tag}@example.com;;Internet 50Mbps;${brandA};;`,
+      `Good Two Again;GOOD2-${tag}@example.com;;;;;`,
+    ].join('\n');
+    const before = await count('billing_customers');
+    const bad = await upload(csv, admin);
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json()).toEqual({
+      detail: {
+        message: 'Validation failed',
+        errors: [
+          { row: 3, field: 'Nama', message: 'is required' },
+          { row: 4, field: 'Email', message: 'must match format "email"' },
+          { row: 4, field: 'No Telepon', message: expect.any(String) },
+          { row: 5, field: 'Layanan', message: 'no package with this name' },
+          { row: 6, field: 'Tanggal Instalasi (YYYY-MM-DD)', message: 'must match format "date"' },
+        ],
+      },
+      status: 'error',
+      error_code: 'VALIDATION_ERROR',
+    });
+    expect(await count('billing_customers')).toBe(before);
+    // The dry run of a bad file says the same.
+    expect((await upload(csv, admin, '?dry_run=true')).json().detail.errors).toHaveLength(5);
+
+    const partial = await upload(csv, admin, '?skip_invalid=true');
+    expect(partial.statusCode, partial.body).toBe(200);
+    expect(partial.json()).toMatchObject({
+      total_rows: 7,
+      created: 2,
+      skipped: 1,
+      invalid: 4,
+      skipped_rows: [{ row: 9, pelanggan_id: null, reason: 'same customer as row 8' }],
+      ignored_columns: ['Catatan'],
+    });
+    expect(partial.json().errors).toHaveLength(5);
+    expect(await count('billing_customers')).toBe(before + 2);
+  });
+
+  it('an unclosed quote is reported at its row; an unknown brand names its column', async () => {
+    const csv = `${HEADER}\nX,,,,,,,NOPE\n"Open quote,,,,,,,`;
+    const res = await upload(csv, admin);
+    expect(res.statusCode).toBe(422);
+    expect(res.json().detail.errors).toEqual([{ row: 3, field: 'file', message: 'a quoted cell is never closed' }]);
+    const brand = await upload(`${HEADER}\nX,,,,,,,NOPE`, admin);
+    expect(brand.json().detail.errors).toEqual([{ row: 2, field: 'ID Brand', message: 'brand does not exist' }]);
+  });
+
+  it('refuses what is not an import: no file, no header, no rows, not UTF-8, not multipart', async () => {
+    const before = await count('billing_customers');
+    const noName = await upload('Email,Alamat\na@b.co,x', admin);
+    expect(noName.statusCode).toBe(422);
+    expect(noName.json().detail.errors).toEqual([{ row: 1, field: 'Nama', message: 'the header has no Nama column' }]);
+    const empty = await upload(`${HEADER}\r\n\r\n`, admin);
+    expect(empty.statusCode).toBe(422);
+    expect(empty.json().detail.errors).toEqual([{ field: 'file', message: 'has no customer rows under its header' }]);
+    const latin1 = await upload(Buffer.from(`${HEADER}\nJos\xe9,,,,,,,\n`, 'latin1'), admin);
+    expect(latin1.statusCode).toBe(422);
+    expect(latin1.json().detail.errors[0].message).toContain('UTF-8');
+    const form = multipart([{ name: 'other', value: 'x' }]);
+    const noFile = await t.app.inject({
+      method: 'POST',
+      url: '/api/pelanggan/import',
+      headers: { ...admin, ...form.headers },
+      payload: form.payload,
+    });
+    expect(noFile.statusCode).toBe(422);
+    expect(noFile.json().detail.errors).toEqual([{ field: 'file', message: 'is required (a CSV file)' }]);
+    const json = await t.app.inject({ method: 'POST', url: '/api/pelanggan/import', headers: admin, payload: {} });
+    expect(json.statusCode).toBe(415);
+    expect(json.json()).toMatchObject({ status: 'error', error_code: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect((await upload(`${HEADER}\nA,,,,,,,`, admin, '?dry_run=maybe')).statusCode).toBe(422);
+    expect(await count('billing_customers')).toBe(before);
+  });
+
+  it('needs level 50', async () => {
+    const csv = `${HEADER}\nLevel Test,,,,,,,`;
+    expect((await upload(csv, {})).statusCode).toBe(401);
+    const res = await upload(csv, operator);
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ status: 'error', error_code: 'AUTHORIZATION_ERROR' });
+  });
+});
+
+describe('billing CSV export', () => {
+  it("streams the list's filters with the template's headers, guards formulas, and imports again unchanged", async () => {
+    const brand = code();
+    await t.app.inject({ method: 'POST', url: '/api/brands/', headers: admin, payload: { id_brand: brand, brand } });
+    const pkg = await t.app.inject({
+      method: 'POST',
+      url: '/api/paket_layanan/',
+      headers: admin,
+      payload: { id_brand: brand, nama_paket: 'Paket "Hemat", 10M', harga: 100_000, kecepatan: 10 },
+    });
+    expect(pkg.statusCode).toBe(201);
+    const people = [
+      { nama: '=HYPERLINK("http://evil")', email: 'formula@example.com', alamat: '-Blok A; No. 5' },
+      { nama: 'Dewi Sartika', no_telp: '081233334444', alamat: 'Jl. Dago\nBandung', no_ktp: '3273000000000001' },
+      { nama: '@Rina', alamat: '+ Jalan Baru', tanggal_instalasi: '2025-03-01' },
+    ];
+    for (const p of people) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/pelanggan/',
+        headers: operator,
+        payload: { ...p, id_brand: brand, paket_layanan_id: pkg.json().id },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const res = await get(`/api/pelanggan/export/csv?id_brand=${brand}`, operator);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(res.headers['x-total-count']).toBe('3');
+    expect(res.rawPayload.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    const text = res.body.replace(/^\uFEFF/, '');
+    expect(text.split('\r\n')[0]).toBe(HEADER);
+    expect(text).toContain(
+      `"'=HYPERLINK(""http://evil"")",,formula@example.com,,"Paket ""Hemat"", 10M",'-Blok A; No. 5,,${brand}\r\n`,
+    );
+    expect(text).toContain(
+      `Dewi Sartika,3273000000000001,,081233334444,"Paket ""Hemat"", 10M","Jl. Dago\nBandung",,${brand}`,
+    );
+    expect(text).toContain(`'@Rina,,,,"Paket ""Hemat"", 10M",'+ Jalan Baru,2025-03-01,${brand}`);
+
+    // Filters and paging: search, skip and limit.
+    const one = await get(`/api/pelanggan/export/csv?id_brand=${brand}&search=dewi`, operator);
+    expect(lines(one.body)).toHaveLength(2);
+    const paged = await get(`/api/pelanggan/export/csv?id_brand=${brand}&skip=1&limit=1`, operator);
+    expect(paged.headers['x-total-count']).toBe('1');
+    expect(paged.body).toContain('Dewi Sartika');
+    expect(paged.body).not.toContain('Rina');
+
+    // Round trip: the exported file imports as it is; every row is someone who exists already.
+    const before = await count('billing_customers');
+    const back = await upload(res.rawPayload, admin);
+    expect(back.statusCode, back.body).toBe(200);
+    expect(back.json()).toMatchObject({ created: 0, skipped: 3, errors: [] });
+    expect(await count('billing_customers')).toBe(before);
+
+    // Deleted, they come back from the same file exactly as they were.
+    const ids = (await get(`/api/pelanggan/?id_brand=${brand}`, viewer)).json().data.map((c: { id: number }) => c.id);
+    for (const id of ids) {
+      expect(
+        (await t.app.inject({ method: 'DELETE', url: `/api/pelanggan/${id}`, headers: operator })).statusCode,
+      ).toBe(204);
+    }
+    const restored = await upload(res.rawPayload, admin);
+    expect(restored.json()).toMatchObject({ created: 3, skipped: 0 });
+    const again = await get(`/api/pelanggan/export/csv?id_brand=${brand}`, operator);
+    expect(again.body).toBe(res.body);
+  });
+
+  it('answers a file with the header row only when nothing matches', async () => {
+    const res = await get('/api/pelanggan/export/csv?search=nobody-matches-this', operator);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['x-total-count']).toBe('0');
+    expect(res.body).toBe(`\uFEFF${HEADER}\r\n`);
+  });
+
+  it('needs level 10 and refuses a limit above 50,000', async () => {
+    expect((await get('/api/pelanggan/export/csv', {})).statusCode).toBe(401);
+    const low = await get('/api/pelanggan/export/csv', viewer);
+    expect(low.statusCode).toBe(403);
+    expect(low.json()).toMatchObject({ status: 'error', error_code: 'AUTHORIZATION_ERROR' });
+    const big = await get('/api/pelanggan/export/csv?limit=50001', operator);
+    expect(big.statusCode).toBe(422);
+    expect(big.json()).toMatchObject({ error_code: 'VALIDATION_ERROR', detail: { message: 'Validation failed' } });
+  });
+});
+
+describe('billing CSV limits', () => {
+  it('export 10 and import 5 an hour per account, then 429 in billing shape', async () => {
+    await roomInWindow(3_600_000, 60_000); // the calls must fall in one of the limiter's hourly windows
+    const limited = await startTestApp({ config: { modules: ['billing'], rateLimits: true } });
+    try {
+      const op = bearer((await tokensFor(limited.app, await makeAccount(limited.app, { billing: 50 }))).access_token);
+      const other = bearer(
+        (await tokensFor(limited.app, await makeAccount(limited.app, { billing: 50 }))).access_token,
+      );
+      const exp = (h: Record<string, string>) =>
+        limited.app.inject({ method: 'GET', url: '/api/pelanggan/export/csv', headers: h });
+      for (let i = 0; i < 10; i++) expect((await exp(op)).statusCode).toBe(200);
+      const over = await exp(op);
+      expect(over.statusCode).toBe(429);
+      expect(over.json()).toEqual({
+        detail: 'Rate limit exceeded',
+        retry_after: expect.any(Number),
+        status: 'error',
+        error_code: 'RATE_LIMITED',
+      });
+      expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await exp(other)).statusCode).toBe(200);
+
+      const csv = `${HEADER}\nLimit Test,,,,,,,`;
+      for (let i = 0; i < 5; i++) expect((await upload(csv, op, '?dry_run=true', limited)).statusCode).toBe(200);
+      const tooMany = await upload(csv, op, '', limited);
+      expect(tooMany.statusCode).toBe(429);
+      expect(tooMany.json()).toMatchObject({ detail: 'Rate limit exceeded', error_code: 'RATE_LIMITED' });
+    } finally {
+      await limited.close();
+    }
+  });
+});
