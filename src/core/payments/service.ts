@@ -225,8 +225,6 @@ export function createPayments(deps: {
 
   return {
     gateway,
-    /** The gateway a payment was made with (its account's, or the platform's): ask the provider through it. */
-    gatewayOf: (intent: Pick<PaymentIntent, 'account'>) => gatewayOf(intent.account),
     /** The accounts whose callback token is `given` (compared in constant time). */
     accountsSignedBy: (given: string) =>
       [...accounts].filter(([, a]) => safeEqual(given, a.callbackToken)).map(([name]) => name),
