@@ -31,7 +31,7 @@ import { createMetrics } from './core/ops/metrics.ts';
 import { registerOpsRoutes } from './core/ops/routes.ts';
 import type { PaymentGateway } from './core/payments/gateway.ts';
 import { registerPaymentRoutes, webhookAnswers } from './core/payments/routes.ts';
-import { createPayments } from './core/payments/service.ts';
+import { createPayments, type PaymentAccount } from './core/payments/service.ts';
 import { createSimulatorGateway } from './core/payments/simulator.ts';
 import { createRedis } from './core/redis.ts';
 import { MODULE_LOADERS } from './modules/index.ts';
@@ -49,10 +49,10 @@ export interface AppOverrides {
 
 export type App = FastifyInstance;
 
-async function xenditGateway(config: Config): Promise<PaymentGateway> {
+async function xenditGateway(config: Config, secretKey: string): Promise<PaymentGateway> {
   const { createXenditGateway } = await import('./core/payments/xendit.ts');
   return createXenditGateway({
-    secretKey: config.xenditSecretKey as string,
+    secretKey,
     baseUrl: config.xenditBaseUrl,
     qrApiVersion: config.xenditQrApiVersion,
     timeoutMs: config.xenditTimeoutMs,
@@ -129,7 +129,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         merchantCity: config.merchantCity,
         publicUrl: config.publicUrl,
       });
-  const gateway = simulator ?? (await xenditGateway(config));
+  const gateway = simulator ?? (await xenditGateway(config, config.xenditSecretKey as string));
+  // Xendit accounts of their own (XENDIT_API_KEY_<NAME>; the config refuses one without its callback token).
+  const accounts = new Map<string, PaymentAccount>();
+  for (const [name, secretKey] of Object.entries(config.xenditAccountKeys)) {
+    const callbackToken = config.xenditAccountTokens[name];
+    if (callbackToken) accounts.set(name, { gateway: await xenditGateway(config, secretKey), callbackToken });
+  }
   if (!simulator && !config.xenditCallbackToken) {
     logger.warn('XENDIT_CALLBACK_TOKEN is not set: Xendit webhooks will be refused with 503');
   }
@@ -137,6 +143,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     db: database.db,
     jobs,
     gateway,
+    accounts,
     logger,
     now,
     callbackUrl: `${config.publicUrl}${webhooks[0]?.answer.paths[0]}`,

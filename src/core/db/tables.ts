@@ -124,6 +124,8 @@ export interface PaymentIntentsTable {
   expires_at: Timestamp | null;
   paid_at: Timestamp | null;
   failure_reason: string | null;
+  /** The provider account the payment was made with (null: the platform's own). */
+  account: Generated<string | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

@@ -18,6 +18,7 @@ import { registerTechnicalRoutes } from './routes/technical.ts';
 import { createGeneration, PAYMENT_LINK_JOB } from './use-cases/generate.ts';
 import { paymentCompleted } from './use-cases/invoices.ts';
 import { createPaymentLinks } from './use-cases/payment-links.ts';
+import { createReminders, REMINDER_JOB } from './use-cases/reminders.ts';
 
 export const billingModule = defineModule({
   name: 'billing',
@@ -36,12 +37,16 @@ export const billingModule = defineModule({
     '/api/notifications',
   ],
   limits: BILLING_LIMITS,
-  wire: (core) => ({
-    sealKey: deriveKey(core.config.secret, 'billing-pppoe-v1'),
-    links: createPaymentLinks(core),
-    generation: createGeneration(core),
-  }),
-  jobs: ({ links, generation }) => [
+  wire: (core) => {
+    const links = createPaymentLinks(core);
+    return {
+      sealKey: deriveKey(core.config.secret, 'billing-pppoe-v1'),
+      links,
+      generation: createGeneration(core),
+      reminders: createReminders(core, links),
+    };
+  },
+  jobs: ({ links, generation, reminders }) => [
     {
       name: PAYMENT_LINK_JOB,
       retryLimit: 8,
@@ -54,6 +59,14 @@ export const billingModule = defineModule({
       cron: '0 1 * * *',
       expireInSeconds: 3600,
       handler: async () => void (await generation.daily()),
+    },
+    // Payment reminders (3 days and 1 day before the due date, and on it) at 08:00, 12:00 and 17:00 WIB: working
+    // hours, and a later run picks up what an earlier one could not send (no payment link yet).
+    {
+      name: REMINDER_JOB,
+      cron: '0 1,5,10 * * *',
+      expireInSeconds: 3600,
+      handler: async () => void (await reminders.run()),
     },
   ],
   async onReady(_deps, core) {
