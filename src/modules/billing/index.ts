@@ -13,6 +13,7 @@ import { registerBrandRoutes } from './routes/brands.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
 import { registerInvoiceRoutes } from './routes/invoices.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
+import { registerReportRoutes } from './routes/reports.ts';
 import { registerTechnicalRoutes } from './routes/technical.ts';
 import { createGeneration, PAYMENT_LINK_JOB } from './use-cases/generate.ts';
 import { paymentCompleted } from './use-cases/invoices.ts';
@@ -74,6 +75,7 @@ export const billingModule = defineModule({
     registerCustomerRoutes(router, core);
     registerTechnicalRoutes(router, core, sealKey);
     registerInvoiceRoutes(router, core, { links, generation });
+    registerReportRoutes(router, core);
   },
   async demo(_deps, core) {
     const { db } = core.database;
