@@ -16,3 +16,21 @@ CREATE INDEX billing_invoices_unpaid_idx ON billing_invoices (pelanggan_id, tang
   WHERE status_invoice IN ('Menunggu Pembayaran', 'Jatuh Tempo');
 -- The invoice summary chart: counts per period and status read from the index alone.
 CREATE INDEX billing_invoices_periode_status_idx ON billing_invoices (periode, status_invoice);
+-- The dashboard's cache is checked against a change counter (repo/reports.ts `fingerprint`): every statement that
+-- writes a row the dashboard counts takes the next value. A sequence takes no lock and is never rolled back, so
+-- writers do not wait for each other here, and a rolled-back write only costs one needless recomputation.
+CREATE SEQUENCE billing_changes_seq;
+CREATE FUNCTION billing_note_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM nextval('billing_changes_seq');
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER billing_invoices_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing_invoices
+  FOR EACH STATEMENT EXECUTE FUNCTION billing_note_change();
+CREATE TRIGGER billing_customers_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing_customers
+  FOR EACH STATEMENT EXECUTE FUNCTION billing_note_change();
+CREATE TRIGGER billing_brands_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing_brands
+  FOR EACH STATEMENT EXECUTE FUNCTION billing_note_change();
+CREATE TRIGGER billing_packages_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing_packages
+  FOR EACH STATEMENT EXECUTE FUNCTION billing_note_change();

@@ -457,6 +457,28 @@ describe('billing reports', () => {
     expect(badges.json()).toEqual({ suspended_count: 1, unpaid_invoice_count: 4, stopped_count: 1 });
   });
 
+  it('the dashboard shows a payment at once: a change of what it counts is never served from its cache', async () => {
+    const before = (await call('GET', '/api/dashboard/', viewer)).json();
+    expect(before.revenue_summary.total).toBe(200_000);
+    // C1 pays I11 (111 000) today, before its due date.
+    await pay('I11', '2026-04-20T10:00:00');
+    const d = (await call('GET', '/api/dashboard/', viewer)).json();
+    // April: I8's 200 000 and now I11's 111 000 (JAKI); owed 622 000 − 111 000 = 511 000.
+    expect(d.revenue_summary).toMatchObject({
+      total: 311_000,
+      breakdown: [
+        { id_brand: 'JAKI', brand: 'Jakinet', revenue: 111_000 },
+        { id_brand: 'NAGR', brand: 'Nagrak', revenue: 200_000 },
+      ],
+      outstanding: 511_000,
+    });
+    expect(d.invoice_summary_chart.lunas[5]).toBe(1);
+    expect(d.invoice_summary_chart.menunggu[5]).toBe(0);
+    // C1 paid on time: still Setia.
+    expect(d.loyalitas_pembayaran_chart.data).toEqual([2, 1, 2]);
+    expect((await call('GET', '/api/dashboard/sidebar-badges', viewer)).json().unpaid_invoice_count).toBe(3);
+  });
+
   it('refuses bad dates, a start after the end, an unknown grouping or status with 422; 401 and 403', async () => {
     for (const q of [
       'start_date=2026-02-30',

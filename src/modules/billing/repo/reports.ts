@@ -360,3 +360,15 @@ export async function badges(db: Executor) {
     stopped_count: n(r.stopped_count),
   };
 }
+
+/**
+ * What the dashboard depends on, in one cheap read: the change counter that every write of an invoice (issue,
+ * payment and cancellation change the row with their ledger posting), a customer, a brand or a package moves
+ * (migrations/0044).
+ */
+export async function fingerprint(db: Executor): Promise<string> {
+  const row = await sql<{
+    v: unknown;
+  }>`SELECT last_value::text || '/' || is_called::text AS v FROM billing_changes_seq`.execute(db);
+  return String(row.rows[0]?.v ?? '');
+}

@@ -118,6 +118,7 @@ export function registerReportRoutes(router: Router, core: Core): void {
   const { db } = core.database;
   const auth = { level: 1 } as const;
   const limits = [BILLING_LIMITS.general];
+  const dashboard = reports.dashboardCache(db, core.now);
 
   router.get(
     '/api/dashboard/',
@@ -129,7 +130,7 @@ export function registerReportRoutes(router: Router, core: Core): void {
         response: { 200: Dashboard },
       },
     },
-    async () => reports.dashboard(db, core.now()),
+    async () => dashboard(),
   );
 
   router.get(

@@ -165,6 +165,33 @@ function topWithRest(entries: [string, number][], top: number): [string, number]
   return [...entries.slice(0, top), ['Lainnya', rest]];
 }
 
+/** How long a computed dashboard may be served while nothing it counts has changed (see `dashboardCache`). */
+export const DASHBOARD_TTL_MS = 30_000;
+
+/**
+ * The dashboard, computed at most once per change: a computed one is served again while the day and the change
+ * counter of what it counts are the same, for at most `DASHBOARD_TTL_MS` (a write counts when its statement runs,
+ * so one read between that and its commit can keep the state before it; the TTL bounds how long). Requests that
+ * arrive while it is being computed share the computation.
+ */
+export function dashboardCache(db: Executor, now: () => Date) {
+  let cached: { key: string; until: number; value: Promise<Dashboard> } | undefined;
+  return async (): Promise<Dashboard> => {
+    const at = now();
+    const key = `${jakartaDate(at)}|${await repo.fingerprint(db)}`;
+    if (cached && cached.key === key && at.getTime() < cached.until) return cached.value;
+    const value = dashboard(db, at);
+    const entry = { key, until: at.getTime() + DASHBOARD_TTL_MS, value };
+    cached = entry;
+    value.catch(() => {
+      if (cached === entry) cached = undefined;
+    });
+    return value;
+  };
+}
+
+export type Dashboard = Awaited<ReturnType<typeof dashboard>>;
+
 export async function dashboard(db: Executor, now: Date) {
   const today = jakartaDate(now);
   const periode = today.slice(0, 7);
