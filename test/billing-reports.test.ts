@@ -452,6 +452,21 @@ describe('billing reports', () => {
     ]);
     expect(d.charts[5]).toMatchObject(d.loyalitas_pembayaran_chart);
 
+    // 20 Mbps: C1, C2, C5 (Jl. Melati, Jakinet); 50 Mbps: C3, C4, C6 (Jl. Mawar, Nagrak).
+    const paket = await call('GET', '/api/dashboard/paket-details', viewer);
+    expect(paket.json()).toEqual({
+      '20 Mbps': {
+        total_pelanggan: 3,
+        breakdown_lokasi: [{ nama: 'Jl. Melati', jumlah: 3 }],
+        breakdown_brand: [{ nama: 'Jakinet', jumlah: 3 }],
+      },
+      '50 Mbps': {
+        total_pelanggan: 3,
+        breakdown_lokasi: [{ nama: 'Jl. Mawar', jumlah: 3 }],
+        breakdown_brand: [{ nama: 'Nagrak', jumlah: 3 }],
+      },
+    });
+
     // Isolir C5; waiting or overdue I1, I5, I7, I11; Berhenti C4.
     const badges = await call('GET', '/api/dashboard/sidebar-badges', viewer);
     expect(badges.json()).toEqual({ suspended_count: 1, unpaid_invoice_count: 4, stopped_count: 1 });
@@ -502,9 +517,12 @@ describe('billing reports', () => {
     }
     for (const url of [
       '/api/dashboard/',
-      '/api/reports/revenue',
-      '/api/reports/customers',
+      '/api/dashboard/paket-details',
       '/api/dashboard/sidebar-badges',
+      '/api/dashboard/loyalitas-users-by-segment',
+      '/api/reports/revenue',
+      '/api/reports/revenue/details',
+      '/api/reports/customers',
     ]) {
       const anon = await call('GET', url, {});
       expect(anon.statusCode, url).toBe(401);

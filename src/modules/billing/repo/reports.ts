@@ -372,3 +372,19 @@ export async function fingerprint(db: Executor): Promise<string> {
   }>`SELECT last_value::text || '/' || is_called::text AS v FROM billing_changes_seq`.execute(db);
   return String(row.rows[0]?.v ?? '');
 }
+
+/** Live customers per package speed, and within each speed by address and by brand (one scan). */
+export async function packageBreakdown(db: Executor) {
+  const rows = await sql<Record<string, unknown>>`
+    SELECT p.kecepatan, c.alamat, c.id_brand, GROUPING(c.alamat) AS g_alamat, GROUPING(c.id_brand) AS g_brand,
+      count(*) AS n
+    FROM billing_customers c LEFT JOIN billing_packages p ON p.id = c.paket_layanan_id
+    WHERE c.deleted_at IS NULL
+    GROUP BY GROUPING SETS ((p.kecepatan), (p.kecepatan, c.alamat), (p.kecepatan, c.id_brand))`.execute(db);
+  return rows.rows.map((r) => ({
+    kecepatan: r.kecepatan === null ? null : n(r.kecepatan),
+    alamat: n(r.g_alamat) === 0 ? ((r.alamat as string | null) ?? null) : undefined,
+    id_brand: n(r.g_brand) === 0 ? ((r.id_brand as string | null) ?? null) : undefined,
+    n: n(r.n),
+  }));
+}

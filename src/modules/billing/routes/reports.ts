@@ -118,7 +118,8 @@ export function registerReportRoutes(router: Router, core: Core): void {
   const { db } = core.database;
   const auth = { level: 1 } as const;
   const limits = [BILLING_LIMITS.general];
-  const dashboard = reports.dashboardCache(db, core.now);
+  const dashboard = reports.cachedByChanges(db, core.now, reports.dashboard);
+  const packageDetails = reports.cachedByChanges(db, core.now, reports.packageDetails);
 
   router.get(
     '/api/dashboard/',
@@ -146,6 +147,28 @@ export function registerReportRoutes(router: Router, core: Core): void {
       },
     },
     async () => repo.badges(db),
+  );
+
+  router.get(
+    '/api/dashboard/paket-details',
+    {
+      auth,
+      limits,
+      schema: {
+        summary: 'Per package speed (the paket_chart labels): customers in total, by address and by brand',
+        response: {
+          200: Type.Record(
+            Type.String(),
+            Type.Object({
+              total_pelanggan: Int,
+              breakdown_lokasi: Type.Array(Type.Object({ nama: Str, jumlah: Int })),
+              breakdown_brand: Type.Array(Type.Object({ nama: Str, jumlah: Int })),
+            }),
+          ),
+        },
+      },
+    },
+    async () => packageDetails(),
   );
 
   router.get(

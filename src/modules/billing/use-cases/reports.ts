@@ -169,18 +169,18 @@ function topWithRest(entries: [string, number][], top: number): [string, number]
 export const DASHBOARD_TTL_MS = 30_000;
 
 /**
- * The dashboard, computed at most once per change: a computed one is served again while the day and the change
+ * A dashboard view computed at most once per change: a computed one is served again while the day and the change
  * counter of what it counts are the same, for at most `DASHBOARD_TTL_MS` (a write counts when its statement runs,
  * so one read between that and its commit can keep the state before it; the TTL bounds how long). Requests that
  * arrive while it is being computed share the computation.
  */
-export function dashboardCache(db: Executor, now: () => Date) {
-  let cached: { key: string; until: number; value: Promise<Dashboard> } | undefined;
-  return async (): Promise<Dashboard> => {
+export function cachedByChanges<T>(db: Executor, now: () => Date, compute: (db: Executor, now: Date) => Promise<T>) {
+  let cached: { key: string; until: number; value: Promise<T> } | undefined;
+  return async (): Promise<T> => {
     const at = now();
     const key = `${jakartaDate(at)}|${await repo.fingerprint(db)}`;
     if (cached && cached.key === key && at.getTime() < cached.until) return cached.value;
-    const value = dashboard(db, at);
+    const value = compute(db, at);
     const entry = { key, until: at.getTime() + DASHBOARD_TTL_MS, value };
     cached = entry;
     value.catch(() => {
@@ -188,6 +188,36 @@ export function dashboardCache(db: Executor, now: () => Date) {
     });
     return value;
   };
+}
+
+/** `GET /api/dashboard/paket-details`: per `paket_chart` label, the customers by address and by brand. */
+export async function packageDetails(db: Executor) {
+  const [rows, brands] = await Promise.all([repo.packageBreakdown(db), repo.brandNames(db)]);
+  const brandName = new Map(brands.map((b) => [b.id_brand, b.brand]));
+  const out: Record<
+    string,
+    {
+      total_pelanggan: number;
+      breakdown_lokasi: { nama: string; jumlah: number }[];
+      breakdown_brand: { nama: string; jumlah: number }[];
+    }
+  > = {};
+  const label = (k: number | null) => (k === null ? 'Tanpa Paket' : `${k} Mbps`);
+  const nameOf = (r: (typeof rows)[number]) => String(r.alamat ?? r.id_brand ?? '');
+  const sorted = [...rows].sort((a, b) => b.n - a.n || nameOf(a).localeCompare(nameOf(b)));
+  for (const r of sorted) {
+    const key = label(r.kecepatan);
+    const entry = out[key] ?? { total_pelanggan: 0, breakdown_lokasi: [], breakdown_brand: [] };
+    out[key] = entry;
+    if (r.alamat !== undefined) entry.breakdown_lokasi.push({ nama: r.alamat ?? 'Tanpa Alamat', jumlah: r.n });
+    else if (r.id_brand !== undefined)
+      entry.breakdown_brand.push({
+        nama: r.id_brand === null ? 'Tanpa Brand' : (brandName.get(r.id_brand) ?? r.id_brand),
+        jumlah: r.n,
+      });
+    else entry.total_pelanggan = r.n;
+  }
+  return out;
 }
 
 export type Dashboard = Awaited<ReturnType<typeof dashboard>>;
