@@ -510,6 +510,11 @@ describe('billing reports', () => {
       });
     }
     expect((await call('GET', '/api/reports/revenue/details?start_date=2026-13-01', viewer)).statusCode).toBe(422);
+    for (const q of ['skip=-1', 'limit=0', 'limit=abc']) {
+      expect((await call('GET', `/api/reports/revenue/details?${q}`, viewer)).statusCode, q).toBe(422);
+    }
+    // A page larger than the export's bound is clamped, not refused.
+    expect((await call('GET', '/api/reports/revenue/details?limit=2000000000', viewer)).statusCode).toBe(200);
     for (const q of ['segment=bogus', 'status=Hilang']) {
       const res = await call('GET', `/api/reports/customers?${q}`, viewer);
       expect(res.statusCode, q).toBe(422);

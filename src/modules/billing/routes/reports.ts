@@ -31,9 +31,13 @@ const RevenueQuery = Type.Object({
 });
 const DetailsQuery = Type.Object({
   ...ReportQuery.properties,
-  skip: Type.Integer({ minimum: 0, default: 0 }),
+  skip: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 }),
   limit: Type.Optional(
-    Type.Integer({ minimum: 1, description: `page size; without it every row (at most ${reports.DETAILS_MAX})` }),
+    Type.Integer({
+      minimum: 1,
+      maximum: 2_147_483_647,
+      description: `page size; without it every row (at most ${reports.DETAILS_MAX})`,
+    }),
   ),
 });
 
@@ -181,8 +185,8 @@ export function registerReportRoutes(router: Router, core: Core): void {
           'Active customers of a loyalty segment (setia, lunas-telat, menunggak or the chart labels); an unknown one is []',
         querystring: Type.Object({
           segmen: Type.Optional(Text(50, 'setia | lunas-telat | menunggak, or the chart label')),
-          skip: Type.Integer({ minimum: 0, default: 0 }),
-          limit: Type.Integer({ minimum: 1, default: 100 }),
+          skip: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 }),
+          limit: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 100 }),
         }),
         response: {
           200: Type.Array(
@@ -247,8 +251,8 @@ export function registerReportRoutes(router: Router, core: Core): void {
           segment: Type.Optional(Text(50, 'setia | lunas-telat | menunggak')),
           status: Type.Optional(Text(20, 'Aktif | Isolir (Suspended) | Berhenti')),
           brand: Type.Optional(Text(50, 'id_brand')),
-          skip: Type.Integer({ minimum: 0, default: 0 }),
-          limit: Type.Integer({ minimum: 1, default: 15 }),
+          skip: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 }),
+          limit: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 15 }),
         }),
         response: {
           200: Type.Object({

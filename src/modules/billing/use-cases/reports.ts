@@ -107,7 +107,7 @@ export async function revenueDetails(
   now: Date,
 ): Promise<{ rows: repo.PaymentRow[]; total: number }> {
   const { range } = reportRange(q, now);
-  return repo.payments(db, range, scopeOf(q), { skip: q.skip, limit: q.limit ?? DETAILS_MAX });
+  return repo.payments(db, range, scopeOf(q), { skip: q.skip, limit: Math.min(q.limit ?? DETAILS_MAX, DETAILS_MAX) });
 }
 
 /** Rows of the details without `limit` (the frontend's Excel export): every row, up to this many. */
