@@ -14,6 +14,7 @@ import { registerCustomerCsvRoutes } from './routes/customer-csv.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
 import { registerInvoiceRoutes } from './routes/invoices.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
+import { registerReportRoutes } from './routes/reports.ts';
 import { registerTechnicalRoutes } from './routes/technical.ts';
 import { createGeneration, PAYMENT_LINK_JOB } from './use-cases/generate.ts';
 import { paymentCompleted } from './use-cases/invoices.ts';
@@ -89,6 +90,7 @@ export const billingModule = defineModule({
     await registerCustomerCsvRoutes(router, core);
     registerTechnicalRoutes(router, core, sealKey);
     registerInvoiceRoutes(router, core, { links, generation });
+    registerReportRoutes(router, core);
   },
   async demo(_deps, core) {
     const { db } = core.database;

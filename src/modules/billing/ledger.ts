@@ -64,3 +64,12 @@ export const postOverpayment = (db: Executor, pelangganId: number, reference: st
     { account: cash('xendit'), amount: -amount },
     { account: credit(pelangganId), amount },
   ]);
+
+/** What the reports read back (src/core/ledger/read.ts): the journals an invoice's money moves in, and the prefix
+ * of the customers' receivable accounts (a receivable's balance is minus what the customer still owes). */
+export const INVOICE_JOURNALS = {
+  issue: 'billing.invoice',
+  payment: 'billing.payment',
+  cancel: 'billing.cancel',
+} as const;
+export const RECEIVABLE_PREFIX = 'receivable:billing:';
