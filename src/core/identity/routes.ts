@@ -120,7 +120,8 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
       onRequest: [refresh],
       schema: {
         tags: ['identity'],
-        summary: 'Trade a refresh token for a new pair (the old one stops working)',
+        summary:
+          'Trade a refresh token for a new pair (the old one answers the same successor for 30 s, then stops working)',
         body: Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 512 }) }),
         response: { 200: TokenPair, ...errorResponses(platformEnvelope, [401, 422, 429]) },
       },
