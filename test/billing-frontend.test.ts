@@ -254,6 +254,20 @@ describe('lists and names (PelangganView, DataTeknisView, HargaLayananView)', ()
     expect(by.json()).toMatchObject([{ pelanggan_id: c.id, sn: 'ZTEG00000001', password_pppoe: null }]);
     const none = await customer();
     expect((await api('GET', `/api/data_teknis/by-pelanggan/${none.id}`, viewer)).json()).toEqual([]);
+
+    // The form's helpers: choices in use, and whether an IP is taken (not by the row being edited).
+    expect((await api('GET', '/api/data_teknis/available-olt', viewer)).json()).toContain('OLT-1');
+    expect((await api('GET', '/api/data_teknis/available-profiles', viewer)).json()).toContain('20Mbps');
+    expect(Array.isArray((await api('GET', '/api/data_teknis/available-vlans', viewer)).json())).toBe(true);
+    const taken = await api('POST', '/api/data_teknis/check-ip', operator, { ip_address: ip, current_id: null });
+    expect(taken.json()).toMatchObject({ is_taken: true, owner_id: c.id, message: expect.any(String) });
+    const own = await api('POST', '/api/data_teknis/check-ip', operator, {
+      ip_address: ip,
+      current_id: created.json().id,
+    });
+    expect(own.json()).toMatchObject({ is_taken: false, owner_id: null });
+    const bad = await api('POST', '/api/data_teknis/check-ip', operator, { ip_address: '10.0.0.999' });
+    expect(bad.statusCode).toBe(422);
   });
 });
 
@@ -394,4 +408,30 @@ describe('activity log (ActivityLogView)', () => {
     expect((await api('GET', '/api/activity-logs/', operator)).statusCode).toBe(403);
     expect((await api('GET', '/api/activity-logs/?limit=abc', admin)).statusCode).toBe(422);
   });
+});
+
+describe('refresh under the rate limits', () => {
+  it('a burst of parallel refreshes passes; a client stuck in a refresh loop is stopped with 429', async () => {
+    const limited = await startTestApp({ config: { modules: ['billing'], rateLimits: true } });
+    try {
+      const account = await makeAccount(limited.app, { billing: 1 });
+      const res = await limited.app.inject({
+        method: 'POST',
+        url: '/api/auth/token',
+        payload: { username: account.email, password: account.password },
+      });
+      const { refresh_token } = res.json();
+      const refresh = () =>
+        limited.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token } });
+      const burst = await Promise.all(Array.from({ length: 12 }, refresh));
+      expect(burst.map((r) => r.statusCode)).toEqual(Array(12).fill(200));
+      let last = burst[0];
+      for (let i = 0; i < 30 && last?.statusCode !== 429; i++) last = await refresh();
+      expect(last?.statusCode).toBe(429);
+      expect(last?.json()).toMatchObject({ detail: 'Rate limit exceeded', status: 'error' });
+      expect(Number(last?.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await limited.close();
+    }
+  }, 120_000);
 });

@@ -17,6 +17,7 @@ import { registerPackageRoutes } from './routes/packages.ts';
 import { registerSessionRoutes } from './routes/session.ts';
 import { registerSubscriptionRoutes } from './routes/subscriptions.ts';
 import { registerTechnicalRoutes } from './routes/technical.ts';
+import { registerTechnicalHelperRoutes } from './routes/technical-helpers.ts';
 import { createGeneration, PAYMENT_LINK_JOB } from './use-cases/generate.ts';
 import { paymentCompleted } from './use-cases/invoices.ts';
 import { createPaymentLinks } from './use-cases/payment-links.ts';
@@ -84,6 +85,7 @@ export const billingModule = defineModule({
     registerPackageRoutes(router, core);
     registerCustomerRoutes(router, core);
     registerSubscriptionRoutes(router, core);
+    registerTechnicalHelperRoutes(router, core);
     registerTechnicalRoutes(router, core, sealKey);
     registerInvoiceRoutes(router, core, { links, generation });
   },
