@@ -259,6 +259,10 @@ describe('lists and names (PelangganView, DataTeknisView, HargaLayananView)', ()
     expect((await api('GET', '/api/data_teknis/available-olt', viewer)).json()).toContain('OLT-1');
     expect((await api('GET', '/api/data_teknis/available-profiles', viewer)).json()).toContain('20Mbps');
     expect(Array.isArray((await api('GET', '/api/data_teknis/available-vlans', viewer)).json())).toBe(true);
+    const power = (await api('GET', '/api/data_teknis/onu-power-ranges', viewer)).json();
+    expect(power.min).toBeLessThanOrEqual(-21);
+    expect(power.max).toBeGreaterThanOrEqual(-21);
+    expect(power.ranges.map((r: { label: string }) => r.label)).toHaveLength(3);
     const taken = await api('POST', '/api/data_teknis/check-ip', operator, { ip_address: ip, current_id: null });
     expect(taken.json()).toMatchObject({ is_taken: true, owner_id: c.id, message: expect.any(String) });
     const own = await api('POST', '/api/data_teknis/check-ip', operator, {

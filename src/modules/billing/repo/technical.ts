@@ -170,3 +170,12 @@ export async function ipHolder(db: Executor, ip: string, exceptId: number | unde
   if (exceptId !== undefined) q = q.where('id', '!=', exceptId);
   return q.orderBy('id').limit(1).executeTakeFirst();
 }
+
+/** The lowest and highest ONU power recorded (dBm), 0 when none is. */
+export async function onuPowerBounds(db: Executor): Promise<{ min: number; max: number }> {
+  const row = await db
+    .selectFrom('billing_technical_data')
+    .select((eb) => [eb.fn.min('onu_power').as('min'), eb.fn.max('onu_power').as('max')])
+    .executeTakeFirstOrThrow();
+  return { min: Number(row.min ?? 0), max: Number(row.max ?? 0) };
+}

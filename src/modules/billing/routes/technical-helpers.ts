@@ -5,7 +5,18 @@ import { Type } from 'typebox';
 import type { Core } from '../../../core/context.ts';
 import type { Router } from '../../../core/http/route.ts';
 import { BILLING_LIMITS } from '../limits.ts';
-import { distinctValues, ipHolder } from '../repo/technical.ts';
+import { distinctValues, ipHolder, onuPowerBounds } from '../repo/technical.ts';
+
+/**
+ * The ONU receive-power bands the list filters by (`onu_power_min`/`onu_power_max`, dBm): above -24 is a good
+ * signal, -27 to -24 fair, below -27 weak (the usual GPON thresholds).
+ */
+const ONU_POWER_BANDS = [
+  { label: 'Sinyal Baik (> -24 dBm)', min: -23, max: 0 },
+  { label: 'Sinyal Sedang (-27 s/d -24 dBm)', min: -27, max: -24 },
+  { label: 'Sinyal Lemah (< -27 dBm)', min: -50, max: -28 },
+];
+const Band = Type.Object({ label: Type.String(), min: Type.Number(), max: Type.Number() });
 
 const CheckIp = Type.Object({
   ip_address: Type.String({ format: 'ipv4', description: 'dotted IPv4 address' }),
@@ -37,6 +48,19 @@ export function registerTechnicalHelperRoutes(router: Router, core: Core): void 
       () => distinctValues(db, column),
     );
   }
+
+  router.get(
+    '/api/data_teknis/onu-power-ranges',
+    {
+      auth,
+      limits,
+      schema: {
+        summary: 'The ONU power recorded (lowest, highest) and the signal bands the list filters by',
+        response: { 200: Type.Object({ min: Type.Number(), max: Type.Number(), ranges: Type.Array(Band) }) },
+      },
+    },
+    async () => ({ ...(await onuPowerBounds(db)), ranges: ONU_POWER_BANDS }),
+  );
 
   router.post(
     '/api/data_teknis/check-ip',
