@@ -246,7 +246,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     if (mod.onClose) app.addHook('preClose', () => mod.onClose?.(deps, core) ?? Promise.resolve());
   }
   registerOpsRoutes(app, core, readiness);
-  registerIdentityRoutes(app, core);
+  const logViews = modules.filter((m) => m.activityLog);
+  if (logViews.length > 1) {
+    throw new Error(
+      `Only one module may read /api/activity-logs its own way: ${logViews.map((m) => m.name).join(', ')}`,
+    );
+  }
+  const logView = logViews[0];
+  registerIdentityRoutes(app, core, logView?.activityLog && { module: logView.name, view: logView.activityLog });
   registerPaymentRoutes(app, core, simulator, webhooks);
   if (config.env !== 'production') registerDevOutbox(app, database.db);
 

@@ -3,6 +3,7 @@
 // jobs, routes (through a typed router bound to the module's name and envelope), then, when the app is ready,
 // `onReady` and the demo data.
 import type { TSchema } from 'typebox';
+import type { ActivityLogView } from './audit/audit.ts';
 import type { Core } from './context.ts';
 import type { Envelope } from './http/envelopes.ts';
 import type { Router } from './http/route.ts';
@@ -43,6 +44,11 @@ export interface ModuleDefinition<D = unknown> {
   onClose?(deps: D, core: Core): Promise<void>;
   /** Demo data; must be safe to run twice. */
   demo?(deps: D, core: Core): Promise<void>;
+  /**
+   * The module's reading of `/api/activity-logs` when its clients use that path (at most one enabled module): its
+   * readers' level and its page shape. Without one, the path is the platform admins' (the platform's shape).
+   */
+  activityLog?: ActivityLogView;
   /** Extra checks for /ready (for example a provider's balance). */
   readiness?(deps: D): Record<string, () => Promise<void>>;
 }

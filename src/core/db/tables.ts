@@ -104,6 +104,9 @@ export interface ActivityLogsTable {
   object_id: string | null;
   request_id: string | null;
   ip: string | null;
+  /** The request line that made the change (`POST`, `/api/…`); null outside a request. */
+  method: string | null;
+  path: string | null;
   before: unknown;
   after: unknown;
   created_at: Timestamp;

@@ -254,6 +254,14 @@ export function registerHttpCore(app: FastifyInstance, deps: { prefixes: Envelop
     const path = request.url.split('?')[0] ?? '/';
     const allowed = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => shadow.find(m as 'GET', path));
     const envelope = prefixes.envelopeFor(path);
+    // FastAPI's habit (CONTRACTS §6): a path declared with a trailing slash also answers without it, and the
+    // reverse, by a 307 to the declared form (method and body kept). The Location is relative (no scheme or host),
+    // so a client behind a TLS proxy follows it over HTTPS.
+    const other = path.endsWith('/') ? path.slice(0, -1) : `${path}/`;
+    if (allowed.length === 0 && other !== '' && shadow.find(request.method as 'GET', other)) {
+      const query = request.url.slice(path.length);
+      return reply.code(307).header('location', `${other}${query}`).send();
+    }
     if (allowed.length > 0) {
       const error = new AppError('METHOD_NOT_ALLOWED', `Method ${request.method} is not allowed here`, {
         headers: { allow: allowed.join(', ') },

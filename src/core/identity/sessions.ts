@@ -1,12 +1,13 @@
 // Sessions: JWT access tokens (jose) and rotating refresh tokens. A refresh token is used once; presenting a
-// used one again means it was stolen, so its whole family is revoked. Logout revokes the access token's id
-// (jti) at once on every instance and ends the refresh family.
+// used one again means it was stolen, so its whole family is revoked, except within REFRESH_GRACE_MS of its
+// rotation: a browser client refreshes from several requests at once, and each of them gets the successor already
+// issued. Logout revokes the access token's id (jti) at once on every instance and ends the refresh family.
 
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
-import { deriveKey, randomToken, sha256Hex } from '../crypto.ts';
+import { deriveKey, hmacHex, randomToken, sha256Hex } from '../crypto.ts';
 import type { Executor, Tables } from '../db/tables.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { AppError } from '../http/errors.ts';
@@ -16,6 +17,8 @@ export const TOKEN_TYPE = 'at+jwt';
 const ISSUER = 'loket';
 const VERIFIED_CACHE_MAX = 50_000;
 const AUDIENCE = 'loket';
+/** How long a rotated refresh token still answers with its successor instead of counting as stolen (CONTRACTS §2). */
+export const REFRESH_GRACE_MS = 30_000;
 
 export interface AccessClaims {
   accountId: number;
@@ -63,6 +66,11 @@ export function createSessions(deps: {
     keys.set(prev.kid, prev.key);
   }
   const accessTtl = deps.config.accessTokenTtlMinutes * 60;
+  // A rotated token's successor is derived from it (HMAC under a key of its own), so the grace period needs no
+  // stored copy of a live secret: only the holder of the old token can name the successor again.
+  const successorKey = deriveKey(deps.config.secret, 'refresh-successor-v1');
+  const successorOf = (token: string) =>
+    `lkr_${Buffer.from(hmacHex(successorKey, token), 'hex').toString('base64url')}`;
   const refreshTtlMs = deps.config.refreshTokenTtlDays * 86_400_000;
 
   const verified = new Map<string, AccessClaims>();
@@ -138,8 +146,12 @@ export function createSessions(deps: {
       .sign(current.key);
   }
 
-  async function newRefresh(db: Executor, accountId: number, family: string): Promise<string> {
-    const token = `lkr_${randomToken(32)}`;
+  async function newRefresh(
+    db: Executor,
+    accountId: number,
+    family: string,
+    token = `lkr_${randomToken(32)}`,
+  ): Promise<string> {
     await db
       .insertInto('refresh_tokens')
       .values({
@@ -221,8 +233,9 @@ export function createSessions(deps: {
     },
 
     /**
-     * Trades a refresh token for a new pair. `check` confirms the account may still sign in. Reuse of a used
-     * token revokes the family (committed even though the caller gets 401).
+     * Trades a refresh token for a new pair. `check` confirms the account may still sign in. A used token presented
+     * again within REFRESH_GRACE_MS answers its successor (and a new access token); later, it revokes the family
+     * (committed even though the caller gets 401).
      */
     async refresh(
       token: string,
@@ -236,6 +249,22 @@ export function createSessions(deps: {
           .forUpdate()
           .executeTakeFirst();
         if (!row || row.revoked_at) return { error: 'Invalid refresh token' } as const;
+        if (row.used_at && deps.now().getTime() - new Date(row.used_at).getTime() <= REFRESH_GRACE_MS) {
+          // A parallel refresh of the same token: the successor already issued, with a new access token.
+          const successor = successorOf(token);
+          const next = await trx
+            .selectFrom('refresh_tokens')
+            .select(['account_id', 'family_id', 'revoked_at', 'expires_at'])
+            .where('token_hash', '=', sha256Hex(successor))
+            .executeTakeFirst();
+          if (!next || next.revoked_at || next.family_id !== row.family_id)
+            return { error: 'Invalid refresh token' } as const;
+          if (new Date(next.expires_at).getTime() <= deps.now().getTime())
+            return { error: 'Refresh token expired' } as const;
+          const sessionVersion = await check(trx, row.account_id);
+          if (sessionVersion === null) return { error: 'Account cannot sign in' } as const;
+          return { accountId: row.account_id, family: row.family_id, sessionVersion, refresh: successor } as const;
+        }
         if (row.used_at) {
           await trx
             .updateTable('refresh_tokens')
@@ -254,7 +283,7 @@ export function createSessions(deps: {
         const sessionVersion = await check(trx, row.account_id);
         if (sessionVersion === null) return { error: 'Account cannot sign in' } as const;
         await trx.updateTable('refresh_tokens').set({ used_at: deps.now() }).where('id', '=', row.id).execute();
-        const refresh = await newRefresh(trx, row.account_id, row.family_id);
+        const refresh = await newRefresh(trx, row.account_id, row.family_id, successorOf(token));
         return { accountId: row.account_id, family: row.family_id, sessionVersion, refresh } as const;
       });
       if ('error' in outcome) {

@@ -4,6 +4,7 @@ import { deriveKey } from '../../core/crypto.ts';
 import { withTransaction } from '../../core/db/transaction.ts';
 import type { JobContext } from '../../core/jobs/jobs.ts';
 import { defineModule } from '../../core/module.ts';
+import { billingActivityLog } from './activity.ts';
 import { billingEnvelope } from './envelope.ts';
 import { BILLING_LIMITS } from './limits.ts';
 import { getBrand, insertBrand } from './repo/brands.ts';
@@ -15,7 +16,10 @@ import { registerCustomerRoutes } from './routes/customers.ts';
 import { registerInvoiceRoutes } from './routes/invoices.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
 import { registerReportRoutes } from './routes/reports.ts';
+import { registerSessionRoutes } from './routes/session.ts';
+import { registerSubscriptionRoutes } from './routes/subscriptions.ts';
 import { registerTechnicalRoutes } from './routes/technical.ts';
+import { registerTechnicalHelperRoutes } from './routes/technical-helpers.ts';
 import { createGeneration, PAYMENT_LINK_JOB } from './use-cases/generate.ts';
 import { paymentCompleted } from './use-cases/invoices.ts';
 import { createPaymentLinks } from './use-cases/payment-links.ts';
@@ -36,8 +40,15 @@ export const billingModule = defineModule({
     '/api/reports',
     '/api/mikrotik_servers',
     '/api/notifications',
+    // The original frontend's sign-in and log paths (their errors in billing's envelope).
+    '/api/auth/token',
+    '/api/auth/refresh',
+    '/api/auth/logout',
+    '/api/users/me',
+    '/api/activity-logs',
   ],
   limits: BILLING_LIMITS,
+  activityLog: billingActivityLog,
   wire: (core) => {
     const links = createPaymentLinks(core);
     return {
@@ -84,10 +95,13 @@ export const billingModule = defineModule({
     });
   },
   async routes(router, { sealKey, links, generation }, core) {
+    registerSessionRoutes(router, core);
     registerBrandRoutes(router, core);
     registerPackageRoutes(router, core);
     registerCustomerRoutes(router, core);
     await registerCustomerCsvRoutes(router, core);
+    registerSubscriptionRoutes(router, core);
+    registerTechnicalHelperRoutes(router, core);
     registerTechnicalRoutes(router, core, sealKey);
     registerInvoiceRoutes(router, core, { links, generation });
     registerReportRoutes(router, core);
