@@ -49,6 +49,32 @@ export interface AppOverrides {
 
 export type App = FastifyInstance;
 
+/** Each built app's modules and their dependencies, for `runModuleCommand`. */
+const wiredModules = new WeakMap<App, { mod: AnyModule; deps: unknown }[]>();
+
+/**
+ * Runs a module's administrative command (`ModuleDefinition.commands`) on a built app. Throws when the module is
+ * not enabled in this app or has no such command.
+ */
+export async function runModuleCommand(
+  app: App,
+  module: string,
+  command: string,
+  options: Record<string, string>,
+  out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Promise<void> {
+  const entry = wiredModules.get(app)?.find((w) => w.mod.name === module);
+  if (!entry) throw new Error(`module "${module}" is not enabled (LOKET_MODULES)`);
+  const run = entry.mod.commands?.[command];
+  if (!run) {
+    const known = Object.keys(entry.mod.commands ?? {});
+    throw new Error(
+      `module "${module}" has no command "${command}"${known.length ? ` (it has: ${known.join(', ')})` : ''}`,
+    );
+  }
+  await run.run({ options, deps: entry.deps, core: app.loket, out });
+}
+
 async function xenditGateway(config: Config, secretKey: string): Promise<PaymentGateway> {
   const { createXenditGateway } = await import('./core/payments/xendit.ts');
   return createXenditGateway({
@@ -245,6 +271,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     await mod.routes(createRouter(app, core, { module: mod.name, envelope: mod.envelope }), deps, core);
     if (mod.onClose) app.addHook('preClose', () => mod.onClose?.(deps, core) ?? Promise.resolve());
   }
+  wiredModules.set(app, wired);
   registerOpsRoutes(app, core, readiness);
   const logViews = modules.filter((m) => m.activityLog);
   if (logViews.length > 1) {

@@ -24,6 +24,7 @@ import { createGeneration, PAYMENT_LINK_JOB } from './use-cases/generate.ts';
 import { paymentCompleted } from './use-cases/invoices.ts';
 import { createPaymentLinks } from './use-cases/payment-links.ts';
 import { createReminders, REMINDER_JOB } from './use-cases/reminders.ts';
+import { seedBilling, seedOptions } from './use-cases/seed.ts';
 
 export const billingModule = defineModule({
   name: 'billing',
@@ -105,6 +106,18 @@ export const billingModule = defineModule({
     registerTechnicalRoutes(router, core, sealKey);
     registerInvoiceRoutes(router, core, { links, generation });
     registerReportRoutes(router, core);
+  },
+  commands: {
+    seed: {
+      usage:
+        '--customers N --months M [--seed S]\n                     fill an empty billing base with N customers and M months of invoices (and their ledger)',
+      async run({ options, core, out }) {
+        const r = await seedBilling(core, seedOptions(options), out);
+        out(
+          `seeded ${r.customers} customers, ${r.invoices} invoices, ${r.journals} journals in ${r.seconds.toFixed(1)} s`,
+        );
+      },
+    },
   },
   async demo(_deps, core) {
     const { db } = core.database;

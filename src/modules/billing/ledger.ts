@@ -21,6 +21,12 @@ const cash = (channel: 'xendit' | 'manual'): LedgerAccountRef => ({ code: `cash:
 const credit = (pelangganId: number): LedgerAccountRef => ({ code: `wallet:billing:${pelangganId}`, kind: 'wallet' });
 
 export const receivableCode = (pelangganId: number) => receivable(pelangganId).code;
+/** The accounts by code and kind, for postings written in SQL (the demo-data generator's history). */
+export const ACCOUNTS = {
+  receivablePrefix: receivableCode(0).slice(0, -1),
+  receivableKind: receivable(0).kind,
+  cash: { xendit: cash('xendit'), manual: cash('manual') },
+};
 
 interface Amounts {
   id: number;
