@@ -267,7 +267,8 @@ function textWithin(s: OpenApiSchema): fc.Arbitrary<string> {
   const min = s.minLength ?? 0;
   const max = s.maxLength ?? 2_000_000;
   const fit = (t: string) => {
-    const cut = [...t].slice(0, max).join('');
+    // By code points (an emoji is one character to the schema); a text of `max` code units or fewer fits as it is.
+    const cut = t.length <= max ? t : [...t.slice(0, 2 * max)].slice(0, max).join('');
     return cut.length >= min ? cut : cut.padEnd(min, cut || 'a');
   };
   const candidates: fc.Arbitrary<string>[] = [hostileText.map(fit)];
@@ -593,6 +594,8 @@ export interface Finding {
   operation: string;
   who: Who;
   status: number;
+  /** The answer's x-request-id, to find its log lines (a 5xx logs its stack). */
+  requestId: string;
   problem: string;
   request: { url: string; headers: Record<string, string>; payload: string | undefined };
 }
@@ -666,7 +669,14 @@ export async function runCase(ctx: FuzzContext, op: Operation, c: Case): Promise
         s.byStatus[res.statusCode] = (s.byStatus[res.statusCode] ?? 0) + 1;
       }
       const found = (problem: string) =>
-        findings.push({ operation: op.key, who: caller, status: res.statusCode, problem, request });
+        findings.push({
+          operation: op.key,
+          who: caller,
+          status: res.statusCode,
+          requestId: String(res.headers['x-request-id'] ?? ''),
+          problem,
+          request,
+        });
       if (res.statusCode >= 500) {
         if (attempt === 0) s.serverErrors++;
         found(`answered ${res.statusCode}: ${shown(res.body)}`);
