@@ -11,7 +11,7 @@ import { openDatabase } from './core/db/database.ts';
 import { migrate } from './core/db/migrate.ts';
 import { EnvelopePrefixes, platformEnvelope } from './core/http/envelopes.ts';
 import { registerErrorCodes } from './core/http/errors.ts';
-import { registerHttpCore, requestIdFrom } from './core/http/plugin.ts';
+import { frameworkErrors, registerHttpCore, requestIdFrom } from './core/http/plugin.ts';
 import { deferredChildLogger, requestIds } from './core/http/request-logger.ts';
 import { createRouter } from './core/http/route.ts';
 import { createUrlGuard } from './core/http/safe-url.ts';
@@ -200,6 +200,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     return503OnClosing: true,
+    frameworkErrors: frameworkErrors(prefixes),
     forceCloseConnections: 'idle',
     // Bodies are validated without coercion beyond exact numbers, query and params with it (validation.ts).
     // Response serializers are compiled at a route's first response, not at start-up (see serializers.ts).

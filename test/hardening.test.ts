@@ -381,3 +381,37 @@ describe('oversize bodies (finding 10)', () => {
     expect(await chunked.json()).toMatchObject({ detail: expect.any(String) });
   });
 });
+
+describe('found by the fuzz run (test/fuzz.test.ts)', () => {
+  it('an unexpected field named constructor or __proto__ is a 422 naming it, not a 500', async () => {
+    const before = await snapshot(t.app);
+    for (const payload of [
+      '{"nama_jabatan": "Kasir", "constructor": "x"}',
+      '{"nama_jabatan": "Kasir", "__proto__": {"admin": true}}',
+      '{"nama_jabatan": "Kasir", "toString": 1}',
+    ]) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/jabatan/',
+        headers: { ...staffAdmin, 'content-type': 'application/json' },
+        payload,
+      });
+      expect(res.statusCode, `${payload}: ${res.body}`).toBeLessThan(500);
+      expect(res.statusCode, `${payload}: ${res.body}`).toBeGreaterThanOrEqual(400);
+      expect(res.json().detail, res.body).toBeDefined();
+    }
+    expect(await snapshot(t.app)).toEqual(before);
+  });
+
+  it('a path with broken percent-encoding is a 400, a path parameter past 100 characters a 414, in the envelope', async () => {
+    for (const url of ['/jabatan/%zz', '/jabatan/%E0%A4%A', '/jabatan/%']) {
+      const res = await t.app.inject({ method: 'GET', url, headers: staffAdmin });
+      expect(res.statusCode, `${url}: ${res.body}`).toBe(400);
+      expect(res.json(), url).toEqual({ detail: expect.stringContaining('URL') });
+    }
+    const long = await t.app.inject({ method: 'GET', url: `/api/v1/prices/${'9'.repeat(101)}` });
+    expect(long.statusCode, long.body).toBe(414);
+    // The photobox envelope: `{success: false, data: null, message}`.
+    expect(long.json()).toMatchObject({ success: false, data: null });
+  });
+});

@@ -42,7 +42,13 @@ export function fieldErrors(
 ): FieldErrors {
   const unions = new Set(issues.filter((i) => i.keyword === 'anyOf').map((i) => i.instancePath ?? ''));
   const branchTypes = new Map<string, string[]>();
-  const out: FieldErrors = {};
+  // A Map, not an object: a field may be named `constructor` or `__proto__` (an unexpected field of a hostile body).
+  const out = new Map<string, string[]>();
+  const add = (key: string, message: string) => {
+    const list = out.get(key) ?? [];
+    if (!list.includes(message)) list.push(message);
+    out.set(key, list);
+  };
   for (const issue of issues) {
     const at = issue.instancePath ?? '';
     let path = at.replace(/^\//, '').replaceAll('/', '.');
@@ -67,17 +73,15 @@ export function fieldErrors(
     } else {
       message = words.say(issue);
     }
-    const key = path || (context === 'body' ? 'body' : (context ?? 'request'));
-    out[key] ??= [];
-    if (!out[key].includes(message)) out[key].push(message);
+    add(path || (context === 'body' ? 'body' : (context ?? 'request')), message);
   }
   for (const [at, types] of branchTypes) {
     const key = at.replace(/^\//, '').replaceAll('/', '.') || (context === 'body' ? 'body' : (context ?? 'request'));
-    if (!out[key]?.length) out[key] = [words.types(types)];
+    if (!out.get(key)?.length) out.set(key, [words.types(types)]);
   }
-  // One message per field: the first finding is the one to fix first.
-  for (const key of Object.keys(out)) out[key] = (out[key] ?? []).slice(0, 1);
-  return out;
+  // One message per field: the first finding is the one to fix first. (fromEntries defines own properties, so a
+  // field named `__proto__` stays a field.)
+  return Object.fromEntries([...out].map(([key, messages]) => [key, messages.slice(0, 1)]));
 }
 
 /** Turns whatever was thrown into an AppError; the second value says whether it was unexpected (a 5xx). */
@@ -107,6 +111,13 @@ export function toAppError(err: unknown, words: ValidationWords = ENGLISH): { er
         error: new AppError('BAD_REQUEST', 'Request body is empty but Content-Type is application/json'),
         unexpected: false,
       };
+    case 'FST_ERR_BAD_URL':
+      return {
+        error: new AppError('BAD_REQUEST', 'The URL is not valid: a part of its path is not valid percent-encoding'),
+        unexpected: false,
+      };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { error: new AppError('URI_TOO_LONG', 'A part of the URL path is too long'), unexpected: false };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { error: new AppError('BAD_REQUEST', 'Content-Length does not match the body'), unexpected: false };
   }
@@ -168,6 +179,19 @@ export function sendError(
     extra.retryAfter ?? (error.headers?.['retry-after'] ? Number(error.headers['retry-after']) : undefined);
   const body = envelope.error(error, { requestId: String(reply.request.id), status, retryAfter });
   return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * For `Fastify({ frameworkErrors })`: a URL the router cannot read (broken percent-encoding, a path parameter past
+ * `maxParamLength`) is answered in the envelope of its path, like every other error, instead of Fastify's own body.
+ */
+export function frameworkErrors(prefixes: EnvelopePrefixes) {
+  return (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const envelope = prefixes.envelopeFor(request.url.split('?')[0] ?? '/');
+    const { error } = toAppError(err, envelope.words);
+    request.log.info({ code: error.code, status: error.status }, error.message);
+    sendError(reply, envelope, error);
+  };
 }
 
 export function envelopeOf(request: FastifyRequest, prefixes: EnvelopePrefixes): Envelope {
