@@ -415,3 +415,23 @@ describe('found by the fuzz run (test/fuzz.test.ts)', () => {
     expect(long.json()).toMatchObject({ success: false, data: null });
   });
 });
+
+describe('an empty body labelled JSON (CONTRACTS §6)', () => {
+  it('is no body: a route without one answers, a route that needs one says what is missing (422)', async () => {
+    const pair = await tokensFor(t.app, await makeAccount(t.app));
+    const logout = await t.app.inject({
+      method: 'POST',
+      url: '/api/users/logout',
+      headers: { ...bearer(pair.access_token), 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(logout.statusCode, logout.body).toBe(200);
+    const create = await t.app.inject({
+      method: 'POST',
+      url: '/jabatan/',
+      headers: { ...staffAdmin, 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(create.statusCode, create.body).toBe(422);
+  });
+});

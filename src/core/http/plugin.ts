@@ -206,6 +206,12 @@ export function registerHttpCore(app: FastifyInstance, deps: { prefixes: Envelop
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
+    // A client that labels an empty body as JSON (a POST without a body from a frontend's HTTP helper) sent no body,
+    // as FastAPI reads it: a route without one works, a route that needs one says the body is missing (CONTRACTS §6).
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
     if (jsonDepthExceeds(text)) {
       done(new AppError('BAD_REQUEST', `Request body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
       return;
