@@ -158,6 +158,14 @@ describe('sign-in and session (stores/auth.ts, services/api.ts)', () => {
     const bare = await t.app.inject({ method: 'POST', url: '/api/auth/logout', headers: bearer(other.access_token) });
     expect(bare.statusCode, bare.body).toBe(200);
     expect((await api('GET', '/api/users/me', bearer(other.access_token))).statusCode).toBe(401);
+    // An empty body labelled JSON is no body.
+    const third = await tokens(account);
+    const labelled = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/logout',
+      headers: { ...bearer(third.access_token), 'content-type': 'application/json' },
+    });
+    expect(labelled.statusCode, labelled.body).toBe(200);
     const bad = await refresh('not-a-token');
     expect(bad.statusCode).toBe(401);
     expect(typeof bad.json().detail).toBe('string');
