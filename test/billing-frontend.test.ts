@@ -355,6 +355,13 @@ describe('subscriptions and invoices (LanggananView, InvoicesView)', () => {
     expect(Number(unpaid.headers['x-total-count'])).toBeGreaterThanOrEqual(1);
     const count = await api('GET', '/api/invoices/count?status_invoice=Belum%20Dibayar', viewer);
     expect(count.json()).toBe(Number(unpaid.headers['x-total-count']));
+    // The frontend's words (billing-frontend.md, row 9): Belum Dibayar is waiting for payment or a draft, never past
+    // due; Kadaluarsa is past due.
+    for (const i of unpaid.json() as { status_invoice: string }[]) {
+      expect(['Menunggu Pembayaran', 'Draft']).toContain(i.status_invoice);
+    }
+    const late = await api('GET', '/api/invoices/?status_invoice=Kadaluarsa&limit=1000', viewer);
+    for (const i of late.json() as { status_invoice: string }[]) expect(i.status_invoice).toBe('Jatuh Tempo');
 
     const paid = await api('POST', `/api/invoices/${made.id}/mark-as-paid`, operator, {
       metode_pembayaran: 'Bank Transfer',
