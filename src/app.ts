@@ -11,9 +11,10 @@ import { openDatabase } from './core/db/database.ts';
 import { migrate } from './core/db/migrate.ts';
 import { EnvelopePrefixes, platformEnvelope } from './core/http/envelopes.ts';
 import { registerErrorCodes } from './core/http/errors.ts';
-import { registerHttpCore, requestIdFrom } from './core/http/plugin.ts';
+import { frameworkErrors, registerHttpCore, requestIdFrom } from './core/http/plugin.ts';
 import { deferredChildLogger, requestIds } from './core/http/request-logger.ts';
 import { createRouter } from './core/http/route.ts';
+import { createUrlGuard } from './core/http/safe-url.ts';
 import { securityHeaders } from './core/http/security-headers.ts';
 import { buildLazySerializer } from './core/http/serializers.ts';
 import { buildValidator } from './core/http/validation.ts';
@@ -30,7 +31,7 @@ import { createMetrics } from './core/ops/metrics.ts';
 import { registerOpsRoutes } from './core/ops/routes.ts';
 import type { PaymentGateway } from './core/payments/gateway.ts';
 import { registerPaymentRoutes, webhookAnswers } from './core/payments/routes.ts';
-import { createPayments } from './core/payments/service.ts';
+import { createPayments, type PaymentAccount } from './core/payments/service.ts';
 import { createSimulatorGateway } from './core/payments/simulator.ts';
 import { createRedis } from './core/redis.ts';
 import { MODULE_LOADERS } from './modules/index.ts';
@@ -48,10 +49,36 @@ export interface AppOverrides {
 
 export type App = FastifyInstance;
 
-async function xenditGateway(config: Config): Promise<PaymentGateway> {
+/** Each built app's modules and their dependencies, for `runModuleCommand`. */
+const wiredModules = new WeakMap<App, { mod: AnyModule; deps: unknown }[]>();
+
+/**
+ * Runs a module's administrative command (`ModuleDefinition.commands`) on a built app. Throws when the module is
+ * not enabled in this app or has no such command.
+ */
+export async function runModuleCommand(
+  app: App,
+  module: string,
+  command: string,
+  options: Record<string, string>,
+  out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Promise<void> {
+  const entry = wiredModules.get(app)?.find((w) => w.mod.name === module);
+  if (!entry) throw new Error(`module "${module}" is not enabled (LOKET_MODULES)`);
+  const run = entry.mod.commands?.[command];
+  if (!run) {
+    const known = Object.keys(entry.mod.commands ?? {});
+    throw new Error(
+      `module "${module}" has no command "${command}"${known.length ? ` (it has: ${known.join(', ')})` : ''}`,
+    );
+  }
+  await run.run({ options, deps: entry.deps, core: app.loket, out });
+}
+
+async function xenditGateway(config: Config, secretKey: string): Promise<PaymentGateway> {
   const { createXenditGateway } = await import('./core/payments/xendit.ts');
   return createXenditGateway({
-    secretKey: config.xenditSecretKey as string,
+    secretKey,
     baseUrl: config.xenditBaseUrl,
     qrApiVersion: config.xenditQrApiVersion,
     timeoutMs: config.xenditTimeoutMs,
@@ -128,7 +155,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         merchantCity: config.merchantCity,
         publicUrl: config.publicUrl,
       });
-  const gateway = simulator ?? (await xenditGateway(config));
+  const gateway = simulator ?? (await xenditGateway(config, config.xenditSecretKey as string));
+  // Xendit accounts of their own (XENDIT_API_KEY_<NAME>; the config refuses one without its callback token).
+  const accounts = new Map<string, PaymentAccount>();
+  for (const [name, secretKey] of Object.entries(config.xenditAccountKeys)) {
+    const callbackToken = config.xenditAccountTokens[name];
+    if (callbackToken) accounts.set(name, { gateway: await xenditGateway(config, secretKey), callbackToken });
+  }
   if (!simulator && !config.xenditCallbackToken) {
     logger.warn('XENDIT_CALLBACK_TOKEN is not set: Xendit webhooks will be refused with 503');
   }
@@ -136,6 +169,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     db: database.db,
     jobs,
     gateway,
+    accounts,
     logger,
     now,
     callbackUrl: `${config.publicUrl}${webhooks[0]?.answer.paths[0]}`,
@@ -154,6 +188,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     outbox,
     identity,
     payments,
+    outbound: createUrlGuard(config.outboundAllow),
   };
 
   const freshRequestId = requestIds();
@@ -165,6 +200,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     return503OnClosing: true,
+    frameworkErrors: frameworkErrors(prefixes),
     forceCloseConnections: 'idle',
     // Bodies are validated without coercion beyond exact numbers, query and params with it (validation.ts).
     // Response serializers are compiled at a route's first response, not at start-up (see serializers.ts).
@@ -236,8 +272,16 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     await mod.routes(createRouter(app, core, { module: mod.name, envelope: mod.envelope }), deps, core);
     if (mod.onClose) app.addHook('preClose', () => mod.onClose?.(deps, core) ?? Promise.resolve());
   }
+  wiredModules.set(app, wired);
   registerOpsRoutes(app, core, readiness);
-  registerIdentityRoutes(app, core);
+  const logViews = modules.filter((m) => m.activityLog);
+  if (logViews.length > 1) {
+    throw new Error(
+      `Only one module may read /api/activity-logs its own way: ${logViews.map((m) => m.name).join(', ')}`,
+    );
+  }
+  const logView = logViews[0];
+  registerIdentityRoutes(app, core, logView?.activityLog && { module: logView.name, view: logView.activityLog });
   registerPaymentRoutes(app, core, simulator, webhooks);
   if (config.env !== 'production') registerDevOutbox(app, database.db);
 

@@ -70,6 +70,9 @@ const server = group('Server', {
     max: 1_073_741_824,
     doc: 'Largest accepted request body in bytes (routes may allow more).',
   }),
+  outboundAllow: v.list('LOKET_OUTBOUND_ALLOW', {
+    doc: 'Hosts or address ranges (`127.0.0.1`, `10.0.0.0/8`, `hooks.lan`) that user-given URLs (PPOB callbacks) may reach although they are private or loopback. Empty: only public addresses. For development and local tests.',
+  }),
   corsOrigins: v.list('CORS_ORIGINS', {
     doc: 'Comma-separated allowed origins, `*` for any. Empty: no CORS headers.',
   }),
@@ -181,49 +184,71 @@ const mail = group('E-mail', {
   mailFrom: v.string('MAIL_FROM', { default: 'Loket <no-reply@loket.local>', doc: 'Sender address of e-mail.' }),
 });
 
-const payments = group('Payments', {
-  xenditSecretKey: v.secret('XENDIT_SECRET_KEY', {
-    aliases: ['XENDIT_API_KEY'],
-    defaultText: '(simulator)',
-    doc: 'Xendit secret API key. Unset: payments run on the built-in simulator (valid QRIS codes, nothing charged).',
-  }),
-  xenditBaseUrl: v.url('XENDIT_BASE_URL', {
-    protocols: URL_SCHEMES,
-    trimSlash: true,
-    default: 'https://api.xendit.co',
-    doc: 'Xendit API base URL.',
-  }),
-  xenditQrApiVersion: v.enum('XENDIT_QR_API_VERSION', ['v1', 'v2'], {
-    default: 'v2',
-    doc: '`v2` (api-version 2022-07-31) or `v1` (legacy QR codes).',
-  }),
-  xenditCallbackToken: v.string('XENDIT_CALLBACK_TOKEN', {
-    secret: true,
-    // Without Xendit the simulator signs its own callbacks with a token derived from the master secret.
-    default: v.derived(
-      '(derived from LOKET_SECRET for the simulator)',
-      (c: { xenditSecretKey: string | undefined; secret: string }) =>
-        c.xenditSecretKey ? undefined : createHash('sha256').update(`loket:xendit-callback:${c.secret}`).digest('hex'),
-    ),
-    doc: 'Xendit callback verification token, checked on every webhook (without it, with Xendit, webhooks get 503).',
-  }),
-  xenditTimeoutMs: v.int('XENDIT_TIMEOUT_MS', {
-    default: 10_000,
-    min: 100,
-    max: 120_000,
-    doc: 'Timeout of each call to Xendit.',
-  }),
-  merchantName: v.string('PAYMENT_MERCHANT_NAME', {
-    default: 'LOKET',
-    check: (s) => (s.length <= 25 ? undefined : 'must be at most 25 characters'),
-    doc: 'Merchant name in simulator QRIS codes (≤ 25 characters).',
-  }),
-  merchantCity: v.string('PAYMENT_MERCHANT_CITY', {
-    default: 'JAKARTA',
-    check: (s) => (s.length <= 15 ? undefined : 'must be at most 15 characters'),
-    doc: 'Merchant city in simulator QRIS codes (≤ 15 characters).',
-  }),
-});
+const payments = group(
+  'Payments',
+  {
+    xenditSecretKey: v.secret('XENDIT_SECRET_KEY', {
+      aliases: ['XENDIT_API_KEY'],
+      defaultText: '(simulator)',
+      doc: 'Xendit secret API key. Unset: payments run on the built-in simulator (valid QRIS codes, nothing charged).',
+    }),
+    xenditBaseUrl: v.url('XENDIT_BASE_URL', {
+      protocols: URL_SCHEMES,
+      trimSlash: true,
+      default: 'https://api.xendit.co',
+      doc: 'Xendit API base URL.',
+    }),
+    xenditQrApiVersion: v.enum('XENDIT_QR_API_VERSION', ['v1', 'v2'], {
+      default: 'v2',
+      doc: '`v2` (api-version 2022-07-31) or `v1` (legacy QR codes).',
+    }),
+    xenditCallbackToken: v.string('XENDIT_CALLBACK_TOKEN', {
+      secret: true,
+      // Without Xendit the simulator signs its own callbacks with a token derived from the master secret.
+      default: v.derived(
+        '(derived from LOKET_SECRET for the simulator)',
+        (c: { xenditSecretKey: string | undefined; secret: string }) =>
+          c.xenditSecretKey
+            ? undefined
+            : createHash('sha256').update(`loket:xendit-callback:${c.secret}`).digest('hex'),
+      ),
+      doc: 'Xendit callback verification token, checked on every webhook (without it, with Xendit, webhooks get 503).',
+    }),
+    xenditAccountKeys: v.pattern('XENDIT_API_KEY_', 'NAME', {
+      secret: true,
+      doc: "Secret key of a Xendit account of its own, by name (a billing brand's `xendit_key_name`, e.g. `XENDIT_API_KEY_JAKINET`): that account's payments are made with it. A name without one uses `XENDIT_SECRET_KEY`, else the simulator. Needs `XENDIT_CALLBACK_TOKEN_<NAME>`.",
+    }),
+    xenditAccountTokens: v.pattern('XENDIT_CALLBACK_TOKEN_', 'NAME', {
+      secret: true,
+      doc: "Callback verification token of the account `XENDIT_API_KEY_<NAME>`: a callback for a payment made with that account is accepted only with this token (the platform's token is refused for it, and this one for every other payment).",
+    }),
+    xenditTimeoutMs: v.int('XENDIT_TIMEOUT_MS', {
+      default: 10_000,
+      min: 100,
+      max: 120_000,
+      doc: 'Timeout of each call to Xendit.',
+    }),
+    merchantName: v.string('PAYMENT_MERCHANT_NAME', {
+      default: 'LOKET',
+      check: (s) => (s.length <= 25 ? undefined : 'must be at most 25 characters'),
+      doc: 'Merchant name in simulator QRIS codes (≤ 25 characters).',
+    }),
+    merchantCity: v.string('PAYMENT_MERCHANT_CITY', {
+      default: 'JAKARTA',
+      check: (s) => (s.length <= 15 ? undefined : 'must be at most 15 characters'),
+      doc: 'Merchant city in simulator QRIS codes (≤ 15 characters).',
+    }),
+  },
+  (c, report) => {
+    // An account of its own needs both: without its token its callbacks could never be verified.
+    for (const name of Object.keys(c.xenditAccountKeys)) {
+      if (!c.xenditAccountTokens[name]) report(`XENDIT_API_KEY_${name} needs XENDIT_CALLBACK_TOKEN_${name}`);
+    }
+    for (const name of Object.keys(c.xenditAccountTokens)) {
+      if (!c.xenditAccountKeys[name]) report(`XENDIT_CALLBACK_TOKEN_${name} needs XENDIT_API_KEY_${name}`);
+    }
+  },
+);
 
 const files = group('File storage', {
   /** Local file storage root; undefined = LOKET_DATA_DIR/files. */

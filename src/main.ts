@@ -2,12 +2,13 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildApp } from './app.ts';
+import { buildApp, runModuleCommand } from './app.ts';
 import { type Config, ConfigError, loadConfig, renderConfigTable, renderEnvExample, renderReadme } from './config.ts';
 import { openDatabase } from './core/db/database.ts';
 import { migrate } from './core/db/migrate.ts';
 import { AppError } from './core/http/errors.ts';
 import { createLogger } from './core/log.ts';
+import { MODULE_LOADERS } from './modules/index.ts';
 
 const USAGE = `Usage: npm run loket -- <command>
 
@@ -23,8 +24,35 @@ const USAGE = `Usage: npm run loket -- <command>
   config table       print the configuration tables for the README
   config write       rewrite .env.example and the README's configuration tables from the declarations
   config check       fail when .env.example or the README's tables differ from the declarations
+  <module> <command> [--option value ...]
+                     a module's administrative command (listed below)
   help               this text
 `;
+
+/** The usage text with every module's commands, from their definitions. */
+async function usage(): Promise<string> {
+  const lines: string[] = [];
+  for (const load of Object.values(MODULE_LOADERS)) {
+    const mod = await load();
+    for (const [name, command] of Object.entries(mod.commands ?? {})) {
+      lines.push(`  ${mod.name} ${name} ${command.usage}`);
+    }
+  }
+  return lines.length > 0 ? `${USAGE}\nModule commands:\n${lines.join('\n')}\n` : USAGE;
+}
+
+/** `loket <module> <command> --option value …`: builds the app (migrated, not started) and runs the command. */
+async function moduleCommand(config: Config, module: string, args: string[]): Promise<void> {
+  const [command, ...rest] = args;
+  if (!command) throw new Error(`usage: loket ${module} <command>; see npm run loket -- help`);
+  const { values } = flags(rest);
+  const app = await buildApp({ ...config, demo: false });
+  try {
+    await runModuleCommand(app, module, command, values);
+  } finally {
+    await app.close();
+  }
+}
 
 async function serve(config: Config): Promise<void> {
   const t0 = performance.now();
@@ -177,7 +205,7 @@ function configDocs(write: boolean): void {
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
   if (command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(USAGE);
+    process.stdout.write(await usage());
     return;
   }
   if (command === 'config') {
@@ -209,8 +237,10 @@ async function main(argv: string[]): Promise<void> {
       await app.close();
       return;
     }
+    default:
+      if (command in MODULE_LOADERS) return moduleCommand(config, command, rest);
   }
-  process.stderr.write(`Unknown command: ${argv.join(' ')}\n\n${USAGE}`);
+  process.stderr.write(`Unknown command: ${argv.join(' ')}\n\n${await usage()}`);
   process.exitCode = 2;
 }
 

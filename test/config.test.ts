@@ -76,7 +76,8 @@ describe('configuration', () => {
     expect(new Set(names).size).toBe(names.length);
     for (const x of VARIABLES) {
       expect(x.doc, x.name).toMatch(/\.\)?$/);
-      expect(x.name).toMatch(/^[A-Z][A-Z0-9_]*$/);
+      // A pattern variable's name ends in its placeholder: XENDIT_API_KEY_<NAME>.
+      expect(x.name).toMatch(/^[A-Z][A-Z0-9_]*(<[A-Z]+>)?$/);
     }
     const secret = VARIABLES.find((x) => x.name === 'LOKET_SECRET');
     expect(secret?.secret).toBe(true);
@@ -89,6 +90,32 @@ describe('configuration', () => {
     expect(() => readGroups([group('Demo', { pin: token })], { DEMO_PIN: 'hunter2' })).toThrow(
       'DEMO_PIN="…" is not 4 long',
     );
+  });
+
+  it('pattern variables: every XENDIT_API_KEY_<NAME> with its XENDIT_CALLBACK_TOKEN_<NAME>, by upper-case name', () => {
+    const c = loadConfig({
+      XENDIT_API_KEY_JAKINET: 'xnd_a',
+      XENDIT_CALLBACK_TOKEN_JAKINET: 'tok-a',
+      XENDIT_API_KEY_fibernet: ' xnd_b ',
+      XENDIT_CALLBACK_TOKEN_FIBERNET: 'tok-b',
+      XENDIT_API_KEY: 'xnd_platform',
+    });
+    expect(c.xenditAccountKeys).toEqual({ JAKINET: 'xnd_a', FIBERNET: 'xnd_b' });
+    expect(c.xenditAccountTokens).toEqual({ JAKINET: 'tok-a', FIBERNET: 'tok-b' });
+    expect(c.xenditSecretKey).toBe('xnd_platform');
+    expect(loadConfig({}).xenditAccountKeys).toEqual({});
+    expect(() => loadConfig({ XENDIT_API_KEY_JAKINET: 'xnd_secret_value' })).toThrow(
+      'XENDIT_API_KEY_JAKINET needs XENDIT_CALLBACK_TOKEN_JAKINET',
+    );
+    expect(() => loadConfig({ XENDIT_CALLBACK_TOKEN_X: 't' })).toThrow(
+      'XENDIT_CALLBACK_TOKEN_X needs XENDIT_API_KEY_X',
+    );
+    expect(() => loadConfig({ 'XENDIT_API_KEY_A-B': 'k' })).toThrow(/XENDIT_API_KEY_A-B: the part after/);
+    try {
+      loadConfig({ XENDIT_API_KEY_JAKINET: 'xnd_secret_value' });
+    } catch (err) {
+      expect(String(err)).not.toContain('xnd_secret_value');
+    }
   });
 
   it('defaults are the real ones, computed defaults included', () => {

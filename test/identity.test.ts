@@ -238,6 +238,8 @@ describe('refresh tokens', () => {
     keep(pair2.refresh_token, pair2.access_token);
     expect(pair2.refresh_token).not.toBe(first.refresh_token);
 
+    // Past the 30 s grace a replay is a theft.
+    clock.advance(31_000);
     const replay = await t.app.inject({
       method: 'POST',
       url: '/api/users/refresh',
@@ -252,6 +254,70 @@ describe('refresh tokens', () => {
       payload: { refresh_token: pair2.refresh_token },
     });
     expect(after.statusCode).toBe(401);
+  });
+
+  it('a used one presented again within 30 s answers the successor already issued (parallel refreshes)', async () => {
+    const a = await makeAccount(t.app, { photobox: 1 });
+    const first = await tokensFor(t.app, a);
+    const refresh = () =>
+      t.app.inject({ method: 'POST', url: '/api/users/refresh', payload: { refresh_token: first.refresh_token } });
+    // Four requests of a page that all got a 401 refresh the same token at once.
+    const answers = await Promise.all([refresh(), refresh(), refresh(), refresh()]);
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
+    const successors = new Set(answers.map((r) => r.json().refresh_token));
+    expect(successors.size).toBe(1);
+    const successor = String([...successors][0]);
+    keep(successor);
+    for (const r of answers) {
+      const probe = await t.app.inject({
+        method: 'GET',
+        url: '/api/probe-guard/photobox-read',
+        headers: bearer(r.json().access_token),
+      });
+      expect(probe.statusCode).toBe(200);
+    }
+    // One family: a single live refresh token, and it still rotates. (The clock also runs in real time: 20 s
+    // leaves room for a slow machine.)
+    clock.advance(20_000);
+    expect((await refresh()).json().refresh_token).toBe(successor);
+    const next = await t.app.inject({
+      method: 'POST',
+      url: '/api/users/refresh',
+      payload: { refresh_token: successor },
+    });
+    expect(next.statusCode).toBe(200);
+    expect(next.json().refresh_token).not.toBe(successor);
+    // After the grace the first token is a replay: the family ends, the newest token included.
+    clock.advance(11_000);
+    expect((await refresh()).statusCode).toBe(401);
+    const after = await t.app.inject({
+      method: 'POST',
+      url: '/api/users/refresh',
+      payload: { refresh_token: next.json().refresh_token },
+    });
+    expect(after.statusCode).toBe(401);
+  });
+
+  it('after a logout, the grace gives nothing back', async () => {
+    const a = await makeAccount(t.app, { photobox: 1 });
+    const first = await tokensFor(t.app, a);
+    const rotated = await t.app.inject({
+      method: 'POST',
+      url: '/api/users/refresh',
+      payload: { refresh_token: first.refresh_token },
+    });
+    const out = await t.app.inject({
+      method: 'POST',
+      url: '/api/users/logout',
+      headers: bearer(rotated.json().access_token),
+    });
+    expect(out.statusCode).toBe(200);
+    const replay = await t.app.inject({
+      method: 'POST',
+      url: '/api/users/refresh',
+      payload: { refresh_token: first.refresh_token },
+    });
+    expect(replay.statusCode).toBe(401);
   });
 
   it('are stored only as hashes', async () => {

@@ -211,6 +211,27 @@ describe('packages', () => {
     );
     expectErr(await call('GET', '/api/packages/nope-route', u.h), 404, 'NOT_FOUND');
   });
+
+  it('fields the package does not declare are ignored, never written (found by the fuzz run: a 500 before)', async () => {
+    const p = await newPackage({ id: 987_654, created_at: '2000-01-01T00:00:00Z', saldo: 1, constructor: 'x' });
+    expect(p.id).not.toBe(987_654);
+    expect(p.created_at).not.toContain('2000-01-01');
+    const upd = expectOk(
+      await call('PUT', `/api/admin/im3/packages/${p.id}`, await adminH(), {
+        discount_price: 41_000,
+        id: 987_655,
+        constructor: '0',
+      }),
+    );
+    expect(upd).toMatchObject({ id: p.id, discount_price: 41_000 });
+    expect(await t.app.loket.database.db.selectFrom('im3_packages').where('id', '>=', 987_654).execute()).toEqual([]);
+  });
+
+  it('a URL the router cannot read under /_dev/im3 answers in IM3 envelope (found by the fuzz run)', async () => {
+    const res = await call('POST', `/_dev/im3/transactions/${'9'.repeat(101)}/pay`);
+    expect(res.statusCode, res.body).toBe(414);
+    expect(res.json()).toMatchObject({ success: false, error: { code: 'URI_TOO_LONG' } });
+  });
 });
 
 describe('operator and purchases', () => {

@@ -319,9 +319,20 @@ describe("OTP (the document's flow)", () => {
         (await prod.app.inject({ method: 'POST', url: '/otp/verify', payload: { id: u.id_user, otp: code } }))
           .statusCode,
       ).toBe(200);
-      expect(
-        (await prod.app.inject({ method: 'POST', url: '/otp/generate', payload: { id: 999_999 } })).statusCode,
-      ).toBe(404);
+      // An id that does not exist gets the same answer, and nothing is sent (the endpoint is public: it must not
+      // tell which ids are real).
+      const sent = await prod.app.loket.database.db
+        .selectFrom('outbox_messages')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
+      const unknown = await prod.app.inject({ method: 'POST', url: '/otp/generate', payload: { id: 999_999 } });
+      expect(unknown.statusCode).toBe(200);
+      expect(unknown.json()).toEqual({ message: 'OTP telah dikirim ke nomor telepon yang terdaftar.' });
+      const after = await prod.app.loket.database.db
+        .selectFrom('outbox_messages')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
+      expect(after.n).toBe(sent.n);
     } finally {
       await prod.close();
     }

@@ -43,6 +43,11 @@ export interface Var<T, C = unknown> extends VarDoc {
    * (`must be …`, or `="…" is not …` to quote a value that is not secret).
    */
   check?(value: T): string | undefined;
+  /**
+   * A pattern variable (`XENDIT_API_KEY_<BRAND>`) reads every variable whose name starts with this prefix instead
+   * of one name; see `v.pattern`.
+   */
+  readonly prefix?: string;
 }
 
 /**
@@ -242,6 +247,18 @@ export const v = {
     return make(name, o, { value: o.default }, o.parse);
   },
 
+  /**
+   * A family of variables named by a pattern: `v.pattern('XENDIT_API_KEY_', 'BRAND', …)` reads every set
+   * `XENDIT_API_KEY_<BRAND>` into `{ BRAND: value }` (the part after the prefix upper-cased: letters, digits and
+   * `_`). The docs show `XENDIT_API_KEY_<BRAND>`.
+   */
+  pattern(prefix: string, placeholder: string, o: Common): Var<Record<string, string>> {
+    const name = `${prefix}<${placeholder}>`;
+    // Never parsed one by one: readGroups collects the family (and reports a bad name) by the prefix.
+    const x = make<Record<string, string>, unknown>(name, { defaultText: '(none)', ...o }, { value: {} }, () => ({}));
+    return { ...x, prefix };
+  },
+
   /** A default computed from other values; `text` is what the docs show. */
   derived<T, C>(text: string, from: (c: C) => T): Derived<T, C> {
     return { kind: 'derived', text, from };
@@ -342,6 +359,10 @@ export function readGroups<C>(groups: readonly Group[], env: Env, across?: (c: C
   const pending: [target: Record<string, unknown>, key: string, x: AnyVar][] = [];
 
   const readVar = (target: Record<string, unknown>, key: string, x: AnyVar, rep: Report) => {
+    if (x.prefix !== undefined) {
+      target[key] = collect(env, x.prefix, rep);
+      return;
+    }
     const raw = lookup(env, x, rep);
     if (raw === undefined && 'kind' in x.fallback) {
       target[key] = PENDING;
@@ -395,6 +416,23 @@ export function readGroups<C>(groups: readonly Group[], env: Env, across?: (c: C
 /** A check's answer read after the variable's name: `NAME must …`, or `NAME="…" is …` when it quotes the value. */
 function problemOf(x: AnyVar, wrong: string): string {
   return wrong.startsWith('=') ? `${x.name}${wrong}` : `${x.name} ${wrong}`;
+}
+
+/** Every set `PREFIX<NAME>` variable as `{ NAME: value }` (NAME upper-cased); a NAME that is not one is reported. */
+function collect(env: Env, prefix: string, report: Report): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith(prefix) || name.length === prefix.length) continue;
+    const value = raw?.trim();
+    if (!value) continue;
+    const suffix = name.slice(prefix.length).toUpperCase();
+    if (!/^[A-Z0-9][A-Z0-9_]{0,49}$/.test(suffix)) {
+      report(`${name}: the part after ${prefix} must be letters, digits and _ (at most 50)`);
+      continue;
+    }
+    out[suffix] = value;
+  }
+  return out;
 }
 
 function lookup(env: Env, x: AnyVar, report: Report): string | undefined {

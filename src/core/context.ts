@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Database } from './db/database.ts';
 import type { EnvelopePrefixes } from './http/envelopes.ts';
+import type { UrlGuard } from './http/safe-url.ts';
 import type { Identity } from './identity/index.ts';
 import type { Jobs } from './jobs/jobs.ts';
 import type { Limiter } from './limits/limiter.ts';
@@ -27,6 +28,8 @@ export interface Core {
   outbox: Outbox;
   identity: Identity;
   payments: Payments;
+  /** Checks and calls URLs that users supply (never private addresses unless LOKET_OUTBOUND_ALLOW lists them). */
+  outbound: UrlGuard;
 }
 
 declare module 'fastify' {

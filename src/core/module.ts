@@ -3,12 +3,24 @@
 // jobs, routes (through a typed router bound to the module's name and envelope), then, when the app is ready,
 // `onReady` and the demo data.
 import type { TSchema } from 'typebox';
+import type { ActivityLogView } from './audit/audit.ts';
 import type { Core } from './context.ts';
 import type { Envelope } from './http/envelopes.ts';
 import type { Router } from './http/route.ts';
 import type { JobDefinition } from './jobs/jobs.ts';
 import type { RouteLimit } from './limits/limiter.ts';
 import type { CallbackReader, WebhookResult } from './payments/callbacks.ts';
+
+/**
+ * A one-shot administrative command of a module, run from the shell as `loket <module> <name> --option value …`.
+ * The app is built (database migrated, modules wired) but not started: no job workers, no demo data.
+ */
+export interface ModuleCommand<D> {
+  /** One line for `loket help`: the options and what the command does. */
+  usage: string;
+  /** `--name value` pairs, already parsed; `out` prints one line to standard output. */
+  run(ctx: { options: Record<string, string>; deps: D; core: Core; out: (line: string) => void }): Promise<void>;
+}
 
 /** The Xendit webhook paths a module answers on, in its envelope (the intake behind them is the core's). */
 export interface WebhookAnswer {
@@ -43,6 +55,13 @@ export interface ModuleDefinition<D = unknown> {
   onClose?(deps: D, core: Core): Promise<void>;
   /** Demo data; must be safe to run twice. */
   demo?(deps: D, core: Core): Promise<void>;
+  /**
+   * The module's reading of `/api/activity-logs` when its clients use that path (at most one enabled module): its
+   * readers' level and its page shape. Without one, the path is the platform admins' (the platform's shape).
+   */
+  activityLog?: ActivityLogView;
+  /** Administrative commands (`loket <module> <command>`), by name. */
+  commands?: Record<string, ModuleCommand<D>>;
   /** Extra checks for /ready (for example a provider's balance). */
   readiness?(deps: D): Record<string, () => Promise<void>>;
 }

@@ -3,6 +3,10 @@
 // answers them ({error_code, message}), and sends the callbacks Xendit sends. Being a server rather than a mocked
 // fetch, it exercises the adapter's real HTTP: headers, paths, timeouts, connection errors.
 //
+// Several businesses (Xendit accounts: one secret key and callback token each) share one fake, as several brands'
+// accounts share Xendit: a request is served as the business whose key it carries, sees only that business's codes
+// and invoices, and their callbacks carry that business's token.
+//
 // Callback targets follow Xendit: a v1 code calls back the callback_url it was created with; v2 codes and invoices
 // call back the URL set in Xendit's dashboard, here `callbackUrl` / `setCallbackUrl`.
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -19,6 +23,13 @@ const DEFAULT_QR_TTL_MS = 48 * 3600 * 1000;
 const DEFAULT_INVOICE_DURATION_S = 24 * 3600;
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/** One Xendit account: its secret key, the token its callbacks carry, and its id in bodies. */
+export interface FakeBusiness {
+  secretKey: string;
+  callbackToken: string;
+  id: string;
+}
+
 export interface FakeQrPayment {
   id: string;
   amount: number;
@@ -28,6 +39,7 @@ export interface FakeQrPayment {
 }
 
 export interface FakeQrCode {
+  business: FakeBusiness;
   version: 'v1' | 'v2';
   id: string;
   /** external_id (v1) or reference_id (v2). */
@@ -45,6 +57,7 @@ export interface FakeQrCode {
 }
 
 export interface FakeInvoice {
+  business: FakeBusiness;
   id: string;
   externalId: string;
   amount: number;
@@ -82,8 +95,11 @@ export interface FakeXenditCallback {
 
 export interface FakeXendit {
   url: string;
+  /** The first business's key and token. */
   secretKey: string;
   callbackToken: string;
+  /** Every business, the first one included. */
+  businesses: FakeBusiness[];
   close(): Promise<void>;
   /** By Xendit id (`qr_…`). */
   qrCodes: Map<string, FakeQrCode>;
@@ -115,12 +131,22 @@ const validation = (problems: string[]): Answer =>
   err(400, 'API_VALIDATION_ERROR', problems[0] ?? 'Invalid request', { errors: problems });
 
 export async function startFakeXendit(
-  opts: { secretKey?: string; callbackToken?: string; callbackUrl?: string } = {},
+  opts: {
+    secretKey?: string;
+    callbackToken?: string;
+    callbackUrl?: string;
+    /** More businesses beside the first one. */
+    businesses?: { secretKey: string; callbackToken: string }[];
+  } = {},
 ): Promise<FakeXendit> {
   const secretKey = opts.secretKey ?? FAKE_XENDIT_SECRET_KEY;
   const callbackToken = opts.callbackToken ?? FAKE_XENDIT_CALLBACK_TOKEN;
   let dashboardCallbackUrl = opts.callbackUrl ?? null;
-  const businessId = randomBytes(12).toString('hex');
+  const businesses: FakeBusiness[] = [{ secretKey, callbackToken }, ...(opts.businesses ?? [])].map((b) => ({
+    ...b,
+    id: randomBytes(12).toString('hex'),
+  }));
+  const byAuth = new Map(businesses.map((b) => [`Basic ${Buffer.from(`${b.secretKey}:`).toString('base64')}`, b]));
   const qrCodes = new Map<string, FakeQrCode>();
   const invoices = new Map<string, FakeInvoice>();
   const requests: FakeXenditRequest[] = [];
@@ -169,7 +195,7 @@ export async function startFakeXendit(
     return {
       id: qr.id,
       reference_id: qr.reference,
-      business_id: businessId,
+      business_id: qr.business.id,
       type: 'DYNAMIC',
       currency: 'IDR',
       amount: qr.amount,
@@ -196,7 +222,7 @@ export async function startFakeXendit(
   function v2PaymentJson(qr: FakeQrCode, p: FakeQrPayment): Json {
     return {
       id: p.id,
-      business_id: businessId,
+      business_id: qr.business.id,
       currency: 'IDR',
       amount: p.amount,
       status: p.status,
@@ -216,7 +242,7 @@ export async function startFakeXendit(
     return {
       id: inv.id,
       external_id: inv.externalId,
-      user_id: businessId,
+      user_id: inv.business.id,
       status: inv.status,
       merchant_name: 'Loket Fake Merchant',
       amount: inv.amount,
@@ -245,9 +271,18 @@ export async function startFakeXendit(
 
   // ---- callbacks ----
 
-  async function deliver(target: string | null, body: Json, extraHeaders: Record<string, string> = {}) {
+  async function deliver(
+    business: FakeBusiness,
+    target: string | null,
+    body: Json,
+    extraHeaders: Record<string, string> = {},
+  ) {
     if (!target) return;
-    const headers = { 'content-type': 'application/json', 'x-callback-token': callbackToken, ...extraHeaders };
+    const headers = {
+      'content-type': 'application/json',
+      'x-callback-token': business.callbackToken,
+      ...extraHeaders,
+    };
     const entry: FakeXenditCallback = { url: target, headers, body, status: undefined };
     callbacks.push(entry);
     try {
@@ -265,8 +300,8 @@ export async function startFakeXendit(
   }
 
   /** Deliveries started by a request handler run on their own, as Xendit's do; close() waits for them. */
-  function deliverLater(target: string | null, body: Json) {
-    const p = deliver(target, body).finally(() => inFlight.delete(p));
+  function deliverLater(business: FakeBusiness, target: string | null, body: Json) {
+    const p = deliver(business, target, body).finally(() => inFlight.delete(p));
     inFlight.add(p);
   }
 
@@ -287,7 +322,7 @@ export async function startFakeXendit(
 
   // ---- routes ----
 
-  function createQr(version: 'v1' | 'v2', body: Json): Answer {
+  function createQr(business: FakeBusiness, version: 'v1' | 'v2', body: Json): Answer {
     const problems: string[] = [];
     const refKey = version === 'v1' ? 'external_id' : 'reference_id';
     const reference = body[refKey];
@@ -314,10 +349,13 @@ export async function startFakeXendit(
     if (problems.length > 0 || typeof reference !== 'string' || typeof amount !== 'number') {
       return validation(problems);
     }
-    const duplicate = [...qrCodes.values()].some((q) => q.version === version && q.reference === reference);
+    const duplicate = [...qrCodes.values()].some(
+      (q) => q.business === business && q.version === version && q.reference === reference,
+    );
     if (duplicate) return err(409, 'DUPLICATE_ERROR', `A QR code with this ${refKey} already exists`);
     const now = new Date();
     const qr: FakeQrCode = {
+      business,
       version,
       id: `qr_${randomUUID()}`,
       reference,
@@ -339,7 +377,7 @@ export async function startFakeXendit(
     return [201, qrJson(qr)];
   }
 
-  function createInvoice(body: Json): Answer {
+  function createInvoice(business: FakeBusiness, body: Json): Answer {
     const problems: string[] = [];
     const { external_id, amount, description, payer_email, invoice_duration, currency } = body;
     if (typeof external_id !== 'string' || external_id.trim() === '') problems.push('external_id is required');
@@ -368,6 +406,7 @@ export async function startFakeXendit(
     const id = randomBytes(12).toString('hex');
     const duration = typeof invoice_duration === 'number' ? invoice_duration : DEFAULT_INVOICE_DURATION_S;
     const inv: FakeInvoice = {
+      business,
       id,
       externalId: external_id,
       amount,
@@ -388,7 +427,16 @@ export async function startFakeXendit(
     return [200, invoiceJson(inv)];
   }
 
-  function route(method: string, target: URL, headers: IncomingHttpHeaders, body: unknown): Answer {
+  function route(
+    business: FakeBusiness,
+    method: string,
+    target: URL,
+    headers: IncomingHttpHeaders,
+    body: unknown,
+  ): Answer {
+    // A business sees only its own codes and invoices.
+    const ownQr = (q: FakeQrCode | undefined) => (q?.business === business ? q : undefined);
+    const ownInvoice = (i: FakeInvoice | undefined) => (i?.business === business ? i : undefined);
     const parts = target.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const json: Json = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Json) : {};
     if (parts[0] === 'qr_codes') {
@@ -397,15 +445,17 @@ export async function startFakeXendit(
         return err(400, 'API_VALIDATION_ERROR', `Unsupported api-version '${String(apiVersion)}'`);
       }
       const version = apiVersion === V2_API_VERSION ? 'v2' : 'v1';
-      if (method === 'POST' && parts.length === 1) return createQr(version, json);
+      if (method === 'POST' && parts.length === 1) return createQr(business, version, json);
       if (method === 'GET' && version === 'v1' && parts.length === 2 && parts[1] === 'payments') {
         const externalId = target.searchParams.get('external_id');
         if (!externalId) return validation(['external_id is required']);
-        const qr = [...qrCodes.values()].find((q) => q.version === 'v1' && q.reference === externalId);
+        const qr = [...qrCodes.values()].find(
+          (q) => q.business === business && q.version === 'v1' && q.reference === externalId,
+        );
         return [200, qr ? qr.payments.map((p) => v1PaymentJson(qr, p)) : []];
       }
       if (method === 'GET' && version === 'v2' && parts.length === 3 && parts[2] === 'payments') {
-        const qr = qrCodes.get(parts[1] ?? '');
+        const qr = ownQr(qrCodes.get(parts[1] ?? ''));
         if (qr?.version !== 'v2') return err(404, 'DATA_NOT_FOUND', 'QR code not found');
         return [200, { data: qr.payments.map((p) => v2PaymentJson(qr, p)), has_more: false, links: [] }];
       }
@@ -414,28 +464,26 @@ export async function startFakeXendit(
         const key = parts[1] ?? '';
         const qr =
           version === 'v1'
-            ? [...qrCodes.values()].find((q) => q.version === 'v1' && q.reference === key)
-            : [qrCodes.get(key)].find((q) => q?.version === 'v2');
+            ? [...qrCodes.values()].find((q) => q.business === business && q.version === 'v1' && q.reference === key)
+            : [ownQr(qrCodes.get(key))].find((q) => q?.version === 'v2');
         return qr ? [200, qrJson(qr)] : err(404, 'DATA_NOT_FOUND', 'QR code not found');
       }
     }
     if (parts[0] === 'v2' && parts[1] === 'invoices') {
-      if (method === 'POST' && parts.length === 2) return createInvoice(json);
+      if (method === 'POST' && parts.length === 2) return createInvoice(business, json);
       if (method === 'GET' && parts.length === 3) {
-        const inv = invoices.get(parts[2] ?? '');
+        const inv = ownInvoice(invoices.get(parts[2] ?? ''));
         return inv ? [200, invoiceJson(inv)] : err(404, 'INVOICE_NOT_FOUND_ERROR', 'Invoice not found');
       }
     }
     if (method === 'POST' && parts[0] === 'invoices' && parts.length === 3 && parts[2] === 'expire!') {
-      const inv = invoices.get(parts[1] ?? '');
+      const inv = ownInvoice(invoices.get(parts[1] ?? ''));
       if (!inv) return err(404, 'INVOICE_NOT_FOUND_ERROR', 'Invoice not found');
-      if (expireInvoice(inv)) deliverLater(dashboardCallbackUrl, invoiceCallback(inv));
+      if (expireInvoice(inv)) deliverLater(inv.business, dashboardCallbackUrl, invoiceCallback(inv));
       return [200, invoiceJson(inv)];
     }
     return err(404, 'NOT_FOUND', `No route ${method} ${target.pathname}`);
   }
-
-  const expectedAuth = `Basic ${Buffer.from(`${secretKey}:`).toString('base64')}`;
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const raw = await readBody(req, MAX_BODY_BYTES);
@@ -458,11 +506,12 @@ export async function startFakeXendit(
     const failure = failures.shift();
     if (delay !== undefined) await sleep(delay);
     let answer: Answer;
+    const business = byAuth.get(req.headers.authorization ?? '');
     if (failure) answer = [failure.status, failure.body];
-    else if (req.headers.authorization !== expectedAuth) {
+    else if (!business) {
       answer = err(401, 'INVALID_API_KEY', 'API key is invalid or missing; send it as the Basic auth user name');
     } else if (badJson) answer = validation(['Request body is not valid JSON']);
-    else answer = route(method, new URL(req.url ?? '/', 'http://fake.invalid'), req.headers, body);
+    else answer = route(business, method, new URL(req.url ?? '/', 'http://fake.invalid'), req.headers, body);
     // The client may have given up (timeout) while the answer was delayed; the work above still happened, as it
     // would at Xendit.
     if (res.destroyed || res.socket === null || res.socket.destroyed) return;
@@ -485,6 +534,7 @@ export async function startFakeXendit(
     url,
     secretKey,
     callbackToken,
+    businesses,
     qrCodes,
     invoices,
     requests,
@@ -514,14 +564,15 @@ export async function startFakeXendit(
         qr.status = 'INACTIVE';
         qr.updated = now;
         if (qr.version === 'v1') {
-          await deliver(qr.callbackUrl, { event: 'qr.payment', ...v1PaymentJson(qr, payment) });
+          await deliver(qr.business, qr.callbackUrl, { event: 'qr.payment', ...v1PaymentJson(qr, payment) });
         } else {
           await deliver(
+            qr.business,
             dashboardCallbackUrl,
             {
               event: 'qr.payment',
               api_version: V2_API_VERSION,
-              business_id: businessId,
+              business_id: qr.business.id,
               created: now.toISOString(),
               data: v2PaymentJson(qr, payment),
             },
@@ -538,7 +589,7 @@ export async function startFakeXendit(
         inv.paidAt = now;
         inv.paidAmount = payOpts.amount ?? inv.amount;
         inv.updated = now;
-        await deliver(dashboardCallbackUrl, invoiceCallback(inv));
+        await deliver(inv.business, dashboardCallbackUrl, invoiceCallback(inv));
         return;
       }
       throw new Error(`fake Xendit: no QR code or invoice with id or reference '${idOrReference}'`);
@@ -557,7 +608,7 @@ export async function startFakeXendit(
       }
       const inv = findInvoice(idOrReference);
       if (!inv) throw new Error(`fake Xendit: no QR code or invoice with id or reference '${idOrReference}'`);
-      if (expireInvoice(inv)) await deliver(dashboardCallbackUrl, invoiceCallback(inv));
+      if (expireInvoice(inv)) await deliver(inv.business, dashboardCallbackUrl, invoiceCallback(inv));
     },
 
     setCallbackUrl(next) {

@@ -21,7 +21,14 @@ export class LogCapture extends Writable {
 
 export function testConfig(env: Record<string, string> = {}, overrides: Partial<Config> = {}): Config {
   return {
-    ...loadConfig({ LOG_LEVEL: 'info', LOKET_DEMO: '0', JOB_POLL_SECONDS: '1', ...env }),
+    // The fakes of outside systems listen on loopback: user-given URLs may reach it in tests (and only there).
+    ...loadConfig({
+      LOG_LEVEL: 'info',
+      LOKET_DEMO: '0',
+      JOB_POLL_SECONDS: '1',
+      LOKET_OUTBOUND_ALLOW: '127.0.0.1,::1,localhost',
+      ...env,
+    }),
     ...overrides,
   };
 }

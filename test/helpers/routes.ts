@@ -304,23 +304,39 @@ function bodyFor(route: WalkedRoute): unknown {
   return route.body ? plausible(route.body) : undefined;
 }
 
+// ---- the envelope ------------------------------------------------------------------------------------------------
+
+/** What is wrong with an error answer for `envelope`: not JSON, or not of the envelope's error schema (empty: ok). */
+export function envelopeProblems(envelope: Envelope, res: { statusCode: number; body: string }): string[] {
+  let body: unknown;
+  try {
+    body = JSON.parse(res.body);
+  } catch {
+    return [`the ${res.statusCode} answer is not JSON: ${res.body.slice(0, 200)}`];
+  }
+  return [...Value.Errors(envelope.errorSchema, body)].map(
+    (e) => `${res.statusCode} not in the ${envelope.name} envelope: ${e.instancePath} ${e.message}`,
+  );
+}
+
 // ---- "nothing written" -------------------------------------------------------------------------------------------
 
-/** Row counts of every table in the public schema, and the ledger's sums. */
+/**
+ * Row counts of every table in the public schema, and the ledger's sums, read in one SQL statement (so that the
+ * numbers belong to one moment, and the fuzz run can afford one after every request).
+ */
 export async function snapshot(app: App): Promise<Record<string, string>> {
   const { db } = app.loket.database;
   const tables = await sql<{ name: string }>`
     SELECT table_name AS name FROM information_schema.tables
     WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`.execute(db);
-  const out: Record<string, string> = {};
-  for (const { name } of tables.rows) {
-    const r = await sql<{ n: string }>`SELECT count(*)::text AS n FROM ${sql.table(name)}`.execute(db);
-    out[`rows in ${name}`] = r.rows[0]?.n ?? '?';
-  }
-  const ledger = await sql<{ balances: string; entries: string }>`
-    SELECT (SELECT coalesce(sum(abs(balance)), 0)::text FROM ledger_accounts) AS balances,
-           (SELECT coalesce(sum(abs(amount)), 0)::text FROM ledger_entries) AS entries`.execute(db);
-  out['ledger: sum of |balance|'] = ledger.rows[0]?.balances ?? '?';
-  out['ledger: sum of |amount|'] = ledger.rows[0]?.entries ?? '?';
-  return out;
+  const counts = tables.rows.map(
+    ({ name }) => sql`SELECT ${`rows in ${name}`}::text AS k, count(*)::text AS v FROM ${sql.table(name)}`,
+  );
+  const ledger = [
+    sql`SELECT 'ledger: sum of |balance|' AS k, coalesce(sum(abs(balance)), 0)::text AS v FROM ledger_accounts`,
+    sql`SELECT 'ledger: sum of |amount|' AS k, coalesce(sum(abs(amount)), 0)::text AS v FROM ledger_entries`,
+  ];
+  const r = await sql<{ k: string; v: string }>`${sql.join([...counts, ...ledger], sql` UNION ALL `)}`.execute(db);
+  return Object.fromEntries(r.rows.map((row) => [row.k, row.v]));
 }

@@ -1,7 +1,9 @@
 // The activity log: who did what to which object, from where, with before/after where that is cheap.
 import type { FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
+import type { TSchema } from 'typebox';
 import type { Executor } from '../db/tables.ts';
+import { accountNames } from '../identity/accounts.ts';
 
 export interface ActivityEntry {
   accountId: number | null;
@@ -15,12 +17,22 @@ export interface ActivityEntry {
 export interface RequestOrigin {
   requestId: string | null;
   ip: string | null;
+  /** The request line, when the change came from one. */
+  method?: string;
+  path?: string;
 }
 
+const MAX_PATH = 300;
+
 /** Any request with an id and a client address (a Fastify request, or a typed route's). */
-export const originOf = (request: Pick<FastifyRequest, 'id' | 'ip'>): RequestOrigin => ({
+export const originOf = (
+  request: Pick<FastifyRequest, 'id' | 'ip'> & Partial<Pick<FastifyRequest, 'method' | 'url'>>,
+): RequestOrigin => ({
   requestId: String(request.id),
   ip: request.ip,
+  ...(request.method && request.url
+    ? { method: request.method, path: (request.url.split('?')[0] ?? '').slice(0, MAX_PATH) }
+    : {}),
 });
 
 /** Writes one entry through `db`: pass the transaction that makes the change, so both land or neither does. */
@@ -39,6 +51,8 @@ export async function recordActivity(
       object_id: entry.objectId === undefined ? null : String(entry.objectId),
       request_id: origin.requestId,
       ip: origin.ip,
+      method: origin.method ?? null,
+      path: origin.path ?? null,
       before: entry.before === undefined ? null : JSON.stringify(entry.before),
       after: entry.after === undefined ? null : JSON.stringify(entry.after),
       created_at: at,
@@ -70,7 +84,10 @@ export function recordAction(
 
 export interface ActivityFilter {
   userId?: number;
+  /** An action's name (`shop.item.created`) or the start of its request line (`POST`, `POST /api/items`). */
   action?: string;
+  /** Only actions whose name starts with this (a module's view: `shop.`). */
+  actionPrefix?: string;
   startDate?: Date;
   endDate?: Date;
   skip: number;
@@ -80,12 +97,40 @@ export interface ActivityFilter {
 export async function listActivity(db: Executor, f: ActivityFilter) {
   let q = db.selectFrom('activity_logs');
   if (f.userId !== undefined) q = q.where('account_id', '=', f.userId);
-  if (f.action !== undefined) q = q.where('action', '=', f.action);
+  const { action, actionPrefix } = f;
+  if (action !== undefined) {
+    q = q.where((eb) =>
+      eb.or([eb('action', '=', action), eb(sql<boolean>`starts_with(method || ' ' || path, ${action})`, '=', true)]),
+    );
+  }
+  if (actionPrefix !== undefined) q = q.where(sql<boolean>`starts_with(action, ${actionPrefix})`);
   if (f.startDate !== undefined) q = q.where('created_at', '>=', f.startDate);
   if (f.endDate !== undefined) q = q.where('created_at', '<=', f.endDate);
   const [rows, total] = await Promise.all([
-    q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').offset(f.skip).limit(f.limit).execute(),
+    q
+      .leftJoin(accountNames.as('who'), 'who.id', 'activity_logs.account_id')
+      .selectAll('activity_logs')
+      .select(['who.name as account_name', 'who.email as account_email'])
+      .orderBy('activity_logs.created_at', 'desc')
+      .orderBy('activity_logs.id', 'desc')
+      .offset(f.skip)
+      .limit(f.limit)
+      .execute(),
     q.select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow(),
   ]);
   return { rows, total: total.n };
+}
+
+export type ActivityRecord = Awaited<ReturnType<typeof listActivity>>['rows'][number];
+
+/**
+ * A module's own reading of the activity log (ModuleDefinition.activityLog): who may read it, and how a page is
+ * shown to its clients. Readers below the platform level see only the module's own actions.
+ */
+export interface ActivityLogView {
+  /** The module level that may read the log (a platform admin always may, and sees every module's actions). */
+  level: number;
+  /** The page as the module's clients read it, and its schema (the OpenAPI document and the serializer). */
+  page(p: { rows: ActivityRecord[]; total: number; skip: number; limit: number }): unknown;
+  schema: TSchema;
 }

@@ -68,6 +68,8 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
 async function openEmbedded(config: Config, logger: Logger): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  // Extensions the migrations create (trigram indexes for substring search).
+  const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
   const inMemory = config.dataDir.startsWith('memory://');
   let dataDir = 'memory://';
   let fresh = true;
@@ -76,7 +78,7 @@ async function openEmbedded(config: Config, logger: Logger): Promise<Database> {
     fresh = !existsSync(resolve(dataDir, 'PG_VERSION'));
     mkdirSync(dataDir, { recursive: true });
   }
-  const lite = await PGlite.create({ dataDir });
+  const lite = await PGlite.create({ dataDir, extensions: { pg_trgm } });
   // One client at a time may attach; our pool keeps that one connection for its whole life, so no other
   // local process can reach the embedded database through this port.
   const server = new PGLiteSocketServer({ db: lite, host: '127.0.0.1', port: 0, maxConnections: 1 });

@@ -48,6 +48,13 @@ export interface RefreshTokensTable {
   created_at: Generated<Date>;
 }
 
+export interface RevokedTokenFamiliesTable {
+  family_id: string;
+  account_id: number;
+  expires_at: Timestamp;
+  created_at: Generated<Date>;
+}
+
 export interface RevokedAccessTokensTable {
   jti: string;
   account_id: number;
@@ -97,6 +104,9 @@ export interface ActivityLogsTable {
   object_id: string | null;
   request_id: string | null;
   ip: string | null;
+  /** The request line that made the change (`POST`, `/api/…`); null outside a request. */
+  method: string | null;
+  path: string | null;
   before: unknown;
   after: unknown;
   created_at: Timestamp;
@@ -117,6 +127,8 @@ export interface PaymentIntentsTable {
   expires_at: Timestamp | null;
   paid_at: Timestamp | null;
   failure_reason: string | null;
+  /** The provider account the payment was made with (null: the platform's own). */
+  account: Generated<string | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -142,6 +154,7 @@ export interface Tables {
   memberships: MembershipsTable;
   refresh_tokens: RefreshTokensTable;
   revoked_access_tokens: RevokedAccessTokensTable;
+  revoked_token_families: RevokedTokenFamiliesTable;
   api_keys: ApiKeysTable;
   otp_challenges: OtpChallengesTable;
   outbox_messages: OutboxMessagesTable;

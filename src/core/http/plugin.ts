@@ -1,4 +1,5 @@
 // Request ids, the one error handler, 404/405 in the right envelope, and request metrics.
+import type { IncomingMessage } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay from 'find-my-way';
 import type { Metrics } from '../ops/metrics.ts';
@@ -41,7 +42,13 @@ export function fieldErrors(
 ): FieldErrors {
   const unions = new Set(issues.filter((i) => i.keyword === 'anyOf').map((i) => i.instancePath ?? ''));
   const branchTypes = new Map<string, string[]>();
-  const out: FieldErrors = {};
+  // A Map, not an object: a field may be named `constructor` or `__proto__` (an unexpected field of a hostile body).
+  const out = new Map<string, string[]>();
+  const add = (key: string, message: string) => {
+    const list = out.get(key) ?? [];
+    if (!list.includes(message)) list.push(message);
+    out.set(key, list);
+  };
   for (const issue of issues) {
     const at = issue.instancePath ?? '';
     let path = at.replace(/^\//, '').replaceAll('/', '.');
@@ -66,17 +73,15 @@ export function fieldErrors(
     } else {
       message = words.say(issue);
     }
-    const key = path || (context === 'body' ? 'body' : (context ?? 'request'));
-    out[key] ??= [];
-    if (!out[key].includes(message)) out[key].push(message);
+    add(path || (context === 'body' ? 'body' : (context ?? 'request')), message);
   }
   for (const [at, types] of branchTypes) {
     const key = at.replace(/^\//, '').replaceAll('/', '.') || (context === 'body' ? 'body' : (context ?? 'request'));
-    if (!out[key]?.length) out[key] = [words.types(types)];
+    if (!out.get(key)?.length) out.set(key, [words.types(types)]);
   }
-  // One message per field: the first finding is the one to fix first.
-  for (const key of Object.keys(out)) out[key] = (out[key] ?? []).slice(0, 1);
-  return out;
+  // One message per field: the first finding is the one to fix first. (fromEntries defines own properties, so a
+  // field named `__proto__` stays a field.)
+  return Object.fromEntries([...out].map(([key, messages]) => [key, messages.slice(0, 1)]));
 }
 
 /** Turns whatever was thrown into an AppError; the second value says whether it was unexpected (a 5xx). */
@@ -106,6 +111,13 @@ export function toAppError(err: unknown, words: ValidationWords = ENGLISH): { er
         error: new AppError('BAD_REQUEST', 'Request body is empty but Content-Type is application/json'),
         unexpected: false,
       };
+    case 'FST_ERR_BAD_URL':
+      return {
+        error: new AppError('BAD_REQUEST', 'The URL is not valid: a part of its path is not valid percent-encoding'),
+        unexpected: false,
+      };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { error: new AppError('URI_TOO_LONG', 'A part of the URL path is too long'), unexpected: false };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { error: new AppError('BAD_REQUEST', 'Content-Length does not match the body'), unexpected: false };
   }
@@ -126,6 +138,35 @@ function summary(details: FieldErrors): string {
     .join('; ');
 }
 
+/** Up to what is read of a refused body before the connection is closed instead. */
+const DISCARD_MAX_BYTES = 256 * 1024 * 1024;
+const DISCARD_MAX_MS = 30_000;
+
+/** Reads and drops the rest of a request body (bounded in bytes and time). */
+function discardBody(raw: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      clearTimeout(timer);
+      raw.removeListener('data', onData);
+      raw.removeListener('end', done);
+      raw.removeListener('error', done);
+      raw.removeListener('close', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > DISCARD_MAX_BYTES) done();
+    };
+    const timer = setTimeout(done, DISCARD_MAX_MS);
+    raw.on('data', onData);
+    raw.once('end', done);
+    raw.once('error', done);
+    raw.once('close', done);
+    raw.resume();
+  });
+}
+
 export function sendError(
   reply: FastifyReply,
   envelope: Envelope,
@@ -140,6 +181,19 @@ export function sendError(
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
+/**
+ * For `Fastify({ frameworkErrors })`: a URL the router cannot read (broken percent-encoding, a path parameter past
+ * `maxParamLength`) is answered in the envelope of its path, like every other error, instead of Fastify's own body.
+ */
+export function frameworkErrors(prefixes: EnvelopePrefixes) {
+  return (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const envelope = prefixes.envelopeFor(request.url.split('?')[0] ?? '/');
+    const { error } = toAppError(err, envelope.words);
+    request.log.info({ code: error.code, status: error.status }, error.message);
+    sendError(reply, envelope, error);
+  };
+}
+
 export function envelopeOf(request: FastifyRequest, prefixes: EnvelopePrefixes): Envelope {
   return request.routeOptions.config?.envelope ?? prefixes.envelopeFor(request.url.split('?')[0] ?? '/');
 }
@@ -152,6 +206,12 @@ export function registerHttpCore(app: FastifyInstance, deps: { prefixes: Envelop
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
+    // A client that labels an empty body as JSON (a POST without a body from a frontend's HTTP helper) sent no body,
+    // as FastAPI reads it: a route without one works, a route that needs one says the body is missing (CONTRACTS §6).
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
     if (jsonDepthExceeds(text)) {
       done(new AppError('BAD_REQUEST', `Request body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
       return;
@@ -208,8 +268,15 @@ export function registerHttpCore(app: FastifyInstance, deps: { prefixes: Envelop
   app.setErrorHandler((err, request, reply) => {
     const envelope = envelopeOf(request, prefixes);
     const { error, unexpected } = toAppError(err, envelope.words);
+    // A fault of Loket is an error with its stack; an answer to the client's mistake (or a refusal by an outside
+    // system it asked for) is a warning with the code only.
     if (unexpected) request.log.error({ err }, 'request failed');
-    else request.log.info({ code: error.code, status: error.status }, error.message);
+    else request.log.warn({ code: error.code, status: error.status }, error.message);
+    // A body over the limit is refused before it has all arrived. Answering at once and closing would reset a client
+    // that is still sending (Node's fetch reports EPIPE, never the 413): the rest is read and dropped first.
+    if (error.status === 413 && !request.raw.complete && !request.raw.readableEnded && !request.raw.destroyed) {
+      return discardBody(request.raw).then(() => sendError(reply, envelope, error));
+    }
     return sendError(reply, envelope, error);
   });
 
@@ -217,6 +284,14 @@ export function registerHttpCore(app: FastifyInstance, deps: { prefixes: Envelop
     const path = request.url.split('?')[0] ?? '/';
     const allowed = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => shadow.find(m as 'GET', path));
     const envelope = prefixes.envelopeFor(path);
+    // FastAPI's habit (CONTRACTS §6): a path declared with a trailing slash also answers without it, and the
+    // reverse, by a 307 to the declared form (method and body kept). The Location is relative (no scheme or host),
+    // so a client behind a TLS proxy follows it over HTTPS.
+    const other = path.endsWith('/') ? path.slice(0, -1) : `${path}/`;
+    if (allowed.length === 0 && other !== '' && shadow.find(request.method as 'GET', other)) {
+      const query = request.url.slice(path.length);
+      return reply.code(307).header('location', `${other}${query}`).send();
+    }
     if (allowed.length > 0) {
       const error = new AppError('METHOD_NOT_ALLOWED', `Method ${request.method} is not allowed here`, {
         headers: { allow: allowed.join(', ') },

@@ -95,6 +95,18 @@ export interface ResourceSpec<
   };
 }
 
+/**
+ * The fields of a body that its schema declares. A field the schema does not name is ignored, as the seeds'
+ * Pydantic models ignore it, and never reaches the repository, which spreads its input into the row: an extra
+ * `id` or `created_at` would be written, an unknown name would fail as SQL (a 500). Schemas that refuse extra
+ * fields (`additionalProperties: false`) have refused them before this.
+ */
+export function declaredOnly<T>(schema: TSchema, body: T): T {
+  const props = (schema as { properties?: Record<string, unknown> }).properties;
+  if (!props || body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  return Object.fromEntries(Object.entries(body).filter(([k]) => Object.hasOwn(props, k))) as T;
+}
+
 export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema, C extends TSchema, U extends TSchema>(
   router: Router,
   spec: ResourceSpec<Row, I, P, Q, C, U>,
@@ -158,7 +170,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
       async (req, reply) => {
         const actor = actorOf(req);
         const row = await withTransaction(db, async (trx) => {
-          const created = await create.run(trx, req.body as Static<C>, actor);
+          const created = await create.run(trx, declaredOnly(create.body, req.body as Static<C>), actor);
           await recordAction(trx, actor, `${spec.audit}.created`, spec.rowId(created), now(), { after: created });
           return created;
         });
@@ -191,7 +203,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
         const id = spec.idOf(req.params as Static<P>);
         const row = await withTransaction(db, async (trx) => {
           const before = await mustFind(trx, id);
-          const after = await update.run(trx, id, req.body as Static<U>, before, actor);
+          const after = await update.run(trx, id, declaredOnly(update.body, req.body as Static<U>), before, actor);
           await recordAction(trx, actor, `${spec.audit}.updated`, id, now(), { before, after });
           return after;
         });

@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import { AppError } from '../http/errors.ts';
 import { type AuthState, levelFor } from './accounts.ts';
 import type { ApiKeys, KeyOwner } from './apikeys.ts';
+import type { SignInAttempts } from './attempts.ts';
 import { type Sessions, unauthenticated } from './sessions.ts';
 
 export interface RequestAuth {
@@ -37,6 +38,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 }
 
 export function createGuards(deps: {
+  attempts: SignInAttempts;
   sessions: Sessions;
   apiKeys: ApiKeys;
   authState: { get(id: number): Promise<AuthState | null>; cached(id: number): AuthState | null | undefined };
@@ -85,10 +87,15 @@ export function createGuards(deps: {
   async function fromApiKey(request: FastifyRequest, module: string): Promise<RequestAuth> {
     const key = keyHeader(request);
     if (!key) throw new AppError('AUTHENTICATION_ERROR', 'Missing x-api-key header');
+    // A key found in memory never comes here, so a client IP that guesses keys is refused without slowing the
+    // live keys behind the same address.
+    await deps.attempts.checkKeyFrom(request.ip);
     const owner = await deps.apiKeys.authenticate(key.trim(), module);
-    if (!owner) throw new AppError('AUTHENTICATION_ERROR', 'Invalid or revoked API key');
-    const state = await deps.authState.get(owner.accountId);
-    if (!state?.active) throw new AppError('AUTHENTICATION_ERROR', 'Invalid or revoked API key');
+    const state = owner && (await deps.authState.get(owner.accountId));
+    if (!owner || !state?.active) {
+      await deps.attempts.keyFailedFrom(request.ip);
+      throw new AppError('AUTHENTICATION_ERROR', 'Invalid or revoked API key');
+    }
     return keyAuth(owner, state, module);
   }
 

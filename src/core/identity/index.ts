@@ -9,6 +9,7 @@ import type { Bus } from '../notify/bus.ts';
 import type { Outbox } from '../notify/outbox.ts';
 import { createAuthStateCache } from './accounts.ts';
 import { createApiKeys } from './apikeys.ts';
+import { createSignInAttempts } from './attempts.ts';
 import { createGuards } from './guards.ts';
 import { createOtp } from './otp.ts';
 import { createIdentityService } from './service.ts';
@@ -35,8 +36,10 @@ export function createIdentity(deps: {
     hmacKey: deriveKey(config.secret, 'otp-v1'),
     now,
   });
-  const guards = createGuards({ sessions, apiKeys, authState });
+  const attempts = createSignInAttempts(deps.limiter, config.rateLimits);
+  const guards = createGuards({ attempts, sessions, apiKeys, authState });
   const service = createIdentityService({
+    attempts,
     db,
     config,
     sessions,

@@ -1,7 +1,7 @@
 // HTTP for the identity core: tokens, the platform admin API, the activity log (the platform envelope).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
-import { listActivity, originOf } from '../audit/audit.ts';
+import { type ActivityLogView, listActivity, originOf } from '../audit/audit.ts';
 import type { Core } from '../context.ts';
 import { errorResponses, platformEnvelope } from '../http/envelopes.ts';
 import { AppError } from '../http/errors.ts';
@@ -86,12 +86,17 @@ function callerOf(request: FastifyRequest): RequestAuth {
   return request.auth;
 }
 
-export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
+export function registerIdentityRoutes(
+  app: FastifyInstance,
+  core: Core,
+  activityView?: { module: string; view: ActivityLogView },
+) {
   const CreateAccount = createAccount();
   const PatchAccount = patchAccount();
   const { identity, limiter, config } = core;
   const limitsOn = config.rateLimits;
   const signIn = rateLimit(limiter, limitsOn, PLATFORM_LIMITS.signIn);
+  const refresh = rateLimit(limiter, limitsOn, PLATFORM_LIMITS.refresh);
   const adminOnly = identity.guards.bearer(PLATFORM, 100);
   const general = rateLimit(limiter, limitsOn, PLATFORM_LIMITS.general);
 
@@ -116,10 +121,11 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
   app.post(
     '/api/users/refresh',
     {
-      onRequest: [signIn],
+      onRequest: [refresh],
       schema: {
         tags: ['identity'],
-        summary: 'Trade a refresh token for a new pair (the old one stops working)',
+        summary:
+          'Trade a refresh token for a new pair (the old one answers the same successor for 30 s, then stops working)',
         body: Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 512 }) }),
         response: { 200: TokenPair, ...errorResponses(platformEnvelope, [401, 422, 429]) },
       },
@@ -297,9 +303,12 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
     limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
     user_id: Type.Optional(Type.Integer({ minimum: 1 })),
     action: Type.Optional(Type.String({ maxLength: 100 })),
-    start_date: Type.Optional(Type.String({ format: 'date-time' })),
-    end_date: Type.Optional(Type.String({ format: 'date-time' })),
+    start_date: Type.Optional(Type.Union([Type.String({ format: 'date' }), Type.String({ format: 'date-time' })])),
+    end_date: Type.Optional(Type.Union([Type.String({ format: 'date' }), Type.String({ format: 'date-time' })])),
   });
+  // A bare date is a whole local day (Asia/Jakarta, the platform's time zone, has no daylight saving).
+  const fromDate = (d: string | undefined, end: boolean) =>
+    d === undefined ? undefined : new Date(d.length === 10 ? `${d}T${end ? '23:59:59.999' : '00:00:00'}+07:00` : d);
   const ActivityItem = Type.Object({
     id: Type.Integer(),
     user_id: Type.Union([Type.Integer(), Type.Null()]),
@@ -312,37 +321,44 @@ export function registerIdentityRoutes(app: FastifyInstance, core: Core) {
     after: Type.Unknown(),
     created_at: Type.String(),
   });
+  const PlatformPage = Type.Object({
+    total: Type.Integer(),
+    skip: Type.Integer(),
+    limit: Type.Integer(),
+    items: Type.Array(ActivityItem),
+  });
+  // A module that declares its own reading of the log (ModuleDefinition.activityLog) serves this path to its
+  // readers; they see only that module's actions, a platform admin sees them all.
+  const logGuard = activityView ? identity.guards.bearer(activityView.module, activityView.view.level) : adminOnly;
   for (const url of ['/api/activity-logs', '/api/activity-logs/']) {
     app.get(
       url,
       {
-        onRequest: [adminOnly, general],
+        onRequest: [logGuard, general],
         schema: {
           ...adminSchema,
           tags: ['activity log'],
           summary: 'Who did what, newest first',
           querystring: ActivityQuery,
           response: {
-            200: Type.Object({
-              total: Type.Integer(),
-              skip: Type.Integer(),
-              limit: Type.Integer(),
-              items: Type.Array(ActivityItem),
-            }),
+            200: activityView?.view.schema ?? PlatformPage,
             ...errorResponses(platformEnvelope, [401, 403, 422]),
           },
         },
       },
       async (request) => {
         const q = request.query as Static<typeof ActivityQuery>;
+        const caller = callerOf(request);
         const { rows, total } = await listActivity(core.database.db, {
           skip: q.skip,
           limit: q.limit,
           userId: q.user_id,
           action: q.action,
-          startDate: q.start_date ? new Date(q.start_date) : undefined,
-          endDate: q.end_date ? new Date(q.end_date) : undefined,
+          actionPrefix: activityView && caller.level < 100 ? `${activityView.module}.` : undefined,
+          startDate: fromDate(q.start_date, false),
+          endDate: fromDate(q.end_date, true),
         });
+        if (activityView) return activityView.view.page({ rows, total, skip: q.skip, limit: q.limit });
         return {
           total,
           skip: q.skip,

@@ -20,6 +20,7 @@ import {
   PLATFORM,
   setMemberships,
 } from './accounts.ts';
+import type { SignInAttempts } from './attempts.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import type { Sessions, TokenPair } from './sessions.ts';
 
@@ -72,6 +73,7 @@ const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code ===
 const taken = () => new AppError('CONFLICT', 'An account with this e-mail or username already exists');
 
 export function createIdentityService(deps: {
+  attempts: SignInAttempts;
   db: Kysely<Tables>;
   config: Pick<Config, 'passwordMinLength'>;
   sessions: Sessions;
@@ -98,9 +100,14 @@ export function createIdentityService(deps: {
      * The disabled state is revealed only to someone who knows the password.
      */
     async login(login: string, password: string): Promise<{ tokens: TokenPair; account: Account }> {
+      await deps.attempts.check(login);
       const row = await findByLogin(db, login);
       const ok = await verifyPassword(row?.password_hash ?? null, password);
-      if (!row || !ok) throw new AppError('INVALID_CREDENTIALS', 'Incorrect username or password');
+      if (!row || !ok) {
+        await deps.attempts.failed(login);
+        throw new AppError('INVALID_CREDENTIALS', 'Incorrect username or password');
+      }
+      await deps.attempts.succeeded(login);
       if (row.status !== 'active') throw new AppError('ACCOUNT_DISABLED', 'This account is disabled');
       // The session starts only if the password that was checked is still the account's: a password change (or
       // sign-out everywhere) that committed during the check would otherwise not end this new session.

@@ -1,12 +1,13 @@
 // Sessions: JWT access tokens (jose) and rotating refresh tokens. A refresh token is used once; presenting a
-// used one again means it was stolen, so its whole family is revoked. Logout revokes the access token's id
-// (jti) at once on every instance and ends the refresh family.
+// used one again means it was stolen, so its whole family is revoked, except within REFRESH_GRACE_MS of its
+// rotation: a browser client refreshes from several requests at once, and each of them gets the successor already
+// issued. Logout revokes the access token's id (jti) at once on every instance and ends the refresh family.
 
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
-import { deriveKey, randomToken, sha256Hex } from '../crypto.ts';
+import { deriveKey, hmacHex, randomToken, sha256Hex } from '../crypto.ts';
 import type { Executor, Tables } from '../db/tables.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { AppError } from '../http/errors.ts';
@@ -16,6 +17,8 @@ export const TOKEN_TYPE = 'at+jwt';
 const ISSUER = 'loket';
 const VERIFIED_CACHE_MAX = 50_000;
 const AUDIENCE = 'loket';
+/** How long a rotated refresh token still answers with its successor instead of counting as stolen (CONTRACTS §2). */
+export const REFRESH_GRACE_MS = 30_000;
 
 export interface AccessClaims {
   accountId: number;
@@ -63,6 +66,11 @@ export function createSessions(deps: {
     keys.set(prev.kid, prev.key);
   }
   const accessTtl = deps.config.accessTokenTtlMinutes * 60;
+  // A rotated token's successor is derived from it (HMAC under a key of its own), so the grace period needs no
+  // stored copy of a live secret: only the holder of the old token can name the successor again.
+  const successorKey = deriveKey(deps.config.secret, 'refresh-successor-v1');
+  const successorOf = (token: string) =>
+    `lkr_${Buffer.from(hmacHex(successorKey, token), 'hex').toString('base64url')}`;
   const refreshTtlMs = deps.config.refreshTokenTtlDays * 86_400_000;
 
   const verified = new Map<string, AccessClaims>();
@@ -70,6 +78,11 @@ export function createSessions(deps: {
   const revoked = new Map<string, number>();
   deps.bus.subscribe('token.revoked', (p) => {
     revoked.set(String(p.jti), Number(p.exp));
+  });
+  // Ended login families: every access token of the family stops working, on every instance.
+  const revokedFamilies = new Map<string, number>();
+  deps.bus.subscribe('token.family-revoked', (p) => {
+    revokedFamilies.set(String(p.family), Number(p.exp));
   });
   // Revocations announced while the bus link was down are read back from the database.
   deps.bus.onGap(() => {
@@ -84,11 +97,39 @@ export function createSessions(deps: {
       .where('expires_at', '>', deps.now())
       .execute();
     for (const r of rows) revoked.set(r.jti, Math.floor(new Date(r.expires_at).getTime() / 1000));
+    const families = await deps.db
+      .selectFrom('revoked_token_families')
+      .select(['family_id', 'expires_at'])
+      .where('expires_at', '>', deps.now())
+      .execute();
+    for (const f of families) revokedFamilies.set(f.family_id, Math.floor(new Date(f.expires_at).getTime() / 1000));
+  }
+
+  /** Ends the access tokens of `families` (in `db`'s transaction); `announce` tells every instance after commit. */
+  async function revokeFamilies(db: Executor, accountId: number, families: string[]) {
+    const exp = Math.floor(deps.now().getTime() / 1000) + accessTtl + 5;
+    const list = [...new Set(families.filter(Boolean))];
+    if (list.length > 0) {
+      await db
+        .insertInto('revoked_token_families')
+        .values(list.map((family_id) => ({ family_id, account_id: accountId, expires_at: new Date(exp * 1000) })))
+        .onConflict((oc) => oc.column('family_id').doUpdateSet({ expires_at: new Date(exp * 1000) }))
+        .execute();
+    }
+    return async () => {
+      for (const family of list) {
+        revokedFamilies.set(family, exp);
+        await deps.bus.publish('token.family-revoked', { family, exp });
+      }
+    };
   }
   const sweep = () => {
     const t = deps.now().getTime();
     for (const [jti, exp] of revoked) if (exp * 1000 < t) revoked.delete(jti);
+    for (const [family, exp] of revokedFamilies) if (exp * 1000 < t) revokedFamilies.delete(family);
   };
+  const isRevoked = (claims: { jti: string; family: string }) =>
+    revoked.has(claims.jti) || (claims.family !== '' && revokedFamilies.has(claims.family));
 
   async function issueAccess(accountId: number, family: string, sessionVersion: number): Promise<string> {
     const iat = Math.floor(deps.now().getTime() / 1000);
@@ -105,8 +146,12 @@ export function createSessions(deps: {
       .sign(current.key);
   }
 
-  async function newRefresh(db: Executor, accountId: number, family: string): Promise<string> {
-    const token = `lkr_${randomToken(32)}`;
+  async function newRefresh(
+    db: Executor,
+    accountId: number,
+    family: string,
+    token = `lkr_${randomToken(32)}`,
+  ): Promise<string> {
     await db
       .insertInto('refresh_tokens')
       .values({
@@ -139,7 +184,7 @@ export function createSessions(deps: {
           verified.delete(token);
           throw unauthenticated('The token has expired');
         }
-        if (revoked.has(known.jti)) throw unauthenticated('This token has been revoked');
+        if (isRevoked(known)) throw unauthenticated('This token has been revoked');
         return known;
       }
       const { jwtVerify, errors: joseErrors } = await jose();
@@ -163,7 +208,6 @@ export function createSessions(deps: {
         );
         const accountId = Number(payload.sub);
         if (!Number.isSafeInteger(accountId) || typeof payload.jti !== 'string') throw unauthenticated();
-        if (revoked.has(payload.jti)) throw unauthenticated('This token has been revoked');
         const claims: AccessClaims = {
           accountId,
           jti: payload.jti,
@@ -171,6 +215,7 @@ export function createSessions(deps: {
           sessionVersion: Number(payload.sv ?? 0),
           exp: payload.exp as number,
         };
+        if (isRevoked(claims)) throw unauthenticated('This token has been revoked');
         if (verified.size >= VERIFIED_CACHE_MAX) verified.clear();
         verified.set(token, claims);
         return claims;
@@ -188,8 +233,9 @@ export function createSessions(deps: {
     },
 
     /**
-     * Trades a refresh token for a new pair. `check` confirms the account may still sign in. Reuse of a used
-     * token revokes the family (committed even though the caller gets 401).
+     * Trades a refresh token for a new pair. `check` confirms the account may still sign in. A used token presented
+     * again within REFRESH_GRACE_MS answers its successor (and a new access token); later, it revokes the family
+     * (committed even though the caller gets 401).
      */
     async refresh(
       token: string,
@@ -203,6 +249,22 @@ export function createSessions(deps: {
           .forUpdate()
           .executeTakeFirst();
         if (!row || row.revoked_at) return { error: 'Invalid refresh token' } as const;
+        if (row.used_at && deps.now().getTime() - new Date(row.used_at).getTime() <= REFRESH_GRACE_MS) {
+          // A parallel refresh of the same token: the successor already issued, with a new access token.
+          const successor = successorOf(token);
+          const next = await trx
+            .selectFrom('refresh_tokens')
+            .select(['account_id', 'family_id', 'revoked_at', 'expires_at'])
+            .where('token_hash', '=', sha256Hex(successor))
+            .executeTakeFirst();
+          if (!next || next.revoked_at || next.family_id !== row.family_id)
+            return { error: 'Invalid refresh token' } as const;
+          if (new Date(next.expires_at).getTime() <= deps.now().getTime())
+            return { error: 'Refresh token expired' } as const;
+          const sessionVersion = await check(trx, row.account_id);
+          if (sessionVersion === null) return { error: 'Account cannot sign in' } as const;
+          return { accountId: row.account_id, family: row.family_id, sessionVersion, refresh: successor } as const;
+        }
         if (row.used_at) {
           await trx
             .updateTable('refresh_tokens')
@@ -210,23 +272,30 @@ export function createSessions(deps: {
             .where('family_id', '=', row.family_id)
             .where('revoked_at', 'is', null)
             .execute();
-          return { error: 'Refresh token reuse detected; every session of this login has been ended' } as const;
+          const announce = await revokeFamilies(trx, row.account_id, [row.family_id]);
+          return {
+            error: 'Refresh token reuse detected; every session of this login has been ended',
+            announce,
+          } as const;
         }
         if (new Date(row.expires_at).getTime() <= deps.now().getTime())
           return { error: 'Refresh token expired' } as const;
         const sessionVersion = await check(trx, row.account_id);
         if (sessionVersion === null) return { error: 'Account cannot sign in' } as const;
         await trx.updateTable('refresh_tokens').set({ used_at: deps.now() }).where('id', '=', row.id).execute();
-        const refresh = await newRefresh(trx, row.account_id, row.family_id);
+        const refresh = await newRefresh(trx, row.account_id, row.family_id, successorOf(token));
         return { accountId: row.account_id, family: row.family_id, sessionVersion, refresh } as const;
       });
-      if ('error' in outcome) throw unauthenticated(outcome.error);
+      if ('error' in outcome) {
+        if ('announce' in outcome) await outcome.announce?.();
+        throw unauthenticated(outcome.error);
+      }
       return pair(await issueAccess(outcome.accountId, outcome.family, outcome.sessionVersion), outcome.refresh);
     },
 
     /** Ends a session: the access token at once (every instance), and its refresh family. */
     async logout(claims: AccessClaims, refreshToken: string | undefined): Promise<void> {
-      await withTransaction(deps.db, async (trx) => {
+      const announce = await withTransaction(deps.db, async (trx) => {
         await trx
           .insertInto('revoked_access_tokens')
           .values({ jti: claims.jti, account_id: claims.accountId, expires_at: new Date(claims.exp * 1000) })
@@ -247,9 +316,11 @@ export function createSessions(deps: {
           .where('family_id', 'in', families.filter(Boolean))
           .where('revoked_at', 'is', null)
           .execute();
+        return revokeFamilies(trx, claims.accountId, families);
       });
       sweep();
       await deps.bus.publish('token.revoked', { jti: claims.jti, exp: claims.exp });
+      await announce();
     },
 
     /** Ends every refresh family of an account except `keepFamily` (password change). */

@@ -45,6 +45,8 @@ export interface Jobs {
   define<T>(def: JobDefinition<T>): void;
   /** Enqueue through `db`: pass the open transaction so the job commits (or rolls back) with it. */
   enqueue<T extends object>(db: AnyKysely, name: string, data: T, options?: EnqueueOptions): Promise<string | null>;
+  /** Enqueue many jobs of one queue in one statement through `db` (same transaction rule as `enqueue`). */
+  enqueueMany<T extends object>(db: AnyKysely, name: string, data: readonly T[]): Promise<void>;
   start(): Promise<void>;
   stop(timeoutMs: number): Promise<void>;
   /** For /ready: the queue answers. */
@@ -120,6 +122,15 @@ export function createJobs(deps: {
         ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
         ...(options.id ? { id: options.id } : {}),
       });
+    },
+    async enqueueMany(db, name, data) {
+      if (!definitions.has(name)) throw new Error(`job ${name} is not defined`);
+      if (data.length === 0) return;
+      await boss.insert(
+        name,
+        data.map((d) => ({ data: d })),
+        { db: executorFor(db) },
+      );
     },
     async start() {
       if (started) return;

@@ -4,7 +4,7 @@
 // across the request. Journals are unique per (kind, reference): posting the same refund twice is impossible.
 
 import type { Generated } from 'kysely';
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Executor, Timestamp } from '../db/tables.ts';
 
 interface LedgerAccountsTable {
@@ -254,6 +254,79 @@ export async function ensureAccounts(db: Executor, refs: LedgerAccountRef[]): Pr
     .values(rows)
     .onConflict((oc) => oc.column('code').doNothing())
     .execute();
+}
+
+/**
+ * Posts many journals of one kind from a query, with a fixed number of set-based statements whatever their number
+ * (imports of history, generated data): linear where `ledger_post_many` decides journal by journal. `postings`
+ * yields one row per posting, `(reference text, at timestamptz, code text, kind text, amount bigint)`; the rows of a
+ * journal share its reference and time. Every journal must have at least two postings, none of them zero, summing
+ * to zero, or nothing is posted (an error names the first bad reference). A reference already posted under `kind`
+ * is skipped whole (`duplicates`). Accounts are created on first use (without an owner), the touched rows locked in
+ * code order, journals inserted in time order, then the entries, then one update per touched balance. Only the net
+ * change of each balance is checked (by the table's CHECK): the set is taken as one movement, so it suits history
+ * written in order, not payments that must be refused one by one. Run it inside a transaction.
+ */
+export async function postFromQuery(
+  trx: Executor,
+  kind: string,
+  postings: RawBuilder<unknown>,
+): Promise<{ posted: number; duplicates: number }> {
+  await sql`CREATE TEMP TABLE ledger_bulk_postings ON COMMIT DROP AS
+    SELECT p.reference::text AS reference, p.at::timestamptz AS at, p.code::text AS code, p.kind::text AS kind,
+           p.amount::bigint AS amount
+      FROM (${postings}) AS p (reference, at, code, kind, amount)`.execute(trx);
+  await sql`ANALYZE ledger_bulk_postings`.execute(trx);
+  // On an error the caller's transaction is undone, and the temporary tables with it.
+  const bad = await sql<{ reference: string }>`
+    SELECT reference FROM ledger_bulk_postings GROUP BY reference
+    HAVING count(*) < 2 OR sum(amount) IS DISTINCT FROM 0
+        OR bool_or(amount IS NULL OR amount = 0 OR code IS NULL OR at IS NULL
+                   OR kind NOT IN ('wallet', 'clearing', 'revenue', 'cash', 'adjustment'))
+    LIMIT 1`.execute(trx);
+  if (bad.rows[0]) throw new Error(`unbalanced or invalid journal ${kind}/${bad.rows[0].reference}`);
+  await sql`
+    INSERT INTO ledger_accounts (code, kind, allow_negative)
+    SELECT code, kind, kind IN ('cash', 'adjustment') FROM (
+      SELECT DISTINCT ON (code) code, kind FROM ledger_bulk_postings ORDER BY code, reference
+    ) a ORDER BY code COLLATE "C"
+    ON CONFLICT (code) DO NOTHING`.execute(trx);
+  await sql`
+    SELECT 1 FROM ledger_accounts WHERE code IN (SELECT code FROM ledger_bulk_postings)
+    ORDER BY code COLLATE "C" FOR UPDATE`.execute(trx);
+  await sql`CREATE TEMP TABLE ledger_bulk_journals (id bigint, reference text) ON COMMIT DROP`.execute(trx);
+  await sql`
+    WITH ins AS (
+      INSERT INTO ledger_journals (kind, reference, created_at)
+      SELECT ${kind}, reference, at FROM (
+        SELECT reference, min(at) AS at FROM ledger_bulk_postings GROUP BY reference
+      ) j ORDER BY at, reference
+      ON CONFLICT (kind, reference) DO NOTHING
+      RETURNING id, reference
+    )
+    INSERT INTO ledger_bulk_journals SELECT id, reference FROM ins`.execute(trx);
+  await sql`ANALYZE ledger_bulk_journals`.execute(trx);
+  await sql`
+    INSERT INTO ledger_entries (journal_id, ledger_account_id, amount, created_at)
+    SELECT j.id, a.id, p.amount, p.at
+      FROM ledger_bulk_postings p
+      JOIN ledger_bulk_journals j ON j.reference = p.reference
+      JOIN ledger_accounts a ON a.code = p.code
+     ORDER BY j.id, a.code COLLATE "C"`.execute(trx);
+  await sql`
+    UPDATE ledger_accounts a SET balance = a.balance + d.delta, updated_at = greatest(a.updated_at, d.last)
+      FROM (
+        SELECT p.code, sum(p.amount) AS delta, max(p.at) AS last
+          FROM ledger_bulk_postings p JOIN ledger_bulk_journals j ON j.reference = p.reference
+         GROUP BY p.code
+      ) d
+     WHERE a.code = d.code`.execute(trx);
+  const counts = await sql<{ posted: number; total: number }>`
+    SELECT (SELECT count(*) FROM ledger_bulk_journals)::int AS posted,
+           (SELECT count(DISTINCT reference) FROM ledger_bulk_postings)::int AS total`.execute(trx);
+  const { posted = 0, total = 0 } = counts.rows[0] ?? {};
+  await sql`DROP TABLE ledger_bulk_postings, ledger_bulk_journals`.execute(trx);
+  return { posted, duplicates: total - posted };
 }
 
 export async function balanceOf(db: Executor, code: string): Promise<number> {

@@ -20,6 +20,8 @@ export interface OutgoingMessage {
 export interface Outbox {
   /** Stores the message and enqueues its sending, both through `db` (pass the caller's transaction). */
   send(db: Executor, message: OutgoingMessage): Promise<number>;
+  /** Stores many messages and enqueues their sending in two statements (a batch of reminders, say). */
+  sendMany(db: Executor, messages: readonly OutgoingMessage[]): Promise<number[]>;
 }
 
 export function createOutbox(deps: {
@@ -93,6 +95,30 @@ export function createOutbox(deps: {
         .executeTakeFirstOrThrow();
       await deps.jobs.enqueue(db, 'outbox.send', { id: row.id });
       return row.id;
+    },
+    async sendMany(db, messages) {
+      if (messages.length === 0) return [];
+      const now = deps.now();
+      const rows = await db
+        .insertInto('outbox_messages')
+        .values(
+          messages.map((m) => ({
+            channel: m.channel,
+            recipient: m.to,
+            subject: m.subject ?? null,
+            body: m.body,
+            created_at: now,
+          })),
+        )
+        .returning('id')
+        .execute();
+      const ids = rows.map((r) => r.id);
+      await deps.jobs.enqueueMany(
+        db,
+        'outbox.send',
+        ids.map((id) => ({ id })),
+      );
+      return ids;
     },
   };
 }

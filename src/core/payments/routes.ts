@@ -56,18 +56,30 @@ export function registerPaymentRoutes(
           },
         },
         async (request) => {
+          // The platform's token, or the token of an account of its own (each payment is checked against the
+          // account it was made with in the intake).
           const expected = config.xenditCallbackToken;
-          if (!expected) throw new AppError('SERVICE_UNAVAILABLE', 'Webhook verification token is not configured');
+          if (!expected && !payments.hasAccounts()) {
+            throw new AppError('SERVICE_UNAVAILABLE', 'Webhook verification token is not configured');
+          }
           const given = request.headers['x-callback-token'];
           if (typeof given !== 'string' || given === '')
             throw new AppError('AUTHENTICATION_ERROR', 'Missing x-callback-token');
-          if (!safeEqual(given, expected)) throw new AppError('AUTHORIZATION_ERROR', 'Invalid x-callback-token');
+          const signer = {
+            platform: expected !== undefined && safeEqual(given, expected),
+            accounts: payments.accountsSignedBy(given),
+          };
+          if (!signer.platform && signer.accounts.length === 0) {
+            throw new AppError('AUTHORIZATION_ERROR', 'Invalid x-callback-token');
+          }
           const webhookId = request.headers['webhook-id'];
           const result = await payments.intake(
             request.body,
             typeof webhookId === 'string' ? webhookId.slice(0, 200) : undefined,
+            signer,
           );
           request.log.info({ reference: result.reference, outcome: result.outcome }, 'xendit webhook');
+          if (result.status === 403) throw new AppError('AUTHORIZATION_ERROR', result.message);
           if (result.status === 400) throw new AppError('BAD_REQUEST', result.message);
           if (result.status === 404) throw new AppError('NOT_FOUND', result.message);
           if (result.status === 422) throw new AppError('BUSINESS_LOGIC_ERROR', result.message);

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Logger } from 'pino';
+import { safeEqual } from '../crypto.ts';
 import type { PaymentIntentsTable, Tables, Trx } from '../db/tables.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { AppError } from '../http/errors.ts';
@@ -20,21 +21,48 @@ export type PaymentListener = (trx: Trx, intent: PaymentIntent, previous: Paymen
 
 export interface IntakeResult {
   status: number;
-  outcome: 'accepted' | 'duplicate' | 'amount_mismatch' | 'unknown_reference' | 'unrecognised';
+  outcome: 'accepted' | 'duplicate' | 'amount_mismatch' | 'unknown_reference' | 'unrecognised' | 'wrong_account';
   message: string;
   reference?: string;
   paymentStatus?: string;
+}
+
+/**
+ * A provider account of its own (a business with its own Xendit keys), by name. A payment made for an account is
+ * made with its gateway, and its callbacks are accepted only with its callback token.
+ */
+export interface PaymentAccount {
+  gateway: PaymentGateway;
+  callbackToken: string;
+}
+
+/** Who signed a callback: the platform's token, and/or the accounts whose token it is. */
+export interface CallbackSigner {
+  platform: boolean;
+  accounts: readonly string[];
 }
 
 export function createPayments(deps: {
   db: Kysely<Tables>;
   jobs: Jobs;
   gateway: PaymentGateway;
+  /** Accounts by upper-case name; a payment for any other name is made with the platform's gateway. */
+  accounts?: ReadonlyMap<string, PaymentAccount>;
   logger: Logger;
   now: () => Date;
   callbackUrl: string;
 }) {
   const { db, gateway } = deps;
+  const accounts = deps.accounts ?? new Map<string, PaymentAccount>();
+
+  /** The account a payment for `name` is made with: its own when configured, else the platform's (undefined). */
+  const accountOf = (name: string | undefined) => {
+    const key = name?.trim().toUpperCase();
+    return key && accounts.has(key) ? key : undefined;
+  };
+  /** The gateway of an account (the platform's for none). */
+  const gatewayOf = (account: string | null | undefined): PaymentGateway =>
+    (account ? accounts.get(account)?.gateway : undefined) ?? gateway;
   const listeners = new Map<string, PaymentListener>();
   const readers: CallbackReader[] = [];
 
@@ -158,9 +186,17 @@ export function createPayments(deps: {
    * outside any transaction, then records its answer. A provider failure leaves the intent FAILED with the reason.
    */
   async function open(
-    intent: { module: string; reference: string; amount: number; kind: 'qr' | 'invoice'; expiresAt: Date },
-    call: () => Promise<{ provider_id: string; qr_string?: string; invoice_url?: string }>,
+    intent: {
+      module: string;
+      reference: string;
+      amount: number;
+      kind: 'qr' | 'invoice';
+      expiresAt: Date;
+      account: string | undefined;
+    },
+    call: (gw: PaymentGateway) => Promise<{ provider_id: string; qr_string?: string; invoice_url?: string }>,
   ): Promise<PaymentIntent> {
+    const gw = gatewayOf(intent.account);
     await db
       .insertInto('payment_intents')
       .values({
@@ -168,13 +204,14 @@ export function createPayments(deps: {
         module: intent.module,
         kind: intent.kind,
         amount: intent.amount,
-        provider: gateway.name,
+        provider: gw.name,
+        account: intent.account ?? null,
         expires_at: intent.expiresAt,
       })
       .execute();
     let answer: Awaited<ReturnType<typeof call>>;
     try {
-      answer = await call();
+      answer = await call(gw);
     } catch (err) {
       return recordFailure(intent.reference, err);
     }
@@ -188,6 +225,11 @@ export function createPayments(deps: {
 
   return {
     gateway,
+    /** The accounts whose callback token is `given` (compared in constant time). */
+    accountsSignedBy: (given: string) =>
+      [...accounts].filter(([, a]) => safeEqual(given, a.callbackToken)).map(([name]) => name),
+    /** Whether any account has a callback token of its own. */
+    hasAccounts: () => accounts.size > 0,
     transition,
     expireDue,
 
@@ -197,21 +239,26 @@ export function createPayments(deps: {
       listeners.set(module, listener);
     },
 
-    /** Creates a QRIS payment valid for `ttlMs`. */
+    /** Creates a QRIS payment valid for `ttlMs` (with `account`'s keys when that account is configured). */
     async createQr(input: {
       module: string;
       reference: string;
       amount: number;
       ttlMs: number;
+      account?: string;
     }): Promise<PaymentIntent> {
       const expiresAt = new Date(deps.now().getTime() + input.ttlMs);
-      return open({ ...input, kind: 'qr', expiresAt }, async () => {
-        const qr = await gateway.createQr({ ...input, expiresAt, callbackUrl: deps.callbackUrl });
+      const account = accountOf(input.account);
+      return open({ ...input, kind: 'qr', expiresAt, account }, async (gw) => {
+        const qr = await gw.createQr({ ...input, expiresAt, callbackUrl: deps.callbackUrl });
         return { provider_id: qr.providerId, qr_string: qr.qrString };
       });
     },
 
-    /** Creates a hosted invoice (Xendit's payment page, or the simulator's). */
+    /**
+     * Creates a hosted invoice (Xendit's payment page, or the simulator's), with `account`'s keys when that account
+     * is configured, else the platform's.
+     */
     async createInvoice(input: {
       module: string;
       reference: string;
@@ -219,10 +266,12 @@ export function createPayments(deps: {
       description: string;
       payerEmail?: string;
       ttlSeconds: number;
+      account?: string;
     }): Promise<PaymentIntent> {
       const expiresAt = new Date(deps.now().getTime() + input.ttlSeconds * 1000);
-      return open({ ...input, kind: 'invoice', expiresAt }, async () => {
-        const invoice = await gateway.createInvoice({ ...input, durationSeconds: input.ttlSeconds });
+      const account = accountOf(input.account);
+      return open({ ...input, kind: 'invoice', expiresAt, account }, async (gw) => {
+        const invoice = await gw.createInvoice({ ...input, durationSeconds: input.ttlSeconds });
         return { provider_id: invoice.providerId, invoice_url: invoice.invoiceUrl };
       });
     },
@@ -236,14 +285,15 @@ export function createPayments(deps: {
       db.selectFrom('payment_intents').selectAll().where('reference', '=', reference).executeTakeFirst(),
 
     /**
-     * The webhook intake, after the callback token was checked: store the delivery, drop duplicates, refuse a
-     * wrong amount, and hand the rest to the `payments.process` job, all in one transaction.
+     * The webhook intake, after the callback token was checked (`signer`: whose token it was): store the delivery,
+     * refuse a callback signed by another account than the payment's, drop duplicates, refuse a wrong amount, and
+     * hand the rest to the `payments.process` job, all in one transaction.
      */
-    async intake(body: unknown, webhookId: string | undefined): Promise<IntakeResult> {
+    async intake(body: unknown, webhookId: string | undefined, signer: CallbackSigner): Promise<IntakeResult> {
       const facts = readCallback(body, readers);
       const raw = JSON.stringify(body ?? null);
       return withTransaction(db, async (trx) => {
-        const store = (outcome: IntakeResult['outcome'], f?: CallbackFacts, dedup?: string) =>
+        const store = (outcome: Exclude<IntakeResult['outcome'], 'wrong_account'>, f?: CallbackFacts, dedup?: string) =>
           trx
             .insertInto('webhook_deliveries')
             .values({
@@ -268,7 +318,7 @@ export function createPayments(deps: {
         }
         const intent = await trx
           .selectFrom('payment_intents')
-          .select(['amount', 'status'])
+          .select(['amount', 'status', 'account'])
           .where('reference', '=', facts.reference)
           .executeTakeFirst();
         // Without Xendit's webhook id, a delivery is the same one when it names the same payment, provider id and
@@ -280,6 +330,16 @@ export function createPayments(deps: {
         if (!intent) {
           await store('unknown_reference', facts, dedup);
           return { ...base, status: 404, outcome: 'unknown_reference', message: 'No payment with this reference' };
+        }
+        // Another account's token (a business that knows our reference) settles nothing: nothing is stored.
+        const signed = intent.account === null ? signer.platform : signer.accounts.includes(intent.account);
+        if (!signed) {
+          return {
+            reference: facts.reference,
+            status: 403,
+            outcome: 'wrong_account',
+            message: 'Invalid x-callback-token for the account this payment was made with',
+          };
         }
         const wrongCurrency = facts.currency !== undefined && facts.currency.toUpperCase() !== 'IDR';
         if ((facts.amount !== undefined && facts.amount !== intent.amount) || wrongCurrency) {

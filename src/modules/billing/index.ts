@@ -4,6 +4,7 @@ import { deriveKey } from '../../core/crypto.ts';
 import { withTransaction } from '../../core/db/transaction.ts';
 import type { JobContext } from '../../core/jobs/jobs.ts';
 import { defineModule } from '../../core/module.ts';
+import { billingActivityLog } from './activity.ts';
 import { billingEnvelope } from './envelope.ts';
 import { BILLING_LIMITS } from './limits.ts';
 import { getBrand, insertBrand } from './repo/brands.ts';
@@ -14,10 +15,16 @@ import { registerCustomerCsvRoutes } from './routes/customer-csv.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
 import { registerInvoiceRoutes } from './routes/invoices.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
+import { registerReportRoutes } from './routes/reports.ts';
+import { registerSessionRoutes } from './routes/session.ts';
+import { registerSubscriptionRoutes } from './routes/subscriptions.ts';
 import { registerTechnicalRoutes } from './routes/technical.ts';
+import { registerTechnicalHelperRoutes } from './routes/technical-helpers.ts';
 import { createGeneration, PAYMENT_LINK_JOB } from './use-cases/generate.ts';
 import { paymentCompleted } from './use-cases/invoices.ts';
 import { createPaymentLinks } from './use-cases/payment-links.ts';
+import { createReminders, REMINDER_JOB } from './use-cases/reminders.ts';
+import { seedBilling, seedOptions } from './use-cases/seed.ts';
 
 export const billingModule = defineModule({
   name: 'billing',
@@ -34,14 +41,25 @@ export const billingModule = defineModule({
     '/api/reports',
     '/api/mikrotik_servers',
     '/api/notifications',
+    // The original frontend's sign-in and log paths (their errors in billing's envelope).
+    '/api/auth/token',
+    '/api/auth/refresh',
+    '/api/auth/logout',
+    '/api/users/me',
+    '/api/activity-logs',
   ],
   limits: BILLING_LIMITS,
-  wire: (core) => ({
-    sealKey: deriveKey(core.config.secret, 'billing-pppoe-v1'),
-    links: createPaymentLinks(core),
-    generation: createGeneration(core),
-  }),
-  jobs: ({ links, generation }) => [
+  activityLog: billingActivityLog,
+  wire: (core) => {
+    const links = createPaymentLinks(core);
+    return {
+      sealKey: deriveKey(core.config.secret, 'billing-pppoe-v1'),
+      links,
+      generation: createGeneration(core),
+      reminders: createReminders(core, links),
+    };
+  },
+  jobs: ({ links, generation, reminders }) => [
     {
       name: PAYMENT_LINK_JOB,
       retryLimit: 8,
@@ -54,6 +72,14 @@ export const billingModule = defineModule({
       cron: '0 1 * * *',
       expireInSeconds: 3600,
       handler: async () => void (await generation.daily()),
+    },
+    // Payment reminders (3 days and 1 day before the due date, and on it) at 08:00, 12:00 and 17:00 WIB: working
+    // hours, and a later run picks up what an earlier one could not send (no payment link yet).
+    {
+      name: REMINDER_JOB,
+      cron: '0 1,5,10 * * *',
+      expireInSeconds: 3600,
+      handler: async () => void (await reminders.run()),
     },
   ],
   async onReady(_deps, core) {
@@ -70,12 +96,28 @@ export const billingModule = defineModule({
     });
   },
   async routes(router, { sealKey, links, generation }, core) {
+    registerSessionRoutes(router, core);
     registerBrandRoutes(router, core);
     registerPackageRoutes(router, core);
     registerCustomerRoutes(router, core);
     await registerCustomerCsvRoutes(router, core);
+    registerSubscriptionRoutes(router, core);
+    registerTechnicalHelperRoutes(router, core);
     registerTechnicalRoutes(router, core, sealKey);
     registerInvoiceRoutes(router, core, { links, generation });
+    registerReportRoutes(router, core);
+  },
+  commands: {
+    seed: {
+      usage:
+        '--customers N --months M [--seed S]\n                     fill an empty billing base with N customers and M months of invoices (and their ledger)',
+      async run({ options, core, out }) {
+        const r = await seedBilling(core, seedOptions(options), out);
+        out(
+          `seeded ${r.customers} customers, ${r.invoices} invoices, ${r.journals} journals in ${r.seconds.toFixed(1)} s`,
+        );
+      },
+    },
   },
   async demo(_deps, core) {
     const { db } = core.database;

@@ -21,6 +21,12 @@ const cash = (channel: 'xendit' | 'manual'): LedgerAccountRef => ({ code: `cash:
 const credit = (pelangganId: number): LedgerAccountRef => ({ code: `wallet:billing:${pelangganId}`, kind: 'wallet' });
 
 export const receivableCode = (pelangganId: number) => receivable(pelangganId).code;
+/** The accounts by code and kind, for postings written in SQL (the demo-data generator's history). */
+export const ACCOUNTS = {
+  receivablePrefix: receivableCode(0).slice(0, -1),
+  receivableKind: receivable(0).kind,
+  cash: { xendit: cash('xendit'), manual: cash('manual') },
+};
 
 interface Amounts {
   id: number;
@@ -64,3 +70,12 @@ export const postOverpayment = (db: Executor, pelangganId: number, reference: st
     { account: cash('xendit'), amount: -amount },
     { account: credit(pelangganId), amount },
   ]);
+
+/** What the reports read back (src/core/ledger/read.ts): the journals an invoice's money moves in, and the prefix
+ * of the customers' receivable accounts (a receivable's balance is minus what the customer still owes). */
+export const INVOICE_JOURNALS = {
+  issue: 'billing.invoice',
+  payment: 'billing.payment',
+  cancel: 'billing.cancel',
+} as const;
+export const RECEIVABLE_PREFIX = 'receivable:billing:';

@@ -93,11 +93,14 @@ function linkStatus(i: Invoice, now: Date): string {
   return 'Belum Dibayar';
 }
 
-/** The original frontend's filter words mapped to statuses (`Belum Dibayar`: anything still to pay). */
+/**
+ * The original frontend's filter words mapped to statuses (billing-frontend.md, row 9): `Belum Dibayar` is waiting
+ * for payment (drafts included), `Kadaluarsa` (and `Expired`) past due.
+ */
 export function statusesFor(filter: string | undefined): InvoiceStatus[] | undefined | null {
   if (filter === undefined || filter === '') return undefined;
   const words: Record<string, InvoiceStatus[]> = {
-    'Belum Dibayar': ['Menunggu Pembayaran', 'Jatuh Tempo'],
+    'Belum Dibayar': ['Menunggu Pembayaran', 'Draft'],
     Kadaluarsa: ['Jatuh Tempo'],
     Expired: ['Jatuh Tempo'],
   };

@@ -18,7 +18,17 @@ import { record, recordMany } from './use-cases/record-results.ts';
 
 export type PpobCore = Pick<
   Core,
-  'database' | 'jobs' | 'identity' | 'payments' | 'outbox' | 'now' | 'config' | 'logger' | 'bus' | 'metrics'
+  | 'database'
+  | 'jobs'
+  | 'identity'
+  | 'payments'
+  | 'outbox'
+  | 'now'
+  | 'config'
+  | 'logger'
+  | 'bus'
+  | 'metrics'
+  | 'outbound'
 >;
 
 export interface ProviderAnswer {

@@ -37,7 +37,7 @@ export type CustomerFields = Omit<CustomerRow, 'id' | 'created_at' | 'updated_at
 /** A customer with its package and brand, as lists and the detail view show it. */
 export interface Customer extends CustomerRow {
   package: { id: number; nama_paket: string; harga: number; kecepatan: number; profile_pppoe: string | null } | null;
-  brand: { id_brand: string; brand: string; pajak: number; xendit_key_name: string | null } | null;
+  brand: { id_brand: string; brand: string; pajak: number; xendit_key_name: string | null; due_day: number } | null;
 }
 
 export interface CustomerFilter {
@@ -45,6 +45,8 @@ export interface CustomerFilter {
   alamat?: string;
   idBrand?: string;
   status?: CustomerStatus;
+  /** The package's exact name (the subscriptions list's `paket_layanan_name`). */
+  packageName?: string;
   skip: number;
   limit: number;
 }
@@ -63,6 +65,12 @@ export function filtered(db: Executor, f: Omit<CustomerFilter, 'skip' | 'limit'>
   if (f.alamat !== undefined) q = q.where('c.alamat', '=', f.alamat);
   if (f.idBrand !== undefined) q = q.where('c.id_brand', '=', f.idBrand);
   if (f.status !== undefined) q = q.where('c.status', '=', f.status);
+  const { packageName } = f;
+  if (packageName !== undefined) {
+    q = q.where('c.paket_layanan_id', 'in', (eb) =>
+      eb.selectFrom('billing_packages').select('id').where('nama_paket', '=', packageName),
+    );
+  }
   return q;
 }
 
@@ -93,6 +101,7 @@ const withCatalogue = (q: ReturnType<typeof live>) =>
       'b.brand',
       'b.pajak',
       'b.xendit_key_name',
+      'b.due_day',
     ]);
 
 type Joined = Awaited<ReturnType<ReturnType<typeof withCatalogue>['execute']>>[number];
@@ -125,7 +134,13 @@ const customerOf = (r: Joined): Customer => ({
       : null,
   brand:
     r.id_brand !== null && r.brand !== null
-      ? { id_brand: r.id_brand, brand: r.brand, pajak: Number(r.pajak), xendit_key_name: r.xendit_key_name ?? null }
+      ? {
+          id_brand: r.id_brand,
+          brand: r.brand,
+          pajak: Number(r.pajak),
+          xendit_key_name: r.xendit_key_name ?? null,
+          due_day: Number(r.due_day),
+        }
       : null,
 });
 

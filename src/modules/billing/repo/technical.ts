@@ -151,3 +151,31 @@ export async function updateTechnical(db: Executor, id: number, v: Partial<Techn
 export async function deleteTechnical(db: Executor, id: number): Promise<void> {
   await db.deleteFrom('billing_technical_data').where('id', '=', id).execute();
 }
+
+/** Distinct values of one text column in use (the frontend's choice lists), sorted. */
+export async function distinctValues(db: Executor, column: 'olt' | 'profile_pppoe' | 'vlan'): Promise<string[]> {
+  const rows = await db
+    .selectFrom('billing_technical_data')
+    .select(sql<string>`${sql.ref(column)}::text`.as('v'))
+    .distinct()
+    .where(column, 'is not', null)
+    .orderBy('v')
+    .execute();
+  return rows.map((r) => r.v);
+}
+
+/** The technical data row that holds an IP address, other than `exceptId`'s. */
+export async function ipHolder(db: Executor, ip: string, exceptId: number | undefined) {
+  let q = db.selectFrom('billing_technical_data').select(['id', 'pelanggan_id']).where('ip_pelanggan', '=', ip);
+  if (exceptId !== undefined) q = q.where('id', '!=', exceptId);
+  return q.orderBy('id').limit(1).executeTakeFirst();
+}
+
+/** The lowest and highest ONU power recorded (dBm), 0 when none is. */
+export async function onuPowerBounds(db: Executor): Promise<{ min: number; max: number }> {
+  const row = await db
+    .selectFrom('billing_technical_data')
+    .select((eb) => [eb.fn.min('onu_power').as('min'), eb.fn.max('onu_power').as('max')])
+    .executeTakeFirstOrThrow();
+  return { min: Number(row.min ?? 0), max: Number(row.max ?? 0) };
+}

@@ -1,11 +1,12 @@
 // Payment links: a Xendit invoice (or the simulator's hosted page) for an invoice waiting for payment, made through
 // the payments core. The reference is recorded before the provider is called (so a payment through it always finds
 // its invoice), the provider is called outside any transaction, and the link is stored only if the invoice is
-// still payable when the answer comes.
+// still payable when the answer comes. Each brand may have a Xendit account of its own (CONTRACTS §4).
 import { randomBytes } from 'node:crypto';
 import type { Core } from '../../../core/context.ts';
 import { withTransaction } from '../../../core/db/transaction.ts';
 import { AppError } from '../../../core/http/errors.ts';
+import * as brands from '../repo/brands.ts';
 import * as invoices from '../repo/invoices.ts';
 import { mustGet } from './invoices.ts';
 
@@ -34,8 +35,12 @@ export function createPaymentLinks(core: Pick<Core, 'database' | 'payments' | 'n
       if (live && !opts.force) return inv;
       if (inv.total_harga <= 0) return inv;
       const reference = `${inv.nomor_invoice}-${randomBytes(4).toString('hex').toUpperCase()}`;
+      // The brand's own Xendit account (XENDIT_API_KEY_<xendit_key_name>, else the brand's id) when configured;
+      // the payments core falls back to the platform's account, else the simulator.
+      const brand = inv.id_brand ? await brands.getBrand(db, inv.id_brand) : undefined;
       await invoices.recordPaymentLink(db, reference, inv.id, core.now());
       const intent = await core.payments.createInvoice({
+        account: brand ? (brand.xendit_key_name ?? brand.id_brand) : undefined,
         module: 'billing',
         reference,
         amount: inv.total_harga,

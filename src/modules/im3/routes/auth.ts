@@ -29,7 +29,7 @@ export function registerAuthRoutes(router: Router, deps: Im3Deps, core: Core): v
     '/api/auth/login',
     {
       auth: 'public',
-      limits: [IM3_LIMITS.auth],
+      limits: [IM3_LIMITS.login],
       errors: [401, 403],
       schema: {
         tags: ['identity'],

@@ -21,21 +21,21 @@ export async function deliverCallback(d: Deps, id: number): Promise<void> {
   let status: number | null = null;
   let error: string | null = null;
   try {
-    const res = await fetch(cb.url, {
-      method: 'POST',
-      headers: {
+    // Through the core's guard: the address is checked again at delivery (DNS may have changed since the URL was
+    // saved), and a redirect is an answer, never followed.
+    const res = await d.core.outbound.post(
+      cb.url,
+      body,
+      {
         'content-type': 'application/json',
         'user-agent': 'Loket-PPOB-Callback/1',
         'webhook-id': cb.webhook_id,
         'webhook-timestamp': timestamp,
         'webhook-signature': `v1,${signature}`,
       },
-      body,
-      signal: AbortSignal.timeout(10_000),
-      redirect: 'manual',
-    });
+      10_000,
+    );
     status = res.status;
-    await res.body?.cancel();
   } catch (err) {
     error = (err instanceof Error ? err.message : String(err)).slice(0, 300);
   }

@@ -16,7 +16,9 @@ export function createOtpUseCases(core: Pick<Core, 'database' | 'outbox' | 'conf
       const userId = Number(id);
       const user = Number.isSafeInteger(userId) ? await repo.getUser(db, userId) : undefined;
       const phone = user?.telepon;
-      if (!phone) throw new AppError('NOT_FOUND', MESSAGES.userNotFound);
+      // The same answer whether or not the id exists (or has a phone): the endpoint is public, and must not
+      // tell a stranger which staff ids are real.
+      if (!phone) return { message: MESSAGES.otpSent };
       await withTransaction(db, async (trx) => {
         const code = await store.issue(trx, id);
         await core.outbox.send(trx, { channel: 'sms', to: phone, body: `Kode OTP Anda: ${code}. Berlaku 5 menit.` });
