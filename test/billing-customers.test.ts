@@ -173,6 +173,10 @@ describe('billing customers', () => {
     expect(melati.total_count).toBe(2);
     const bBrand = (await call('GET', `/api/pelanggan/?search=${tag}&id_brand=${brandB}`, viewer)).json();
     expect(bBrand.total_count).toBe(2);
+    // The total is remembered between pages (a change is counted at once: see the end of this test).
+    const second = (await call('GET', `/api/pelanggan/?search=${tag}&skip=2&limit=1`, viewer)).json();
+    expect(second).toMatchObject({ total_count: 3, skip: 2, limit: 1 });
+    expect(second.data.map((x: { id: number }) => x.id)).toEqual([made[2]?.id]);
     const slim = (await call('GET', `/api/pelanggan/?search=${tag}&fields=nama,email`, viewer)).json();
     expect(slim.data[0]).toEqual({ id: made[0]?.id, nama: made[0]?.nama, email: made[0]?.email });
     const clamped = (await call('GET', '/api/pelanggan/?limit=10000', viewer)).json();
@@ -184,6 +188,8 @@ describe('billing customers', () => {
     });
     const places = (await call('GET', '/api/pelanggan/lokasi/unik', viewer)).json();
     expect(places).toEqual(expect.arrayContaining([`Jl. Melati ${tag}`, `Jl. Mawar ${tag}`]));
+    expect((await call('DELETE', `/api/pelanggan/${made[2]?.id}`, admin)).statusCode).toBe(204);
+    expect((await call('GET', `/api/pelanggan/?search=${tag}`, viewer)).json().total_count).toBe(2);
   });
 
   it('PATCH keeps what is left out, null clears, a package of another brand is refused; DELETE hides but keeps the row', async () => {

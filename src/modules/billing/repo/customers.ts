@@ -144,14 +144,47 @@ const customerOf = (r: Joined): Customer => ({
       : null,
 });
 
+// A list's total is counted once and reused by its other pages and by the same search again, while billing's change
+// counter (migrations/0044: every write statement on customers, invoices, brands or packages moves it) stands still,
+// and for at most COUNT_TTL_MS: a write whose counter moved before its commit could otherwise leave a count that
+// missed it in place until the next write.
+const COUNT_TTL_MS = 10_000;
+const COUNT_CACHE_MAX = 2_000;
+const counts = new WeakMap<object, Map<string, { version: string; n: number; at: number }>>();
+
+async function changeVersion(db: Executor): Promise<string> {
+  const row = await sql<{
+    v: string;
+  }>`SELECT last_value::text || '/' || is_called::text AS v FROM billing_changes_seq`.execute(db);
+  return String(row.rows[0]?.v ?? '');
+}
+
+async function countOf(db: Executor, f: CustomerFilter): Promise<number> {
+  const { skip: _skip, limit: _limit, ...filters } = f;
+  const key = JSON.stringify(filters);
+  let cache = counts.get(db);
+  if (!cache) {
+    cache = new Map();
+    counts.set(db, cache);
+  }
+  const version = await changeVersion(db);
+  const hit = cache.get(key);
+  if (hit && hit.version === version && Date.now() - hit.at < COUNT_TTL_MS) return hit.n;
+  const row = await filtered(db, f)
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
+  const n = Number(row.n);
+  if (cache.size >= COUNT_CACHE_MAX) cache.clear();
+  cache.set(key, { version, n, at: Date.now() });
+  return n;
+}
+
 export async function listCustomers(db: Executor, f: CustomerFilter): Promise<{ rows: Customer[]; total: number }> {
-  const [rows, count] = await Promise.all([
+  const [rows, total] = await Promise.all([
     withCatalogue(filtered(db, f)).orderBy('c.id').offset(f.skip).limit(f.limit).execute(),
-    filtered(db, f)
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .executeTakeFirstOrThrow(),
+    countOf(db, f),
   ]);
-  return { rows: rows.map(customerOf), total: Number(count.n) };
+  return { rows: rows.map(customerOf), total };
 }
 
 /** Every live customer's id and name (the frontend's selection lists). */
