@@ -214,7 +214,7 @@ try {
   } catch {
     const made = await query<{ n: string }>('SELECT count(*) AS n FROM billing_invoices WHERE periode = $1', [periode]);
     console.log(
-      `generate ${periode}: not answered within ${GENERATE_LIMIT_S} s; ${made[0]?.n ?? '?'} invoices created by then (target ≤ 60 s)`,
+      `generate ${periode}: no answer after ${((performance.now() - t0) / 1000).toFixed(0)} s (the limit, or fetch's own 300 s wait for headers); ${made[0]?.n ?? '?'} invoices created by then (target ≤ 60 s)`,
     );
   }
 } finally {
