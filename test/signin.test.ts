@@ -211,3 +211,49 @@ describe('an ended login family', () => {
     );
   });
 });
+
+describe('OTP verification counts failures, not successes', () => {
+  it('ten wrong staff codes from one address are refused after that; the right code was never held back', async () => {
+    const staff = await startTestApp({ config: { modules: ['staff'], rateLimits: true } });
+    closers.push(() => staff.close());
+    const ip = freshIp();
+    // Twelve staff members verify their right codes from one office address: none is refused.
+    for (let i = 0; i < 12; i++) {
+      const gen = await staff.app.inject({
+        method: 'POST',
+        url: '/otp/generate',
+        remoteAddress: freshIp(),
+        payload: { id: `ok-${i}` },
+      });
+      const res = await staff.app.inject({
+        method: 'POST',
+        url: '/otp/verify',
+        remoteAddress: ip,
+        payload: { id: `ok-${i}`, otp: gen.json().otp },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    const guesser = freshIp();
+    for (let i = 0; i < 10; i++) {
+      const res = await staff.app.inject({
+        method: 'POST',
+        url: '/otp/verify',
+        remoteAddress: guesser,
+        payload: { id: `nobody-${i}`, otp: '000000' },
+      });
+      expect(res.statusCode).toBe(404);
+    }
+    await until(
+      async () =>
+        (
+          await staff.app.inject({
+            method: 'POST',
+            url: '/otp/verify',
+            remoteAddress: guesser,
+            payload: { id: 'nobody-x', otp: '000000' },
+          })
+        ).statusCode === 429,
+      { timeoutMs: 1000, intervalMs: 20, what: 'the eleventh failure from one address to be refused' },
+    );
+  });
+});

@@ -3,5 +3,7 @@ import type { RouteLimit } from '../../core/limits/limiter.ts';
 
 export const PPOB_LIMITS = {
   register: { name: 'ppob-register', max: 10, windowMs: 60_000, by: 'ip' },
+  /** OTP verification: wrong or unknown codes only (the platform's sign-in rule). */
+  verify: { name: 'ppob-verify', max: 10, windowMs: 5 * 60_000, by: 'ip', count: 'failures' },
   general: { name: 'ppob-general', max: 600, windowMs: 60_000, by: 'account' },
 } as const satisfies Record<string, RouteLimit>;

@@ -63,7 +63,7 @@ export function registerResellerRoutes(router: Router, d: PpobDeps) {
     '/verif-otp',
     {
       auth: 'public',
-      limits: perIp,
+      limits: [PPOB_LIMITS.verify],
       errors: [400, 404],
       schema: {
         summary: 'Verify the registration OTP; answers the API key and private key (shown once)',
