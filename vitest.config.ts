@@ -8,5 +8,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 90_000,
     reporters: ['default'],
+    globalSetup: ['test/global-secrets.ts'],
   },
 });

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { type App, type AppOverrides, buildApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
@@ -7,8 +9,12 @@ import { createTestDatabase, REDIS_URL, type TestDatabase } from './db.ts';
 /** Every log line the app wrote, for assertions (for example: no secret ever appears). */
 export class LogCapture extends Writable {
   readonly lines: string[] = [];
+  /** Where the whole run's log check (test/global-secrets.ts) reads this app's lines. */
+  readonly #file = noteFile('log');
   override _write(chunk: Buffer, _enc: string, cb: () => void) {
-    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    const text = chunk.toString('utf8');
+    this.lines.push(...text.split('\n').filter(Boolean));
+    if (this.#file) appendFileSync(this.#file, text);
     cb();
   }
   get text(): string {
@@ -17,6 +23,20 @@ export class LogCapture extends Writable {
   records(): Record<string, unknown>[] {
     return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   }
+}
+
+/** A file of this worker in the run's secrets directory (undefined when the run has none). */
+function noteFile(kind: 'log' | 'secrets'): string | undefined {
+  const dir = process.env.LOKET_TEST_SECRETS_DIR;
+  return dir ? join(dir, `${kind}-${process.pid}-${randomBytes(4).toString('hex')}.txt`) : undefined;
+}
+
+const secretsFile = noteFile('secrets');
+/** Notes a credential a test made, for the whole run's log check. */
+export function rememberSecret(...values: (string | undefined)[]): void {
+  if (!secretsFile) return;
+  const lines = values.filter((v): v is string => typeof v === 'string' && v.length >= 8);
+  if (lines.length > 0) appendFileSync(secretsFile, `${lines.join('\n')}\n`);
 }
 
 export function testConfig(env: Record<string, string> = {}, overrides: Partial<Config> = {}): Config {

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { App } from '../../src/app.ts';
 import type { Memberships } from '../../src/core/identity/accounts.ts';
+import { rememberSecret } from './app.ts';
 
 export interface TestAccount {
   id: number;
@@ -19,6 +20,7 @@ export async function makeAccount(
   const email = `user-${tag}@example.com`;
   const username = `user_${tag}`;
   const password = `pw-${randomBytes(9).toString('base64url')}`;
+  rememberSecret(password);
   const account = await app.loket.identity.service.createAccount(
     { email, username, name: `User ${tag}`, password, memberships, phone: extra.phone },
     null,
@@ -35,7 +37,9 @@ export async function tokensFor(app: App, who: { email: string; password: string
     payload: new URLSearchParams({ username: who.email, password: who.password }).toString(),
   });
   if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
-  return res.json() as { access_token: string; refresh_token: string; expires_in: number; token_type: string };
+  const pair = res.json() as { access_token: string; refresh_token: string; expires_in: number; token_type: string };
+  rememberSecret(pair.access_token, pair.refresh_token);
+  return pair;
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
