@@ -5,7 +5,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from './helpers/net.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -20,15 +20,15 @@ function bashBlocks(heading: string): string[] {
   return [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
 }
 
-let server: ChildProcess | undefined;
-let base = '';
-const dir = mkdtempSync(join(tmpdir(), 'loket-readme-'));
+const servers: ChildProcess[] = [];
+const dirs: string[] = [];
 
-beforeAll(async () => {
+/** A fresh embedded start, as the README's first command makes one (no DATABASE_URL, no REDIS_URL). */
+async function freshStart(): Promise<{ base: string; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'loket-readme-'));
+  dirs.push(dir);
   const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  // A fresh embedded start, as the README's first command makes one (no DATABASE_URL, no REDIS_URL).
-  server = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', 'src/main.ts', 'serve'], {
+  const server = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', 'src/main.ts', 'serve'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -42,34 +42,38 @@ beforeAll(async () => {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  servers.push(server);
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`Loket did not start: ${out}`)), 90_000);
-    server?.stdout?.on('data', (d) => {
+    server.stdout?.on('data', (d) => {
       out += d;
       if (out.includes('Loket is listening')) {
         clearTimeout(timer);
         resolve();
       }
     });
-    server?.stderr?.on('data', (d) => {
+    server.stderr?.on('data', (d) => {
       out += d;
     });
-    server?.once('exit', (code) => reject(new Error(`Loket exited with ${code}: ${out}`)));
+    server.once('exit', (code) => reject(new Error(`Loket exited with ${code}: ${out}`)));
   });
-}, 120_000);
+  return { base: `http://127.0.0.1:${port}`, dir };
+}
 
 afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server?.once('exit', r));
+  for (const server of servers) {
+    if (server.exitCode !== null) continue;
+    const exited = new Promise((r) => server.once('exit', r));
     server.kill('SIGTERM');
     await exited;
   }
-  rmSync(dir, { recursive: true, force: true });
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs README text through bash with the README's address replaced by this server's; stops at the first failure. */
-function run(script: string): string {
+/** Runs README text through bash on a fresh start, its address replaced; stops at the first failure. */
+async function run(script: string): Promise<string> {
+  const { base, dir } = await freshStart();
   const res = spawnSync('bash', ['-euo', 'pipefail', '-c', script.replaceAll('http://127.0.0.1:8000', base)], {
     cwd: dir,
     encoding: 'utf8',
@@ -80,13 +84,13 @@ function run(script: string): string {
 }
 
 describe('README, billing', () => {
-  it('customer → technical data → invoice → simulated payment → Lunas → the dashboard and the revenue report show it', () => {
+  it('customer → technical data → invoice → simulated payment → Lunas → the dashboard and the revenue report show it', async () => {
     const blocks = bashBlocks('## Billing module');
     const walkthrough = blocks.find((b) => b.includes('/_dev/payments/$REF/pay'));
     const reports = blocks.find((b) => b.includes('/api/dashboard/'));
     expect(walkthrough, 'the walkthrough block').toBeDefined();
     expect(reports, 'the dashboard block').toBeDefined();
-    const out = run(`${walkthrough}\n${reports}`);
+    const out = await run(`${walkthrough}\n${reports}`);
     // The invoice as the README shows it after the simulator's payment.
     expect(out).toMatch(/"nomor_invoice": "INV-\d{4}-001"/);
     expect(out).toContain('"status_invoice": "Lunas"');
@@ -97,5 +101,31 @@ describe('README, billing', () => {
     expect(out).toContain('"revenue_summary":{"total":222000');
     expect(out).toContain('"total_pendapatan":222000');
     expect(out).toContain('must not be before start_date');
+  }, 120_000);
+
+  it('customers as CSV: dry run, import, the same file again, export and its re-import', async () => {
+    const csv = bashBlocks('## Billing module').find((b) => b.includes('/api/pelanggan/import'));
+    expect(csv, 'the CSV block').toBeDefined();
+    const out = await run(csv ?? '');
+    expect(out).toContain('"row":4');
+    expect(out).toContain('{"created":2,"skipped":0,"invalid":1}');
+    expect(out).toContain('{"created":0,"skipped":2,"invalid":1}');
+    expect(out.toLowerCase()).toContain('x-total-count: 4');
+    expect(out).toContain('{"created":0,"skipped":4}');
+  }, 120_000);
+
+  it('the original frontend: sign-in alias, role, parallel refreshes, redirect, generate, mark-as-paid, log', async () => {
+    const fe = bashBlocks('## Billing module').find((b) => b.includes('/api/auth/token'));
+    expect(fe, 'the frontend block').toBeDefined();
+    const out = await run(fe ?? '');
+    expect(out).toContain('"role":"admin"');
+    const successors = out.split('\n').filter((l) => l.startsWith('lkr_'));
+    expect(successors).toHaveLength(3);
+    expect(new Set(successors).size).toBe(1);
+    expect(out.toLowerCase()).toContain('location: /api/harga_layanan/');
+    expect(out).toContain('"total_harga":184815');
+    expect(out).toContain('Lunas');
+    expect(out).toContain('409');
+    expect(out).toContain('POST /api/invoices/1/mark-as-paid');
   }, 120_000);
 });
