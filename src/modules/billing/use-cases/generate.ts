@@ -1,17 +1,24 @@
 // Recurring billing: each active customer with a package gets one invoice per period (the package's price, prorated
-// by days in the month of installation), on the brand's schedule. Each customer is its own transaction, and the
-// one-live-invoice-per-period index makes a second run, or two instances at once, create nothing twice.
+// by days in the month of installation), on the brand's schedule. A period is generated a batch of customers at a
+// time, each batch one transaction of a fixed number of statements: the year's invoice counter is locked first (so
+// generators take turns and a batch's numbers follow on without gaps), then the batch's customers without a live
+// invoice are read, their invoices and items inserted at once (ON CONFLICT DO NOTHING on the one-live-invoice index:
+// a second run, or two instances at once, create nothing twice), the receivables posted journal by journal in one
+// statement, the payment-link jobs enqueued together, and one activity entry written for the batch.
 import type { Actor } from '../../../core/audit/audit.ts';
+import { recordAction } from '../../../core/audit/audit.ts';
 import type { Core } from '../../../core/context.ts';
 import { withTransaction } from '../../../core/db/transaction.ts';
-import { AppError } from '../../../core/http/errors.ts';
 import { dayOfPeriod, jakartaDate } from '../dates.ts';
+import { postIssues } from '../ledger.ts';
 import * as brands from '../repo/brands.ts';
 import * as generation from '../repo/generation.ts';
-import * as invoices from '../repo/invoices.ts';
-import { createInvoice } from './invoices.ts';
+import { ppnOf } from './invoices.ts';
 
 export const PAYMENT_LINK_JOB = 'billing.payment-link';
+
+/** Customers per transaction: large enough that a period of 100,000 takes a minute, small enough to keep locks short. */
+export const GENERATION_BATCH = 2_000;
 
 /** The price of `periode` for a customer installed on `installed` (YYYY-MM-DD), prorated by days; 0 = not yet. */
 export function proratedPrice(harga: number, periode: string, installed: string | null): number {
@@ -28,79 +35,111 @@ export interface GenerationResult {
   skipped: { pelanggan_id: number; reason: string }[];
 }
 
-export function createGeneration(core: Pick<Core, 'database' | 'jobs' | 'now'>) {
+export function createGeneration(core: Pick<Core, 'database' | 'jobs' | 'now'>, options: { batchSize?: number } = {}) {
   const { db } = core.database;
+  const batchSize = options.batchSize ?? GENERATION_BATCH;
 
-  async function forCustomer(
-    pelangganId: number,
+  /** One transaction: the next batch of customers after `afterId`; answers the last customer id seen. */
+  async function batch(
     periode: string,
     actor: Actor | null,
+    scope: { afterId: number; idBrand?: string; pelangganId?: number },
     out: GenerationResult,
-  ): Promise<void> {
-    const c = await generation.billable(db, pelangganId);
-    if (!c) {
-      out.skipped.push({ pelanggan_id: pelangganId, reason: 'not an active customer with a package' });
-      return;
-    }
-    const harga = proratedPrice(c.harga, periode, c.tanggal_instalasi);
-    if (harga === 0) {
-      out.skipped.push({ pelanggan_id: pelangganId, reason: 'installed after this period' });
-      return;
-    }
-    try {
-      const inv = await withTransaction(db, async (trx) => {
-        const existing = await invoices.liveInvoiceOfPeriod(trx, pelangganId, periode);
-        if (existing) return existing.nomor_invoice;
-        const prorated = harga !== c.harga;
-        const created = await createInvoice(
-          trx,
-          {
-            pelanggan_id: pelangganId,
-            periode,
-            items: [
-              {
-                deskripsi: `${c.nama_paket} ${periode}${prorated ? ' (prorata)' : ''}`,
-                jumlah: 1,
-                harga,
-              },
-            ],
-          },
-          actor,
-          core.now(),
-        );
-        await core.jobs.enqueue(trx, PAYMENT_LINK_JOB, { invoiceId: created.id });
-        return created;
-      });
-      if (typeof inv === 'string') out.skipped.push({ pelanggan_id: pelangganId, reason: `already has ${inv}` });
-      else
-        out.created.push({
-          id: inv.id,
-          nomor_invoice: inv.nomor_invoice,
-          pelanggan_id: pelangganId,
-          total_harga: inv.total_harga,
+  ): Promise<number | undefined> {
+    const now = core.now();
+    const issuedOn = jakartaDate(now);
+    const year = Number(issuedOn.slice(0, 4));
+    return withTransaction(db, async (trx) => {
+      const last = await generation.lockCounter(trx, year);
+      const rows = await generation.candidates(trx, periode, { ...scope, limit: batchSize });
+      const skipped: GenerationResult['skipped'] = [];
+      const fresh: generation.NewPeriodInvoice[] = [];
+      for (const c of rows) {
+        if (c.live) {
+          skipped.push({ pelanggan_id: c.id, reason: `already has ${c.live}` });
+          continue;
+        }
+        const harga = proratedPrice(c.harga, periode, c.tanggal_instalasi);
+        if (harga === 0) {
+          skipped.push({ pelanggan_id: c.id, reason: 'installed after this period' });
+          continue;
+        }
+        // The brand's due day in the period; an invoice made after that day (a late one) is due the day it is made.
+        const scheduled = dayOfPeriod(periode, c.due_day);
+        fresh.push({
+          pelanggan_id: c.id,
+          id_brand: c.id_brand,
+          subtotal: harga,
+          ppn_percent: c.pajak,
+          ppn: ppnOf(harga, c.pajak),
+          tanggal_jatuh_tempo: [scheduled, issuedOn].sort()[1] ?? scheduled, // the later of the two
+          deskripsi: `${c.nama_paket} ${periode}${harga !== c.harga ? ' (prorata)' : ''}`,
         });
-    } catch (err) {
-      // Another instance created it between our check and our insert.
-      if (err instanceof AppError && err.code === 'CONFLICT') {
-        out.skipped.push({ pelanggan_id: pelangganId, reason: err.message });
-      } else if ((err as { code?: unknown })?.code === '23505') {
-        out.skipped.push({ pelanggan_id: pelangganId, reason: 'already has an invoice for this period' });
-      } else throw err;
-    }
+      }
+      const made = await generation.insertPeriodInvoices(
+        trx,
+        { periode, year, last, issuedOn, createdBy: actor?.accountId ?? null, now },
+        fresh,
+      );
+      if (made.length > 0) {
+        await generation.setCounter(trx, year, Math.max(last, ...made.map((m) => m.n)));
+        await postIssues(
+          trx,
+          made.map((m) => ({ ...m, total_harga: m.subtotal + m.ppn })),
+          now,
+        );
+        await core.jobs.enqueueMany(
+          trx,
+          PAYMENT_LINK_JOB,
+          made.map((m) => ({ invoiceId: m.id })),
+        );
+        if (actor) {
+          await recordAction(trx, actor, 'billing.invoice.generated', periode, now, {
+            after: {
+              periode,
+              count: made.length,
+              first: made.reduce((a, m) => (m.n < a.n ? m : a)).nomor_invoice,
+              last: made.reduce((a, m) => (m.n > a.n ? m : a)).nomor_invoice,
+            },
+          });
+        }
+      }
+      // A customer another instance invoiced between our read and our insert.
+      const madeFor = new Set(made.map((m) => m.pelanggan_id));
+      for (const f of fresh) {
+        if (!madeFor.has(f.pelanggan_id)) {
+          skipped.push({ pelanggan_id: f.pelanggan_id, reason: 'already has an invoice for this period' });
+        }
+      }
+      out.created.push(
+        ...made.map((m) => ({
+          id: m.id,
+          nomor_invoice: m.nomor_invoice,
+          pelanggan_id: m.pelanggan_id,
+          total_harga: m.subtotal + m.ppn,
+        })),
+      );
+      out.skipped.push(...skipped.sort((a, b) => a.pelanggan_id - b.pelanggan_id));
+      return rows.length < batchSize ? undefined : rows.at(-1)?.id;
+    });
   }
 
   return {
     /** One customer's invoice for `periode`. */
     async one(pelangganId: number, periode: string, actor: Actor | null): Promise<GenerationResult> {
       const out: GenerationResult = { periode, created: [], skipped: [] };
-      await forCustomer(pelangganId, periode, actor, out);
+      await batch(periode, actor, { afterId: pelangganId - 1, pelangganId }, out);
+      if (out.created.length === 0 && out.skipped.length === 0) {
+        out.skipped.push({ pelanggan_id: pelangganId, reason: 'not an active customer with a package' });
+      }
       return out;
     },
 
-    /** Every active customer's invoice for `periode` (of one brand when given). */
+    /** Every active customer's invoice for `periode` (of one brand when given), a batch per transaction. */
     async all(periode: string, actor: Actor | null, idBrand?: string): Promise<GenerationResult> {
       const out: GenerationResult = { periode, created: [], skipped: [] };
-      for (const id of await generation.billableIds(db, idBrand)) await forCustomer(id, periode, actor, out);
+      let afterId: number | undefined = 0;
+      while (afterId !== undefined) afterId = await batch(periode, actor, { afterId, idBrand }, out);
       return out;
     },
 
