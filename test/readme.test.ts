@@ -127,5 +127,8 @@ describe('README, billing', () => {
     expect(out).toContain('Lunas');
     expect(out).toContain('409');
     expect(out).toContain('POST /api/invoices/1/mark-as-paid');
+    // A whole period for the demo customers, numbered on after INV-…-001; the same period again creates nothing.
+    expect(out).toMatch(/\{"created":3,"skipped":0,"first":"INV-\d{4}-002","last":"INV-\d{4}-004"\}/);
+    expect(out).toMatch(/\["already has INV-\d{4}-002","already has INV-\d{4}-003","already has INV-\d{4}-004"\]/);
   }, 120_000);
 });
