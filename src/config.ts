@@ -48,7 +48,7 @@ const server = group('Server', {
   }),
   env: v.enum('LOKET_ENV', ['development', 'production'], {
     default: 'development',
-    doc: '`development` or `production`. Production refuses default secrets and disables every `/_dev/*` route.',
+    doc: '`development` or `production`. Production refuses default secrets and simulated providers, and disables every `/_dev/*` route.',
   }),
   modules: v.list('LOKET_MODULES', {
     values: ALL_MODULES,
@@ -81,7 +81,7 @@ const server = group('Server', {
   }),
   corsAllowMethods: v.custom<string[]>('CORS_ALLOW_METHODS', {
     default: [...HTTP_METHODS],
-    doc: 'Comma-separated methods a cross-origin request may use, `*` for all. Default: every method a route has.',
+    doc: 'Comma-separated methods a cross-origin request may use; `*`, like the default, is every method a route has.',
     parse: (raw, report) => {
       const names = raw
         .split(',')
@@ -228,7 +228,7 @@ const payments = group(
     xenditSecretKey: v.secret('XENDIT_SECRET_KEY', {
       aliases: ['XENDIT_API_KEY'],
       defaultText: '(simulator)',
-      doc: 'Xendit secret API key. Unset: payments run on the built-in simulator (valid QRIS codes, nothing charged).',
+      doc: 'Xendit secret API key. Unset: payments run on the built-in simulator (valid QRIS codes, nothing charged); production refuses to start without it when a module takes payments.',
     }),
     xenditBaseUrl: v.url('XENDIT_BASE_URL', {
       protocols: URL_SCHEMES,
