@@ -235,6 +235,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
+      methods: config.corsAllowMethods,
+      // Left out (CORS_ALLOW_HEADERS=*): the headers a preflight asks for are allowed.
+      ...(config.corsAllowHeaders.includes('*') ? {} : { allowedHeaders: config.corsAllowHeaders }),
+      credentials: config.corsAllowCredentials,
       exposedHeaders: ['x-request-id', 'retry-after'],
     });
   }

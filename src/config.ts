@@ -34,6 +34,9 @@ export type ModuleName = (typeof ALL_MODULES)[number];
 
 const URL_SCHEMES = ['http:', 'https:'];
 
+/** Every method a route can have (the route kit's, HEAD for GETs, OPTIONS for preflights). */
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
 const server = group('Server', {
   host: v.string('HOST', { default: '127.0.0.1', doc: 'Interface the HTTP server binds to.' }),
   port: v.int('PORT', { default: 8000, min: 0, max: 65535, doc: 'HTTP port.' }),
@@ -45,7 +48,7 @@ const server = group('Server', {
   }),
   env: v.enum('LOKET_ENV', ['development', 'production'], {
     default: 'development',
-    doc: '`development` or `production`. Production refuses default secrets and disables every `/_dev/*` route.',
+    doc: '`development` or `production`. Production refuses default secrets and simulated providers, and disables every `/_dev/*` route.',
   }),
   modules: v.list('LOKET_MODULES', {
     values: ALL_MODULES,
@@ -75,6 +78,41 @@ const server = group('Server', {
   }),
   corsOrigins: v.list('CORS_ORIGINS', {
     doc: 'Comma-separated allowed origins, `*` for any. Empty: no CORS headers.',
+  }),
+  corsAllowMethods: v.custom<string[]>('CORS_ALLOW_METHODS', {
+    default: [...HTTP_METHODS],
+    doc: 'Comma-separated methods a cross-origin request may use; `*`, like the default, is every method a route has.',
+    parse: (raw, report) => {
+      const names = raw
+        .split(',')
+        .map((s) => s.trim().toUpperCase())
+        .filter((s) => s !== '');
+      if (names.includes('*')) return [...HTTP_METHODS];
+      const unknown = names.filter((n) => !(HTTP_METHODS as readonly string[]).includes(n));
+      if (unknown.length > 0) {
+        report(`CORS_ALLOW_METHODS has unknown method(s) ${unknown.join(', ')}; known: ${HTTP_METHODS.join(', ')}`);
+      }
+      return HTTP_METHODS.filter((m) => names.includes(m));
+    },
+  }),
+  /** `['*']`: whatever headers the browser asks for. */
+  corsAllowHeaders: v.custom<string[]>('CORS_ALLOW_HEADERS', {
+    default: ['*'],
+    doc: 'Comma-separated request headers a cross-origin request may send, `*` for whichever the browser asks for.',
+    parse: (raw, report) => {
+      const names = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+      if (names.includes('*')) return ['*'];
+      const bad = names.filter((n) => !/^[A-Za-z0-9!#$%&'+.^_`|~-]+$/.test(n));
+      if (bad.length > 0) report(`CORS_ALLOW_HEADERS has invalid header name(s) ${bad.join(', ')}`);
+      return names;
+    },
+  }),
+  corsAllowCredentials: v.bool('CORS_ALLOW_CREDENTIALS', {
+    default: false,
+    doc: '`on` lets cross-origin requests carry credentials (cookies, HTTP authentication): answers name the calling origin and `Access-Control-Allow-Credentials: true`.',
   }),
   securityHeaders: v.bool('SECURITY_HEADERS', {
     default: true,
@@ -190,7 +228,7 @@ const payments = group(
     xenditSecretKey: v.secret('XENDIT_SECRET_KEY', {
       aliases: ['XENDIT_API_KEY'],
       defaultText: '(simulator)',
-      doc: 'Xendit secret API key. Unset: payments run on the built-in simulator (valid QRIS codes, nothing charged).',
+      doc: 'Xendit secret API key. Unset: payments run on the built-in simulator (valid QRIS codes, nothing charged); production refuses to start without it when a module takes payments.',
     }),
     xenditBaseUrl: v.url('XENDIT_BASE_URL', {
       protocols: URL_SCHEMES,
@@ -325,12 +363,36 @@ export function loadConfig(env: Env = process.env): Config {
   return readGroups<Config>(CONFIG_GROUPS, env, checkAcross);
 }
 
-/** Checks that span groups: production refuses development secrets. */
+/**
+ * The real providers each module needs in production (CONTRACTS §6: never a simulator in silence): what is missing,
+ * naming the variable, or undefined.
+ */
+const REAL_PROVIDERS: Record<ModuleName, (c: Config) => string | undefined> = {
+  ppob: (c) => (c.ppobProvider === 'simulator' ? 'PPOB_PROVIDER=digiflazz (purchases)' : undefined),
+  photobox: () => undefined,
+  staff: () => undefined,
+  billing: () => undefined,
+  im3: (c) => (c.im3Provider === 'simulator' ? 'IM3_PROVIDER=http (the operator API)' : undefined),
+};
+/** Modules that take money through Xendit (QRIS, invoices, deposits). */
+const XENDIT_MODULES: readonly ModuleName[] = ['ppob', 'photobox', 'billing'];
+
+/** Checks that span groups: production refuses development secrets and simulated providers. */
 function checkAcross(c: Config, report: (text: string) => void): void {
   if (c.env === 'production') {
     if (c.secret === DEV_SECRET) report('LOKET_ENV=production needs LOKET_SECRET set to your own random value');
     if (c.adminPassword !== undefined && c.adminPassword.length < 12) {
       report('LOKET_ENV=production needs LOKET_ADMIN_PASSWORD of at least 12 characters');
+    }
+    const paying = c.modules.filter((m) => XENDIT_MODULES.includes(m));
+    if (paying.length > 0 && !c.xenditSecretKey) {
+      report(
+        `LOKET_ENV=production with ${paying.join(', ')} needs XENDIT_SECRET_KEY (or XENDIT_API_KEY): without it payments would run on the simulator, whose QR codes no bank app can pay`,
+      );
+    }
+    for (const m of c.modules) {
+      const missing = REAL_PROVIDERS[m](c);
+      if (missing) report(`LOKET_ENV=production with ${m} needs ${missing}: the simulator is for development`);
     }
   }
 }

@@ -94,7 +94,10 @@ describe('the command line', () => {
       encoding: 'utf8',
     });
     expect(res.status).toBe(1);
-    expect(res.stderr).toContain('3 problem(s)');
+    expect(res.stderr).toContain('5 problem(s)');
+    // Production never runs on a simulator in silence: the missing variables are named.
+    expect(res.stderr).toContain('LOKET_ENV=production with ppob needs XENDIT_SECRET_KEY (or XENDIT_API_KEY)');
+    expect(res.stderr).toContain('LOKET_ENV=production with ppob needs PPOB_PROVIDER=digiflazz');
     expect(res.stderr).toContain('PORT="eighty" is not a whole number');
     expect(res.stderr).toContain('unknown module(s) bank');
     expect(res.stderr).toContain('LOKET_SECRET');

@@ -34,19 +34,29 @@ export function registerErrorCodes(codes: Record<string, number>): void {
 /** Per-field problems: field name (dotted path) → messages. */
 export type FieldErrors = Record<string, string[]>;
 
+/** The part of a request a value came from, in FastAPI's words. */
+export type RequestPart = 'path' | 'query' | 'header' | 'body';
+
 export class AppError extends Error {
   readonly code: string;
   readonly details: FieldErrors | undefined;
   /** Extra headers the response must carry (Retry-After, Allow, WWW-Authenticate). */
   readonly headers: Record<string, string> | undefined;
+  /** Where the fields of `details` were (FastAPI's first `loc` item); unset: the body. */
+  readonly location: RequestPart | undefined;
 
-  constructor(code: string, message: string, opts: { details?: FieldErrors; headers?: Record<string, string> } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    opts: { details?: FieldErrors; headers?: Record<string, string>; location?: RequestPart } = {},
+  ) {
     super(message);
     if (ERROR_STATUS[code] === undefined) throw new Error(`unknown error code ${code}: register it first`);
     this.name = 'AppError';
     this.code = code;
     this.details = opts.details;
     this.headers = opts.headers;
+    this.location = opts.location;
   }
 
   get status(): number {

@@ -4,7 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import FindMyWay from 'find-my-way';
 import type { Metrics } from '../ops/metrics.ts';
 import { type Envelope, type EnvelopePrefixes, statusOf } from './envelopes.ts';
-import { AppError, type FieldErrors, fromDatabaseError } from './errors.ts';
+import { AppError, type FieldErrors, fromDatabaseError, type RequestPart } from './errors.ts';
 import type { Access } from './route.ts';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './validation.ts';
 import { ENGLISH, type Issue, type ValidationWords } from './words.ts';
@@ -84,6 +84,14 @@ export function fieldErrors(
   return Object.fromEntries([...out].map(([key, messages]) => [key, messages.slice(0, 1)]));
 }
 
+/** Fastify's validation contexts in FastAPI's `loc` words. */
+const PARTS: Record<string, RequestPart | undefined> = {
+  params: 'path',
+  querystring: 'query',
+  headers: 'header',
+  body: 'body',
+};
+
 /** Turns whatever was thrown into an AppError; the second value says whether it was unexpected (a 5xx). */
 export function toAppError(err: unknown, words: ValidationWords = ENGLISH): { error: AppError; unexpected: boolean } {
   if (err instanceof AppError) return { error: err, unexpected: err.status >= 500 };
@@ -91,8 +99,9 @@ export function toAppError(err: unknown, words: ValidationWords = ENGLISH): { er
   if (Array.isArray(fe?.validation)) {
     const details = fieldErrors(fe.validation, fe.validationContext, words);
     const where = fe.validationContext ?? 'request';
+    const location = PARTS[where];
     return {
-      error: new AppError('VALIDATION_ERROR', words.invalid(where, summary(details)), { details }),
+      error: new AppError('VALIDATION_ERROR', words.invalid(where, summary(details)), { details, location }),
       unexpected: false,
     };
   }

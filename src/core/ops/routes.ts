@@ -24,7 +24,7 @@ async function check(fn: () => Promise<unknown>, timeoutMs = 2000): Promise<{ st
   }
 }
 
-/** /health (alive), /ready (dependencies), /metrics (Prometheus), /openapi.json. */
+/** /health (alive), /ready (dependencies), /metrics (Prometheus), /openapi.json, /redoc. */
 export function registerOpsRoutes(app: FastifyInstance, core: Core, extraChecks: Record<string, () => Promise<void>>) {
   const started = Date.now();
   app.get(
@@ -95,4 +95,33 @@ export function registerOpsRoutes(app: FastifyInstance, core: Core, extraChecks:
     },
     async () => app.swagger(),
   );
+
+  // FastAPI's /redoc loads ReDoc from a CDN; Loket's users may have no internet and no ReDoc package is bundled, so
+  // this page serves the same document by link: the JSON itself and the interactive reference at /docs.
+  app.get(
+    '/redoc',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'The API reference page of the originals (links to /openapi.json and /docs)',
+        response: { 200: Type.String() },
+      },
+    },
+    async (_request, reply) => {
+      reply.type('text/html; charset=utf-8');
+      return REDOC_PAGE;
+    },
+  );
 }
+
+const REDOC_PAGE = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Loket API reference</title></head>
+<body>
+<h1>Loket API reference</h1>
+<p>The OpenAPI document: <a href="/openapi.json">/openapi.json</a>. Open it in ReDoc or any OpenAPI reader.</p>
+<p>Browse and try every operation at <a href="/docs">/docs</a> (Swagger UI, served by Loket, works offline).</p>
+<p>ReDoc itself is not bundled: this page does not load anything from the internet.</p>
+</body>
+</html>
+`;

@@ -11,7 +11,7 @@ export const staffEnvelope: Envelope = {
     err.details
       ? {
           detail: Object.entries(err.details).flatMap(([field, messages]) =>
-            messages.map((msg) => ({ loc: ['body', ...field.split('.')], msg, type: 'value_error' })),
+            messages.map((msg) => ({ loc: [err.location ?? 'body', ...field.split('.')], msg, type: 'value_error' })),
           ),
         }
       : { detail: err.message },
