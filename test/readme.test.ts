@@ -132,3 +132,14 @@ describe('README, billing', () => {
     expect(out).toMatch(/\["already has INV-\d{4}-002","already has INV-\d{4}-003","already has INV-\d{4}-004"\]/);
   }, 120_000);
 });
+
+describe('README, PPOB', () => {
+  it('register → OTP → API key → deposit paid by the simulator → /beli → sukses', async () => {
+    const block = bashBlocks('## PPOB module').find((b) => b.includes('/beli'));
+    expect(block, 'the PPOB block').toBeDefined();
+    const out = await run(block ?? '');
+    expect(out).toContain('"message":"Registrasi sukses. OTP telah dikirim ke email Anda."');
+    expect(out).toContain('{"saldo":50000,"nama":"Rama"}');
+    expect(out).toContain('{"status":"sukses","kode_produk":"PLS10","nominal":12000,"sisa_saldo":38000}');
+  }, 120_000);
+});
