@@ -143,3 +143,13 @@ describe('README, PPOB', () => {
     expect(out).toContain('{"status":"sukses","kode_produk":"PLS10","nominal":12000,"sisa_saldo":38000}');
   }, 120_000);
 });
+
+describe('README, staff', () => {
+  it('a position, a staff member, a partial update, and the OTP flow', async () => {
+    const block = bashBlocks('## Staff module').find((b) => b.includes('/otp/verify'));
+    expect(block, 'the staff block').toBeDefined();
+    const out = await run(block ?? '');
+    expect(out).toContain('{"nama":"John Doe","alamat":"Jl. Contoh Baru No. 456","telepon":"081234567890"}');
+    expect(out).toContain('{"message":"OTP berhasil diverifikasi."}');
+  }, 120_000);
+});
