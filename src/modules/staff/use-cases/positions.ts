@@ -1,4 +1,4 @@
-// Positions (jabatan): names trimmed; a position still held by a staff member cannot be deleted.
+// Positions (jabatan): names trimmed, fields a client does not know ignored; a position still held by a staff member cannot be deleted.
 import type { Executor } from '../../../core/db/tables.ts';
 import { AppError } from '../../../core/http/errors.ts';
 import { MESSAGES } from '../messages.ts';
@@ -13,7 +13,10 @@ export async function updatePosition(
   v: { nama_jabatan?: string; deskripsi?: string | null },
   now: Date,
 ): Promise<repo.Jabatan> {
-  const fields = { ...v, ...(v.nama_jabatan ? { nama_jabatan: v.nama_jabatan.trim() } : {}) };
+  const fields = {
+    ...(v.nama_jabatan !== undefined ? { nama_jabatan: v.nama_jabatan.trim() } : {}),
+    ...(v.deskripsi !== undefined ? { deskripsi: v.deskripsi } : {}),
+  };
   const updated = await repo.updateJabatan(trx, id, fields, now);
   if (!updated) throw new AppError('NOT_FOUND', MESSAGES.jabatanNotFound);
   return updated;
