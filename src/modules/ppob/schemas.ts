@@ -20,7 +20,7 @@ export const Nomor = Type.String({
 
 // ---- reseller API ----
 export const RegisterBody = Type.Object({
-  nama: Type.String({ minLength: 1, maxLength: 50, pattern: '\\S', description: 'not blank' }),
+  nama: Type.String({ minLength: 1, maxLength: 50, description: 'not blank' }),
   email: Email,
   hp: Type.Optional(OrNull(Hp)),
 });

@@ -3,8 +3,8 @@ import { Type } from 'typebox';
 import { OrNull } from '../../core/http/types.ts';
 import { PHONE_INPUT_PATTERN } from '../../core/phone.ts';
 
-// A name must have a character that is not a space (CONTRACTS §6: a blank name is a 422, never stored as "").
-const Name = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: '\\S' });
+// A name must not be blank after trimming (CONTRACTS §6): the use-cases refuse it with a 422 that says so.
+const Name = (maxLength: number) => Type.String({ minLength: 1, maxLength, description: 'not blank' });
 // Bodies ignore fields they do not know (a client sends back what a GET returned, `id_user` and `jabatan`
 // included): the use-cases take only the fields below, so nothing else is ever stored.
 const lenient = { additionalProperties: true } as const;

@@ -20,6 +20,11 @@ export async function register(
   const { db, core } = d;
   const email = input.email.trim().toLowerCase();
   const nama = input.nama.trim();
+  if (nama === '') {
+    throw new AppError('VALIDATION_ERROR', 'Data tidak valid: nama tidak boleh kosong', {
+      details: { nama: ['tidak boleh kosong'] },
+    });
+  }
   const hp = hpOf(input.hp);
   let account = await findByLogin(db, email);
   if (account) {

@@ -4,7 +4,7 @@
 import type { Executor } from '../../../core/db/tables.ts';
 import { AppError } from '../../../core/http/errors.ts';
 import { nationalPhone } from '../../../core/phone.ts';
-import { MESSAGES } from '../messages.ts';
+import { filledName, MESSAGES } from '../messages.ts';
 import * as repo from '../repo.ts';
 
 async function mustHavePosition(trx: Executor, id: number): Promise<void> {
@@ -36,7 +36,12 @@ export async function createMember(
   await mustHavePosition(trx, v.id_jabatan);
   const id = await repo.insertUser(
     trx,
-    { nama: v.nama.trim(), alamat: v.alamat ?? null, telepon: telepon(v.telepon ?? null), id_jabatan: v.id_jabatan },
+    {
+      nama: filledName('nama', v.nama),
+      alamat: v.alamat ?? null,
+      telepon: telepon(v.telepon ?? null),
+      id_jabatan: v.id_jabatan,
+    },
     now,
   );
   return readBack(trx, id);
@@ -49,7 +54,7 @@ export async function updateMember(
   now: Date,
 ): Promise<repo.StaffUser> {
   const fields: Partial<repo.UserFields> = {
-    ...(v.nama !== undefined ? { nama: v.nama.trim() } : {}),
+    ...(v.nama !== undefined ? { nama: filledName('nama', v.nama) } : {}),
     ...(v.alamat !== undefined ? { alamat: v.alamat } : {}),
     ...(v.telepon !== undefined ? { telepon: telepon(v.telepon) } : {}),
     ...(v.id_jabatan !== undefined ? { id_jabatan: v.id_jabatan } : {}),
