@@ -53,7 +53,8 @@ export function createOtp(deps: {
         const r = await deps.limiter.hit('otp-send', `${purpose}:${target}`, OTP_SENDS_PER_WINDOW, OTP_SEND_WINDOW_MS);
         if (!r.allowed) throw new RateLimitError(r.retryAfterSeconds);
       }
-      const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+      // 100000–999999, as the originals drew them: never a leading 0 a client or a spreadsheet could drop.
+      const code = String(randomInt(100_000, 1_000_000));
       const expiresAt = new Date(deps.now().getTime() + OTP_TTL_MS);
       await db
         .insertInto('otp_challenges')

@@ -1,22 +1,28 @@
 // TypeBox schemas of the PPOB API (also its OpenAPI document): the reseller API in the `{code, status, message,
 // data}` envelope, and the catalogue admin API in the platform's.
 import { type TSchema, Type } from 'typebox';
+import { OrNull } from '../../core/http/types.ts';
+import { PHONE_INPUT_PATTERN } from '../../core/phone.ts';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 export const Email = Type.String({ format: 'email', maxLength: 100 });
-export const Hp = Type.String({ pattern: '^\\+?[0-9]{8,20}$' });
+export const Hp = Type.String({
+  pattern: PHONE_INPUT_PATTERN,
+  description: 'an Indonesian mobile number: 08…, 628… or +628…, spaces and dashes allowed; stored as 08…',
+});
 export const KodeProduk = Type.String({ minLength: 1, maxLength: 20, pattern: '^[A-Za-z0-9_.-]+$' });
 export const Nomor = Type.String({
-  pattern: '^[0-9]{4,20}$',
-  description: 'phone, meter or customer number (digits)',
+  pattern: '^\\s*\\+?[0-9][0-9\\s-]{3,24}$',
+  description:
+    'meter or customer number (4–20 digits, kept as written), or a mobile number (08…, 628…, +628…, spaces and dashes allowed; stored as 08…)',
 });
 
 // ---- reseller API ----
 export const RegisterBody = Type.Object({
-  nama: Type.String({ minLength: 1, maxLength: 50 }),
+  nama: Type.String({ minLength: 1, maxLength: 50, description: 'not blank' }),
   email: Email,
-  hp: Type.Optional(Hp),
+  hp: Type.Optional(OrNull(Hp)),
 });
 export const VerifyOtpBody = Type.Object({ email: Email, otp: Type.String({ minLength: 1, maxLength: 10 }) });
 export const BuyBody = Type.Object({ kode_produk: KodeProduk, nomor_tujuan: Nomor });

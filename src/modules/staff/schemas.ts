@@ -1,5 +1,13 @@
 // Request and response shapes of the staff module (seed 002), as FastAPI's Pydantic models described them.
 import { Type } from 'typebox';
+import { OrNull } from '../../core/http/types.ts';
+import { PHONE_INPUT_PATTERN } from '../../core/phone.ts';
+
+// A name must not be blank after trimming (CONTRACTS §6): the use-cases refuse it with a 422 that says so.
+const Name = (maxLength: number) => Type.String({ minLength: 1, maxLength, description: 'not blank' });
+// Bodies ignore fields they do not know (a client sends back what a GET returned, `id_user` and `jabatan`
+// included): the use-cases take only the fields below, so nothing else is ever stored.
+const lenient = { additionalProperties: true } as const;
 
 export const JabatanSchema = Type.Object({
   id_jabatan: Type.Integer(),
@@ -9,18 +17,18 @@ export const JabatanSchema = Type.Object({
 
 export const JabatanCreate = Type.Object(
   {
-    nama_jabatan: Type.String({ minLength: 1, maxLength: 100 }),
-    deskripsi: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+    nama_jabatan: Name(100),
+    deskripsi: Type.Optional(OrNull(Type.String({ maxLength: 2000 }))),
   },
-  { additionalProperties: false },
+  lenient,
 );
 
 export const JabatanUpdate = Type.Object(
   {
-    nama_jabatan: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    deskripsi: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+    nama_jabatan: Type.Optional(Name(100)),
+    deskripsi: Type.Optional(OrNull(Type.String({ maxLength: 2000 }))),
   },
-  { additionalProperties: false },
+  lenient,
 );
 
 export const UserSchema = Type.Object({
@@ -32,27 +40,30 @@ export const UserSchema = Type.Object({
   jabatan: JabatanSchema,
 });
 
-const Telepon = Type.String({ pattern: '^[0-9]{6,20}$', description: 'digits only, 6-20' });
+const Telepon = Type.String({
+  pattern: PHONE_INPUT_PATTERN,
+  description: 'an Indonesian mobile number: 08…, 628… or +628…, spaces and dashes allowed; stored as 08…',
+});
 const IdJabatan = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
 
 export const UserCreate = Type.Object(
   {
-    nama: Type.String({ minLength: 1, maxLength: 255 }),
-    alamat: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
-    telepon: Type.Optional(Type.Union([Telepon, Type.Null()])),
+    nama: Name(255),
+    alamat: Type.Optional(OrNull(Type.String({ maxLength: 1000 }))),
+    telepon: Type.Optional(OrNull(Telepon)),
     id_jabatan: IdJabatan,
   },
-  { additionalProperties: false },
+  lenient,
 );
 
 export const UserUpdate = Type.Object(
   {
-    nama: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-    alamat: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
-    telepon: Type.Optional(Type.Union([Telepon, Type.Null()])),
+    nama: Type.Optional(Name(255)),
+    alamat: Type.Optional(OrNull(Type.String({ maxLength: 1000 }))),
+    telepon: Type.Optional(OrNull(Telepon)),
     id_jabatan: Type.Optional(IdJabatan),
   },
-  { additionalProperties: false },
+  lenient,
 );
 
 export const Paging = Type.Object({

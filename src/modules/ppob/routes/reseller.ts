@@ -130,13 +130,16 @@ export function registerResellerRoutes(router: Router, d: PpobDeps) {
       limits: perKey,
       errors: [404],
       schema: {
-        summary: 'One product by code',
+        summary: 'One product by code, or by the numeric id /produk returns',
         params: Type.Object({ kode_produk: KodeProduk }),
         response: { 200: ok(ProductView) },
       },
     },
     async (req) => {
-      const p = (await d.catalogue.get()).byCode.get(req.params.kode_produk);
+      // The code first; otherwise the numeric `id` that /produk returns (CONTRACTS §6, issue 21 item 14).
+      const catalogue = await d.catalogue.get();
+      const key = req.params.kode_produk;
+      const p = catalogue.byCode.get(key) ?? (/^[0-9]{1,10}$/.test(key) ? catalogue.byId.get(Number(key)) : undefined);
       if (!p) throw new AppError('NOT_FOUND', 'Produk tidak ditemukan');
       return ppobOk(productView(p), 'Detail produk');
     },

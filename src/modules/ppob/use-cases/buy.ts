@@ -8,6 +8,7 @@ import { isInsufficient, postingBatchCall, postingCall, walletCode } from '../..
 import { ppobOk } from '../envelope.ts';
 import { newId } from '../ids.ts';
 import { CLEARING, insufficient, MODULE, wallet } from '../ledger.ts';
+import { nomorTujuanOf } from '../numbers.ts';
 import { insertPurchase, insertPurchases, type Purchase } from '../repo/purchases.ts';
 import type { PpobDeps } from '../wire.ts';
 
@@ -89,12 +90,13 @@ export async function buy(
   input: { kode_produk: string; nomor_tujuan: string },
   claim: Claim | undefined,
 ): Promise<StoredResponse> {
+  const nomorTujuan = nomorTujuanOf(input.nomor_tujuan);
   const product = (d.catalogue.fresh() ?? (await d.catalogue.get())).byCode.get(input.kode_produk);
   if (!product) throw new AppError('NOT_FOUND', 'Produk tidak ditemukan');
   const purchase: Purchase = {
     accountId,
     product,
-    nomorTujuan: input.nomor_tujuan,
+    nomorTujuan,
     trxId: newId(d.core.config.ppobTrxPrefix, 20),
     at: d.now(),
   };

@@ -1,11 +1,15 @@
-// Positions (jabatan): names trimmed; a position still held by a staff member cannot be deleted.
+// Positions (jabatan): names trimmed, fields a client does not know ignored; a position still held by a staff member cannot be deleted.
 import type { Executor } from '../../../core/db/tables.ts';
 import { AppError } from '../../../core/http/errors.ts';
-import { MESSAGES } from '../messages.ts';
+import { filledName, MESSAGES } from '../messages.ts';
 import * as repo from '../repo.ts';
 
 export const createPosition = (trx: Executor, v: { nama_jabatan: string; deskripsi?: string | null }, now: Date) =>
-  repo.insertJabatan(trx, { nama_jabatan: v.nama_jabatan.trim(), deskripsi: v.deskripsi ?? null }, now);
+  repo.insertJabatan(
+    trx,
+    { nama_jabatan: filledName('nama_jabatan', v.nama_jabatan), deskripsi: v.deskripsi ?? null },
+    now,
+  );
 
 export async function updatePosition(
   trx: Executor,
@@ -13,7 +17,10 @@ export async function updatePosition(
   v: { nama_jabatan?: string; deskripsi?: string | null },
   now: Date,
 ): Promise<repo.Jabatan> {
-  const fields = { ...v, ...(v.nama_jabatan ? { nama_jabatan: v.nama_jabatan.trim() } : {}) };
+  const fields = {
+    ...(v.nama_jabatan !== undefined ? { nama_jabatan: filledName('nama_jabatan', v.nama_jabatan) } : {}),
+    ...(v.deskripsi !== undefined ? { deskripsi: v.deskripsi } : {}),
+  };
   const updated = await repo.updateJabatan(trx, id, fields, now);
   if (!updated) throw new AppError('NOT_FOUND', MESSAGES.jabatanNotFound);
   return updated;
