@@ -77,7 +77,7 @@ async function run(script: string): Promise<string> {
   const res = spawnSync('bash', ['-euo', 'pipefail', '-c', script.replaceAll('http://127.0.0.1:8000', base)], {
     cwd: dir,
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 100_000,
   });
   if (res.status !== 0) throw new Error(`bash exited with ${res.status}:\n${res.stdout}\n${res.stderr}`);
   return res.stdout;
@@ -101,7 +101,7 @@ describe('README, billing', () => {
     expect(out).toContain('"revenue_summary":{"total":222000');
     expect(out).toContain('"total_pendapatan":222000');
     expect(out).toContain('must not be before start_date');
-  }, 120_000);
+  }, 180_000);
 
   it('customers as CSV: dry run, import, the same file again, export and its re-import', async () => {
     const csv = bashBlocks('## Billing module').find((b) => b.includes('/api/pelanggan/import'));
@@ -112,7 +112,7 @@ describe('README, billing', () => {
     expect(out).toContain('{"created":0,"skipped":2,"invalid":1}');
     expect(out.toLowerCase()).toContain('x-total-count: 4');
     expect(out).toContain('{"created":0,"skipped":4}');
-  }, 120_000);
+  }, 180_000);
 
   it('the original frontend: sign-in alias, role, parallel refreshes, redirect, generate, mark-as-paid, log', async () => {
     const fe = bashBlocks('## Billing module').find((b) => b.includes('/api/auth/token'));
@@ -130,7 +130,7 @@ describe('README, billing', () => {
     // A whole period for the demo customers, numbered on after INV-…-001; the same period again creates nothing.
     expect(out).toMatch(/\{"created":3,"skipped":0,"first":"INV-\d{4}-002","last":"INV-\d{4}-004"\}/);
     expect(out).toMatch(/\["already has INV-\d{4}-002","already has INV-\d{4}-003","already has INV-\d{4}-004"\]/);
-  }, 120_000);
+  }, 180_000);
 });
 
 describe('README, PPOB', () => {
@@ -141,7 +141,7 @@ describe('README, PPOB', () => {
     expect(out).toContain('"message":"Registrasi sukses. OTP telah dikirim ke email Anda."');
     expect(out).toContain('{"saldo":50000,"nama":"Rama"}');
     expect(out).toContain('{"status":"sukses","kode_produk":"PLS10","nominal":12000,"sisa_saldo":38000}');
-  }, 120_000);
+  }, 180_000);
 });
 
 describe('README, staff', () => {
@@ -151,5 +151,19 @@ describe('README, staff', () => {
     const out = await run(block ?? '');
     expect(out).toContain('{"nama":"John Doe","alamat":"Jl. Contoh Baru No. 456","telepon":"081234567890"}');
     expect(out).toContain('{"message":"OTP berhasil diverifikasi."}');
-  }, 120_000);
+  }, 180_000);
+});
+
+describe('README, IM3', () => {
+  it('register → sign in → phone → operator OTP → purchase → QR → paid → COMPLETED', async () => {
+    const block = bashBlocks('## IM3 module').find((b) => b.includes('/api/im3/verify-otp'));
+    expect(block, 'the IM3 block').toBeDefined();
+    const out = (await run(block ?? '')).trim().split('\n');
+    expect(out).toEqual([
+      '6281234567890',
+      '{"verified":true,"phone_number":"6281234567890","message":"OTP verified"}',
+      'PAYMENT_INITIATED',
+      'COMPLETED',
+    ]);
+  }, 180_000);
 });
