@@ -167,3 +167,12 @@ describe('README, IM3', () => {
     ]);
   }, 180_000);
 });
+
+describe('README, photobox', () => {
+  it('location → kiosk key → transaction → paid by the simulator → photos → the gallery', async () => {
+    const block = bashBlocks('## Photobox module').find((b) => b.includes('/photos'));
+    expect(block, 'the photobox block').toBeDefined();
+    const out = (await run(block ?? '')).trim().split('\n');
+    expect(out).toEqual(['PENDING', 'COMPLETED', 'Photos uploaded successfully', '1']);
+  }, 180_000);
+});
