@@ -70,27 +70,28 @@ export function decodeLength(buf: Buffer, at: number): { length: number; size: n
 
 /**
  * Turns a byte stream into sentences. Bytes come in chunks of any size; `push` answers the sentences completed by
- * this chunk. It remembers how many bytes the word it waits for needs, so a long word arriving in many chunks is
- * not re-read on every chunk.
+ * this chunk. Chunks are only joined once the word being waited for is complete, so a long word arriving in many
+ * chunks is copied once, not once per chunk.
  */
 export class SentenceReader {
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private buffered = 0;
   private words: string[] = [];
   private need = 0;
 
   push(chunk: Buffer): string[][] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    if (this.buf.length < this.need) return [];
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.buffered < this.need) return [];
+    const buf = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.buffered);
     const done: string[][] = [];
     let at = 0;
+    this.need = 0;
     for (;;) {
-      const prefix = decodeLength(this.buf, at);
-      if (!prefix) {
-        this.need = 0;
-        break;
-      }
+      const prefix = decodeLength(buf, at);
+      if (!prefix) break;
       const end = at + prefix.size + prefix.length;
-      if (end > this.buf.length) {
+      if (end > buf.length) {
         this.need = end - at;
         break;
       }
@@ -98,12 +99,13 @@ export class SentenceReader {
         if (this.words.length > 0) done.push(this.words);
         this.words = [];
       } else {
-        this.words.push(this.buf.toString('utf8', at + prefix.size, end));
+        this.words.push(buf.toString('utf8', at + prefix.size, end));
       }
       at = end;
     }
-    this.buf = at === 0 ? this.buf : this.buf.subarray(at);
-    if (this.buf.length === 0) this.need = 0;
+    const rest = buf.subarray(at);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.buffered = rest.length;
     return done;
   }
 }

@@ -5,7 +5,7 @@
 // Connections are pooled per router (RouterTarget.key): a few sockets, logged in once (the post-6.43 `/login` with
 // name and password), shared by every caller and closed after a minute idle. Nothing here logs or returns a password.
 import { createHash } from 'node:crypto';
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { type Socket, connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { attributesOf, encodeSentence, SentenceReader, tagOf } from './api-wire.ts';
 import { type Exec, RouterError, type RouterTarget, type RouterTransport, type Row } from './port.ts';
@@ -109,7 +109,10 @@ class ApiConnection {
       throw e;
     }
     if (reply.ret !== undefined) {
-      throw new RouterError('auth', 'the router asks for the pre-6.43 challenge login; RouterOS 6.43 or newer is needed');
+      throw new RouterError(
+        'auth',
+        'the router asks for the pre-6.43 challenge login; RouterOS 6.43 or newer is needed',
+      );
     }
   }
 

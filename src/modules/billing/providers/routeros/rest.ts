@@ -67,7 +67,8 @@ export function restTransport(target: RouterTarget): RouterTransport {
   const send = target.tls ? httpsRequest : httpRequest;
 
   const exec: Exec = (command, attributes = {}, query = []) => {
-    if (!command.startsWith('/')) return Promise.reject(new RouterError('protocol', `not a RouterOS command: ${command}`));
+    if (!command.startsWith('/'))
+      return Promise.reject(new RouterError('protocol', `not a RouterOS command: ${command}`));
     const payload: Record<string, unknown> = { ...attributes };
     if (query.length > 0) payload['.query'] = query;
     const body = JSON.stringify(payload);
