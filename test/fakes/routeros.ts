@@ -210,10 +210,14 @@ export async function startFakeRouter(options: FakeRouterOptions = {}): Promise<
 
   const send = (socket: Socket, tag: string | undefined, replies: string[][]) => {
     if (socket.destroyed) return;
+    // One write per reply: RouterOS sends a reply's sentences together, and a write per sentence would meet Nagle's
+    // algorithm and delayed ACKs (40 ms a reply).
+    const bytes: Buffer[] = [];
     for (const r of replies) {
       stats.replies[r[0] as string] = (stats.replies[r[0] as string] ?? 0) + 1;
-      socket.write(fakeSentence(tag === undefined ? r : [...r, `.tag=${tag}`]));
+      bytes.push(fakeSentence(tag === undefined ? r : [...r, `.tag=${tag}`]));
     }
+    socket.write(Buffer.concat(bytes));
   };
 
   const releaseHeld = () => {
@@ -277,6 +281,7 @@ export async function startFakeRouter(options: FakeRouterOptions = {}): Promise<
 
   const onConnection = (socket: Socket) => {
     stats.connections++;
+    socket.setNoDelay(true);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
