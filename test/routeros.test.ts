@@ -4,7 +4,7 @@
 // the wire format with code of its own (test/fakes/routeros.ts), so a misreading in the client cannot hide itself.
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiTransport } from '../src/modules/billing/providers/routeros/api.ts';
+import { apiConnectionCount, apiTransport } from '../src/modules/billing/providers/routeros/api.ts';
 import { decodeLength, encodeLength } from '../src/modules/billing/providers/routeros/api-wire.ts';
 import { RouterEngine } from '../src/modules/billing/providers/routeros/engine.ts';
 import {
@@ -22,6 +22,7 @@ import {
   startFakeRouter,
 } from './fakes/routeros.ts';
 import { freePort } from './helpers/net.ts';
+import { until } from './helpers/until.ts';
 
 const PASSWORD = 'rahasia-router';
 
@@ -160,8 +161,8 @@ describe('the API protocol over TCP', () => {
       expect(row?.comment?.length, `a ${wordLength}-byte word`).toBe(comment.length);
       expect(row?.comment === comment).toBe(true);
     }
-    // Lengths count bytes, not characters.
-    const address = 'Jl. Sudirman No. 5, Palembang — Blok Ñ';
+    // Lengths count bytes, not characters; a value may hold '='.
+    const address = 'Jl. Sudirman No. 5, Palembang — Blok Ñ; ont=ZTE=F609';
     await client.setSecret(id, { comment: address });
     expect((await client.secrets({ name: 'c-long' }))[0]?.comment).toBe(address);
   });
@@ -257,6 +258,30 @@ describe('the API protocol over TCP', () => {
     expect(e.message).toContain('invalid user name or password');
     expect(e.message).not.toContain('salah-sandi');
     expect(fake.stats.failedLogins).toBe(failed + 1);
+    fake.options.loginRefusedWithDone = true;
+    const again = await failure(routerClient(targetFor(fake.port, { password: 'salah-sandi' })).identity());
+    expect(again).toMatchObject({ kind: 'auth', message: expect.stringContaining('invalid user name or password') });
+    fake.options.loginRefusedWithDone = false;
+  });
+
+  it('keeps at most the window of commands written to a socket, and answers every one', async () => {
+    const transport = apiTransport(targetFor(fake.port), { maxConnections: 1, maxInFlight: 4 });
+    const answers = await Promise.all(Array.from({ length: 50 }, () => transport.exec('/system/identity/print')));
+    expect(answers.every((a) => a.rows[0]?.name === 'MikroTik')).toBe(true);
+  });
+
+  it('closes an idle socket, and logs in with new settings when the router is edited', async () => {
+    const target = targetFor(fake.port);
+    await apiTransport(target, { idleMs: 50 }).exec('/system/identity/print');
+    expect(apiConnectionCount(target.key)).toBe(1);
+    await until(() => apiConnectionCount(target.key) === 0, { what: 'the idle socket to close', timeoutMs: 5_000 });
+
+    await routerClient(target).identity();
+    const logins = fake.stats.logins;
+    const edited = await failure(routerClient({ ...target, password: 'kata-sandi-baru' }).identity());
+    expect(edited.kind).toBe('auth');
+    expect(await routerClient(target).identity()).toBe('MikroTik');
+    expect(fake.stats.logins).toBe(logins + 1);
   });
 
   it('reports a closed port as unreachable', async () => {

@@ -147,6 +147,8 @@ export interface FakeRouterOptions {
   interleave?: number;
   /** Write half of this command's reply, then close the socket. */
   dropMidReply?: (command: string) => boolean;
+  /** Refuse a login with `!done =message=…` (as some RouterOS versions do) instead of `!trap`. */
+  loginRefusedWithDone?: boolean;
 }
 
 export interface FakeRouterStats {
@@ -252,7 +254,8 @@ export async function startFakeRouter(options: FakeRouterOptions = {}): Promise<
         send(socket, tag, [['!done']]);
       } else {
         stats.failedLogins++;
-        send(socket, tag, [['!trap', '=message=invalid user name or password (6)'], ['!done']]);
+        const refusal = '=message=invalid user name or password (6)';
+        send(socket, tag, options.loginRefusedWithDone ? [['!done', refusal]] : [['!trap', refusal], ['!done']]);
       }
       return;
     }

@@ -186,9 +186,12 @@ class ApiConnection {
       case '!done': {
         this.inFlight.delete(tag);
         clearTimeout(command.timer);
+        const done = attributesOf(words);
+        // Some RouterOS versions refuse a login with a `!done` carrying `=message=` instead of a `!trap`.
+        if (command.trap === undefined && command.words[0] === '/login' && done.message) command.trap = done.message;
         if (command.trap !== undefined) command.reject(new RouterError('trap', command.trap));
         else {
-          const ret = attributesOf(words).ret;
+          const ret = done.ret;
           command.resolve(ret === undefined ? { rows: command.rows } : { rows: command.rows, ret });
         }
         if (this.load === 0) this.idle();
