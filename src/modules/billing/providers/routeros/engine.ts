@@ -193,8 +193,12 @@ export class RouterEngine {
       rows.filter(matches).map((r) => (proplist ? Object.fromEntries(proplist.map((k) => [k, r[k] ?? ''])) : r));
 
     switch (command) {
-      case '/ppp/secret/print':
-        return { rows: pick([...this.secretsById.values()].map((s) => this.secretRow(s))) };
+      case '/ppp/secret/print': {
+        // A print by name (billing's usual one) builds one row, not one per secret.
+        const name = query.find((w) => w.startsWith('name='))?.slice(5);
+        const secrets = [...this.secretsById.values()].filter((s) => name === undefined || s.name === name);
+        return { rows: pick(secrets.map((s) => this.secretRow(s))) };
+      }
       case '/ppp/secret/add': {
         if (!attributes.name) throw trap('failure: name must be set');
         const record: SecretRecord = {

@@ -1,6 +1,10 @@
-// One entry point: a router target in, a client out. `simulator` is in process; the API protocol (api.ts) and the
-// REST API (rest.ts) reach real routers.
+// One entry point: a router target in, a client out. `simulator` is in process; the API protocol (api.ts, TCP or
+// TLS) and the REST API (rest.ts) reach real routers. Clients of the same router share its pooled connections, so
+// `close()` on a client releases nothing; `closeRouterConnections` does (a router deleted or edited, shutdown).
+import { apiTransport, closeApiConnections } from './api.ts';
+import { clientOver } from './commands.ts';
 import type { RouterClient, RouterTarget } from './port.ts';
+import { closeRestConnections, restTransport } from './rest.ts';
 import { simulatorClient } from './simulator.ts';
 
 export type { PppActive, PppProfile, PppSecret, RouterClient, RouterTarget, SecretFields } from './port.ts';
@@ -10,5 +14,11 @@ export const isSimulator = (host: string) => host.trim().toLowerCase() === 'simu
 
 export function routerClient(target: RouterTarget): RouterClient {
   if (isSimulator(target.host)) return simulatorClient(target);
-  throw new Error(`RouterOS transport ${target.transport} is not built yet`);
+  return clientOver(target.transport === 'rest' ? restTransport(target) : apiTransport(target));
+}
+
+/** Closes the pooled connections of one router (by `RouterTarget.key`), or of every router. */
+export function closeRouterConnections(key?: string) {
+  closeApiConnections(key);
+  closeRestConnections(key);
 }
