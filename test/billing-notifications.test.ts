@@ -183,7 +183,9 @@ describe('billing notifications: the list', () => {
     expect((await list(headers.viewer, '?limit=1')).data[0]?.id).toBe(payment?.id);
   });
 
-  it('a Xendit payment (the simulator paying the invoice link) notifies new_payment', async () => {
+  it('a Xendit payment (the simulator paying the invoice link) notifies new_payment, live too', async () => {
+    const s = socket(`?token=${tokenOf(headers.viewer)}`);
+    await s.ready();
     const c = await customer();
     const inv = await invoice(c.id);
     const ref = await until(
@@ -210,6 +212,9 @@ describe('billing notifications: the list', () => {
       type: 'new_payment',
       data: { invoice_number: inv.nomor_invoice, pelanggan_nama: c.nama, metode_pembayaran: 'Xendit' },
     });
+    const pushed = await s.next((m) => m.type === 'new_payment' && m.data?.invoice_id === inv.id, 'the push');
+    expect(pushed.id).toBe(item.id);
+    s.ws.close();
   });
 
   it('a customer import tells the account that uploaded it (import_done), nobody else', async () => {
