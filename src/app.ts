@@ -286,7 +286,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     prefixes.add(m.notificationSocket.path, m.envelope);
     return [{ ...m.notificationSocket, module: m.name }];
   });
-  await registerNotificationSockets(app, core, sockets);
+  await registerNotificationSockets(app, core, sockets, { pingMs: config.wsPingSeconds * 1000 });
   registerOpsRoutes(app, core, readiness);
   const logViews = modules.filter((m) => m.activityLog);
   if (logViews.length > 1) {

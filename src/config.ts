@@ -128,6 +128,12 @@ const server = group('Server', {
     max: 600_000,
     doc: 'How long SIGTERM waits for requests and jobs to finish.',
   }),
+  wsPingSeconds: v.int('WS_PING_SECONDS', {
+    default: 30,
+    min: 1,
+    max: 600,
+    doc: 'How often the server pings an open notification WebSocket; one that did not answer the last ping is dropped.',
+  }),
 });
 
 const storage = group('Database, Redis and jobs', {

@@ -2,7 +2,7 @@
 // /ws/notifications (sign-in by ?token=, close codes, ping, a socket that outlives its token, and a payment on one
 // instance reaching a socket on another).
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../src/core/db/transaction.ts';
 import { CSV_HEADERS, TEMPLATE_EXAMPLE } from '../src/modules/billing/customer-csv.ts';
@@ -99,10 +99,51 @@ function socket(query: string, to = port) {
     ready: () => until(() => messages.find((m) => m.type === 'connection_established'), { what: 'connected' }),
   };
 }
+/**
+ * A WebSocket client over a bare TCP connection that never answers the server's pings: it records the opcodes of
+ * the frames it receives (the server's frames are not masked) and when the server drops the connection.
+ */
+function silentSocket(token: string) {
+  const sock = connect(port, '127.0.0.1');
+  const key = randomBytes(16).toString('base64');
+  sock.write(
+    `GET /ws/notifications?token=${token} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n` +
+      `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  const opcodes: number[] = [];
+  let status = '';
+  let buf = Buffer.alloc(0);
+  sock.on('data', (chunk) => {
+    buf = Buffer.concat([buf, chunk]);
+    if (!status) {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      status = buf.subarray(0, buf.indexOf('\r\n')).toString();
+      buf = buf.subarray(end + 4);
+    }
+    for (;;) {
+      if (buf.length < 2) return;
+      let len = (buf[1] ?? 0) & 0x7f;
+      let head = 2;
+      if (len === 126) {
+        if (buf.length < 4) return;
+        len = buf.readUInt16BE(2);
+        head = 4;
+      }
+      if (buf.length < head + len) return;
+      opcodes.push((buf[0] ?? 0) & 0x0f);
+      buf = buf.subarray(head + len);
+    }
+  });
+  sock.on('error', () => {});
+  const dropped = new Promise<void>((resolve) => sock.on('close', () => resolve()));
+  return { opcodes, dropped, status: () => status };
+}
 const tokenOf = (h: Record<string, string>) => encodeURIComponent((h.authorization ?? '').slice('Bearer '.length));
 
 beforeAll(async () => {
-  t = await startTestApp({ config: { modules: ['billing'] }, overrides: { now: clock.now } });
+  // The server pings every second here, so that the keepalive can be watched.
+  t = await startTestApp({ config: { modules: ['billing'], wsPingSeconds: 1 }, overrides: { now: clock.now } });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   port = (t.app.server.address() as AddressInfo).port;
   who.admin = await makeAccount(t.app, { billing: 50 });
@@ -387,6 +428,19 @@ describe('billing notifications: the socket', () => {
     await s.next((m) => m.type === 'new_customer_for_noc' && m.data?.pelanggan_id === c.id, 'an event after expiry');
     expect(s.ws.readyState).toBe(WebSocket.OPEN);
     s.ws.close();
+  });
+
+  it('the server pings every WS_PING_SECONDS and drops a socket that stopped answering; one that answers stays', async () => {
+    const answering = socket(`?token=${tokenOf(headers.viewer)}`);
+    await answering.ready();
+    const silent = silentSocket(tokenOf(headers.viewer));
+    await until(() => silent.opcodes.includes(0x9), { what: 'a ping from the server' });
+    expect(silent.status()).toContain('101');
+    await silent.dropped;
+    expect(answering.ws.readyState).toBe(WebSocket.OPEN);
+    answering.ws.send('ping');
+    await answering.next((m) => m.type === 'pong', 'a pong after the silent one was dropped');
+    answering.ws.close();
   });
 
   it('plain HTTP on the socket path is a 404 in billing envelope', async () => {
