@@ -443,6 +443,39 @@ describe('billing notifications: the socket', () => {
     answering.ws.close();
   });
 
+  it('an event for hundreds of accounts reaches every open socket (the push is sent in slices)', async () => {
+    const { db } = t.app.loket.database;
+    const tag = randomBytes(4).toString('hex');
+    const ids = await db
+      .insertInto('accounts')
+      .values(
+        Array.from({ length: 450 }, (_, i) => ({
+          name: `Teknisi ${tag} ${i}`,
+          username: `teknisi_${tag}_${i}`,
+          status: 'active' as const,
+        })),
+      )
+      .returning('id')
+      .execute();
+    await db
+      .insertInto('memberships')
+      .values(ids.map((r) => ({ account_id: r.id, module: 'billing', level: 1 })))
+      .execute();
+    const last = await makeAccount(t.app, { billing: 1 });
+    const first = socket(`?token=${tokenOf(headers.viewer)}`);
+    const late = socket(`?token=${encodeURIComponent((await tokensFor(t.app, last)).access_token)}`);
+    await first.ready();
+    await late.ready();
+    const reached = await withTransaction(db, (trx) =>
+      notifyBilling(t.app.loket, trx, { type: 'router_offline', message: 'Router mati', data: { router: tag } }),
+    );
+    expect(reached).toBeGreaterThan(450);
+    for (const s of [first, late]) {
+      await s.next((m) => m.type === 'router_offline' && m.data?.router === tag, 'the event on every socket');
+      s.ws.close();
+    }
+  });
+
   it('plain HTTP on the socket path is a 404 in billing envelope', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/ws/notifications' });
     expect(res.statusCode).toBe(404);

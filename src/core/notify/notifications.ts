@@ -61,6 +61,7 @@ interface Owner {
 }
 
 const TOPIC = 'notifications';
+const RECIPIENTS_PER_MESSAGE = 200;
 
 const toRow = (r: {
   id: number;
@@ -121,7 +122,7 @@ export function createNotifications(deps: { db: Kysely<Tables>; bus: Bus; now: (
     async notify(db: Executor, n: NewNotification): Promise<number> {
       const now = deps.now();
       const live = sql`a.status = 'active' AND a.deleted_at IS NULL`;
-      const recipients = n.accountIds
+      const who = n.accountIds
         ? sql`SELECT a.id AS account_id FROM accounts a
               WHERE a.id = ANY(${[...n.accountIds]}::bigint[]) AND ${live}`
         : sql`SELECT DISTINCT m.account_id FROM memberships m JOIN accounts a ON a.id = m.account_id
@@ -130,18 +131,18 @@ export function createNotifications(deps: { db: Kysely<Tables>; bus: Bus; now: (
       const { rows } = await sql<{ id: number; account_id: number }>`
         INSERT INTO notifications (account_id, module, type, message, data, created_at)
         SELECT r.account_id, ${n.module}, ${n.type}, ${n.message}, ${JSON.stringify(n.data ?? {})}::jsonb, ${now}
-        FROM (${recipients}) r
+        FROM (${who}) r
         RETURNING id, account_id`.execute(db);
       if (rows.length === 0) return 0;
-      const payload = {
-        module: n.module,
-        type: n.type,
-        message: n.message,
-        data: n.data ?? {},
-        timestamp: now.toISOString(),
-        recipients: rows.map((r) => [Number(r.account_id), Number(r.id)]),
+      const message = { module: n.module, type: n.type, message: n.message, data: n.data ?? {} };
+      const recipients = rows.map((r) => [Number(r.account_id), Number(r.id)]);
+      // In slices, so that one bus message stays far below PostgreSQL's 8000-byte NOTIFY limit.
+      const push = () => {
+        for (let i = 0; i < recipients.length; i += RECIPIENTS_PER_MESSAGE) {
+          const slice = recipients.slice(i, i + RECIPIENTS_PER_MESSAGE);
+          void deps.bus.publish(TOPIC, { ...message, timestamp: now.toISOString(), recipients: slice });
+        }
       };
-      const push = () => void deps.bus.publish(TOPIC, payload);
       if (db.isTransaction) afterCommit(db as Trx, push);
       else push();
       return rows.length;
