@@ -193,6 +193,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     identity,
     payments,
     outbound: createUrlGuard(config.outboundAllow),
+    lifecycle: { draining: false },
   };
 
   const freshRequestId = requestIds();
@@ -203,7 +204,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
-    return503OnClosing: true,
+    // A request that arrives on an open keep-alive connection while the server closes is served, with
+    // `Connection: close`, not refused: a load balancer in front may have sent it just before it saw us go.
+    return503OnClosing: false,
     frameworkErrors: frameworkErrors(prefixes),
     forceCloseConnections: 'idle',
     // Bodies are validated without coercion beyond exact numbers, query and params with it (validation.ts).

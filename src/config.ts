@@ -128,6 +128,12 @@ const server = group('Server', {
     max: 600_000,
     doc: 'How long SIGTERM waits for requests and jobs to finish.',
   }),
+  shutdownDrainMs: v.int('SHUTDOWN_DRAIN_MS', {
+    default: 0,
+    min: 0,
+    max: 120_000,
+    doc: "Behind a load balancer: after SIGTERM, keep serving this long with `/ready` failing and every answer closing its connection, so the balancer moves traffic away before the listener closes. Set it above the balancer's health-check interval × failures (deploy/haproxy.cfg: 5000).",
+  }),
   wsPingSeconds: v.int('WS_PING_SECONDS', {
     default: 30,
     min: 1,

@@ -62,12 +62,20 @@ async function serve(config: Config): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'shutting down: no new requests, finishing running requests and jobs');
-    const force = setTimeout(() => {
-      app.log.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutMs + 5000);
+    const force = setTimeout(
+      () => {
+        app.log.error('shutdown took too long; exiting');
+        process.exit(1);
+      },
+      config.shutdownDrainMs + config.shutdownTimeoutMs + 5000,
+    );
     force.unref();
     try {
+      if (config.shutdownDrainMs > 0) {
+        app.loket.lifecycle.draining = true;
+        app.log.info({ drain_ms: config.shutdownDrainMs }, 'draining: /ready fails, answers close their connections');
+        await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
+      }
       await app.close();
       process.exit(0);
     } catch (err) {

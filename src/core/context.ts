@@ -33,6 +33,8 @@ export interface Core {
   payments: Payments;
   /** Checks and calls URLs that users supply (never private addresses unless LOKET_OUTBOUND_ALLOW lists them). */
   outbound: UrlGuard;
+  /** Set when SIGTERM starts a drain: /ready fails and answers close their connections (see serve()). */
+  lifecycle: { draining: boolean };
 }
 
 declare module 'fastify' {

@@ -242,8 +242,12 @@ export function registerHttpCore(app: FastifyInstance, deps: { prefixes: Envelop
   });
 
   // Callback-style hooks: they run on every request, and an async hook costs a promise each time.
+  const { lifecycle } = app.loket;
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    // Draining before a shutdown: every answer ends its connection, so a client or load balancer reconnects,
+    // to another instance once /ready has told it this one is going.
+    if (lifecycle.draining) reply.header('connection', 'close');
     done();
   });
 

@@ -53,6 +53,7 @@ export function registerOpsRoutes(app: FastifyInstance, core: Core, extraChecks:
     },
     async (_request, reply) => {
       const checks: Record<string, { status: 'ok' | 'fail'; error?: string }> = {};
+      if (core.lifecycle.draining) checks.shutdown = { status: 'fail', error: 'draining before shutdown' };
       checks.database = await check(() => core.database.pool.query('SELECT 1'));
       if (core.redis) {
         const redis = core.redis;
