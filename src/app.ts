@@ -26,7 +26,9 @@ import { createLimiter } from './core/limits/limiter.ts';
 import { createLogger } from './core/log.ts';
 import type { AnyModule } from './core/module.ts';
 import { createBus } from './core/notify/bus.ts';
+import { createNotifications } from './core/notify/notifications.ts';
 import { createOutbox, registerDevOutbox } from './core/notify/outbox.ts';
+import { registerNotificationSockets } from './core/notify/socket.ts';
 import { createMetrics } from './core/ops/metrics.ts';
 import { registerOpsRoutes } from './core/ops/routes.ts';
 import type { PaymentGateway } from './core/payments/gateway.ts';
@@ -147,6 +149,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     mailFrom: config.mailFrom,
     now,
   });
+  const notifications = createNotifications({ db: database.db, bus, now, logger });
   const identity = createIdentity({ config, db: database.db, bus, outbox, limiter, logger, now });
   const simulator = config.xenditSecretKey
     ? undefined
@@ -186,6 +189,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     bus,
     limiter,
     outbox,
+    notifications,
     identity,
     payments,
     outbound: createUrlGuard(config.outboundAllow),
@@ -280,6 +284,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     if (mod.onClose) app.addHook('preClose', () => mod.onClose?.(deps, core) ?? Promise.resolve());
   }
   wiredModules.set(app, wired);
+  const sockets = modules.flatMap((m) => {
+    if (!m.notificationSocket) return [];
+    prefixes.add(m.notificationSocket.path, m.envelope);
+    return [{ ...m.notificationSocket, module: m.name }];
+  });
+  await registerNotificationSockets(app, core, sockets, { pingMs: config.wsPingSeconds * 1000 });
   registerOpsRoutes(app, core, readiness);
   const logViews = modules.filter((m) => m.activityLog);
   if (logViews.length > 1) {

@@ -134,6 +134,12 @@ const server = group('Server', {
     max: 120_000,
     doc: "Behind a load balancer: after SIGTERM, keep serving this long with `/ready` failing and every answer closing its connection, so the balancer moves traffic away before the listener closes. Set it above the balancer's health-check interval × failures (deploy/haproxy.cfg: 5000).",
   }),
+  wsPingSeconds: v.int('WS_PING_SECONDS', {
+    default: 30,
+    min: 1,
+    max: 600,
+    doc: 'How often the server pings an open notification WebSocket; one that did not answer the last ping is dropped.',
+  }),
 });
 
 const storage = group('Database, Redis and jobs', {

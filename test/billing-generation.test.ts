@@ -48,7 +48,12 @@ async function brandWithCustomers(n: number) {
 
 const generator = (batchSize: number) =>
   createGeneration(
-    { database: t.app.loket.database, jobs: t.app.loket.jobs, now: () => t.app.loket.now() },
+    {
+      database: t.app.loket.database,
+      jobs: t.app.loket.jobs,
+      notifications: t.app.loket.notifications,
+      now: () => t.app.loket.now(),
+    },
     { batchSize },
   );
 

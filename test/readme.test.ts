@@ -131,6 +131,17 @@ describe('README, billing', () => {
     expect(out).toMatch(/\{"created":3,"skipped":0,"first":"INV-\d{4}-002","last":"INV-\d{4}-004"\}/);
     expect(out).toMatch(/\["already has INV-\d{4}-002","already has INV-\d{4}-003","already has INV-\d{4}-004"\]/);
   }, 180_000);
+
+  it('notifications: a generated and a paid invoice in the unread list, marked read one and all', async () => {
+    const block = bashBlocks('## Billing module').find((b) => b.includes('/api/notifications/unread'));
+    expect(block, 'the notifications block').toBeDefined();
+    const out = await run(block ?? '');
+    expect(out).toMatch(
+      /\{"count":2,"types":\["new_payment","new_invoice"\],"paid":\{"invoice_number":"INV-\d{4}-001","pelanggan_nama":"Budi Santoso"\}\}/,
+    );
+    expect(out).toContain('{"type":"new_payment","read":true}');
+    expect(out).toContain('{"message":"1 notifications marked as read","count":1}');
+  }, 180_000);
 });
 
 describe('README, PPOB', () => {

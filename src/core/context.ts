@@ -8,6 +8,7 @@ import type { Identity } from './identity/index.ts';
 import type { Jobs } from './jobs/jobs.ts';
 import type { Limiter } from './limits/limiter.ts';
 import type { Bus } from './notify/bus.ts';
+import type { Notifications } from './notify/notifications.ts';
 import type { Outbox } from './notify/outbox.ts';
 import type { Metrics } from './ops/metrics.ts';
 import type { Payments } from './payments/service.ts';
@@ -26,6 +27,8 @@ export interface Core {
   bus: Bus;
   limiter: Limiter;
   outbox: Outbox;
+  /** Notifications stored per account and pushed to open sockets on every instance. */
+  notifications: Notifications;
   identity: Identity;
   payments: Payments;
   /** Checks and calls URLs that users supply (never private addresses unless LOKET_OUTBOUND_ALLOW lists them). */

@@ -9,6 +9,7 @@ import type { Envelope } from './http/envelopes.ts';
 import type { Router } from './http/route.ts';
 import type { JobDefinition } from './jobs/jobs.ts';
 import type { RouteLimit } from './limits/limiter.ts';
+import type { NotificationSocket } from './notify/socket.ts';
 import type { CallbackReader, WebhookResult } from './payments/callbacks.ts';
 
 /**
@@ -45,6 +46,11 @@ export interface ModuleDefinition<D = unknown> {
   callbacks?: CallbackReader[];
   /** Where the payments webhook answers in this module's envelope. */
   webhook?: WebhookAnswer;
+  /**
+   * A live socket the core serves at `path` (`?token=<access token>`) pushing the module's notifications to each
+   * account at `level` or above (`core.notifications`); plain HTTP there answers 404 in the module's envelope.
+   */
+  notificationSocket?: NotificationSocket;
   /** Builds the module's dependencies once. */
   wire(core: Core): D | Promise<D>;
   jobs?(deps: D, core: Core): JobDefinition<never>[];

@@ -147,11 +147,23 @@ export interface WebhookDeliveriesTable {
   result: string | null;
 }
 
+export interface NotificationsTable {
+  id: Generated<number>;
+  account_id: number;
+  module: string;
+  type: string;
+  message: string;
+  data: ColumnType<Record<string, unknown>, string, string>;
+  read_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
 export interface Tables {
   schema_migrations: SchemaMigrationsTable;
   core_settings: CoreSettingsTable;
   accounts: AccountsTable;
   memberships: MembershipsTable;
+  notifications: NotificationsTable;
   refresh_tokens: RefreshTokensTable;
   revoked_access_tokens: RevokedAccessTokensTable;
   revoked_token_families: RevokedTokenFamiliesTable;

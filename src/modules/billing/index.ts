@@ -7,6 +7,7 @@ import { defineModule } from '../../core/module.ts';
 import { billingActivityLog } from './activity.ts';
 import { billingEnvelope } from './envelope.ts';
 import { BILLING_LIMITS } from './limits.ts';
+import { invoicePaid, notifyBilling } from './notifications.ts';
 import { getBrand, insertBrand } from './repo/brands.ts';
 import { insertCustomer } from './repo/customers.ts';
 import { insertPackage } from './repo/packages.ts';
@@ -14,6 +15,7 @@ import { registerBrandRoutes } from './routes/brands.ts';
 import { registerCustomerCsvRoutes } from './routes/customer-csv.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
 import { registerInvoiceRoutes } from './routes/invoices.ts';
+import { registerNotificationRoutes } from './routes/notifications.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
 import { registerReportRoutes } from './routes/reports.ts';
 import { registerSessionRoutes } from './routes/session.ts';
@@ -48,6 +50,8 @@ export const billingModule = defineModule({
     '/api/users/me',
     '/api/activity-logs',
   ],
+  // The live notifications (notifications.ts), for every billing user.
+  notificationSocket: { path: '/ws/notifications', level: 1 },
   limits: BILLING_LIMITS,
   activityLog: billingActivityLog,
   wire: (core) => {
@@ -86,13 +90,13 @@ export const billingModule = defineModule({
     // A Xendit payment of an invoice settles it in the payments core's transaction.
     core.payments.register('billing', async (trx, intent) => {
       if (intent.status !== 'COMPLETED') return;
-      const outcome = await paymentCompleted(
+      const result = await paymentCompleted(
         trx,
         { reference: intent.reference, amount: intent.amount, paidAt: intent.paid_at },
         core.now(),
       );
-      if (outcome !== 'settled')
-        core.logger.warn({ reference: intent.reference, outcome }, 'billing payment not settled');
+      if (result.outcome === 'settled') await notifyBilling(core, trx, invoicePaid(result.invoice));
+      else core.logger.warn({ reference: intent.reference, outcome: result.outcome }, 'billing payment not settled');
     });
   },
   async routes(router, { sealKey, links, generation }, core) {
@@ -106,6 +110,7 @@ export const billingModule = defineModule({
     registerTechnicalRoutes(router, core, sealKey);
     registerInvoiceRoutes(router, core, { links, generation });
     registerReportRoutes(router, core);
+    registerNotificationRoutes(router, core);
   },
   commands: {
     seed: {

@@ -147,7 +147,7 @@ export async function registerCustomerCsvRoutes(router: Router, core: Core): Pro
         }
         const bytes = await uploadedFile(req);
         return importCustomers(
-          core.database,
+          core,
           bytes,
           { dryRun: req.query.dry_run, skipInvalid: req.query.skip_invalid },
           actorOf(req),

@@ -6,6 +6,7 @@ import type { Core } from '../../../core/context.ts';
 import { resource } from '../../../core/http/resource.ts';
 import type { Router } from '../../../core/http/route.ts';
 import { BILLING_LIMITS } from '../limits.ts';
+import { customerCreated, notifyBilling } from '../notifications.ts';
 import * as repo from '../repo/customers.ts';
 import { openInvoiceIds } from '../repo/invoices.ts';
 import { technicalOfCustomer } from '../repo/technical.ts';
@@ -84,7 +85,11 @@ export function registerCustomerRoutes(router: Router, core: Core): void {
       summary: 'Create a customer (the package by paket_layanan_id or by name in layanan)',
       body: CustomerCreate,
       response: CustomerSchema,
-      run: (trx, v) => createCustomer(trx, v, now()),
+      run: async (trx, v) => {
+        const created = await createCustomer(trx, v, now());
+        await notifyBilling(core, trx, customerCreated(created));
+        return created;
+      },
       reply: customerView,
     },
     update: {

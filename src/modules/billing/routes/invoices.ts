@@ -9,6 +9,7 @@ import type { Router } from '../../../core/http/route.ts';
 import type { RequestAuth } from '../../../core/identity/guards.ts';
 import { jakartaDate } from '../dates.ts';
 import { BILLING_LIMITS } from '../limits.ts';
+import { invoiceIssued, invoicePaid, notifyBilling } from '../notifications.ts';
 import * as repo from '../repo/invoices.ts';
 import {
   GenerateAnswer,
@@ -129,6 +130,7 @@ export function registerInvoiceRoutes(
         const created = await createInvoice(trx, req.body, actorOf(req), core.now());
         if (created.status_invoice !== 'Draft') {
           await core.jobs.enqueue(trx, PAYMENT_LINK_JOB, { invoiceId: created.id });
+          await notifyBilling(core, trx, invoiceIssued(created));
         }
         return created;
       });
@@ -160,7 +162,11 @@ export function registerInvoiceRoutes(
           { method: req.body.metode_pembayaran, actor: actorOf(req) },
           core.now(),
         );
-        if (to === 'Menunggu Pembayaran') await core.jobs.enqueue(trx, PAYMENT_LINK_JOB, { invoiceId: after.id });
+        if (to === 'Menunggu Pembayaran') {
+          await core.jobs.enqueue(trx, PAYMENT_LINK_JOB, { invoiceId: after.id });
+          await notifyBilling(core, trx, invoiceIssued(after));
+        }
+        if (to === 'Lunas') await notifyBilling(core, trx, invoicePaid(after));
         return after;
       });
       return view(inv);
@@ -182,15 +188,17 @@ export function registerInvoiceRoutes(
     },
     async (req) =>
       view(
-        await withTransaction(db, (trx) =>
-          changeStatus(
+        await withTransaction(db, async (trx) => {
+          const paid = await changeStatus(
             trx,
             req.params.id,
             'Lunas',
             { method: req.body.metode_pembayaran ?? 'Tunai', actor: actorOf(req) },
             core.now(),
-          ),
-        ),
+          );
+          await notifyBilling(core, trx, invoicePaid(paid));
+          return paid;
+        }),
       ),
   );
 

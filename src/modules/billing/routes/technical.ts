@@ -6,6 +6,8 @@ import { AppError } from '../../../core/http/errors.ts';
 import { resource } from '../../../core/http/resource.ts';
 import type { Router } from '../../../core/http/route.ts';
 import { BILLING_LIMITS } from '../limits.ts';
+import { notifyBilling, technicalCreated } from '../notifications.ts';
+import { getCustomer } from '../repo/customers.ts';
 import * as repo from '../repo/technical.ts';
 import {
   CustomerIdParams,
@@ -94,7 +96,12 @@ export function registerTechnicalRoutes(router: Router, core: Core, sealKey: Buf
       errors: [409],
       body: TechnicalCreate,
       response: TechnicalSchema,
-      run: (trx, v) => createTechnical(trx, v, sealKey, now()),
+      run: async (trx, v) => {
+        const created = await createTechnical(trx, v, sealKey, now());
+        const customer = await getCustomer(trx, created.pelanggan_id);
+        await notifyBilling(core, trx, technicalCreated(created, customer?.nama ?? ''));
+        return created;
+      },
       reply: technicalView,
     },
     update: {

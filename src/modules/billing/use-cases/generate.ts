@@ -11,6 +11,7 @@ import type { Core } from '../../../core/context.ts';
 import { withTransaction } from '../../../core/db/transaction.ts';
 import { dayOfPeriod, jakartaDate } from '../dates.ts';
 import { postIssues } from '../ledger.ts';
+import { invoicesGenerated, notifyBilling } from '../notifications.ts';
 import * as brands from '../repo/brands.ts';
 import * as generation from '../repo/generation.ts';
 import { ppnOf } from './invoices.ts';
@@ -35,7 +36,10 @@ export interface GenerationResult {
   skipped: { pelanggan_id: number; reason: string }[];
 }
 
-export function createGeneration(core: Pick<Core, 'database' | 'jobs' | 'now'>, options: { batchSize?: number } = {}) {
+export function createGeneration(
+  core: Pick<Core, 'database' | 'jobs' | 'now' | 'notifications'>,
+  options: { batchSize?: number } = {},
+) {
   const { db } = core.database;
   const batchSize = options.batchSize ?? GENERATION_BATCH;
 
@@ -93,6 +97,7 @@ export function createGeneration(core: Pick<Core, 'database' | 'jobs' | 'now'>, 
           PAYMENT_LINK_JOB,
           made.map((m) => ({ invoiceId: m.id })),
         );
+        await notifyBilling(core, trx, invoicesGenerated(periode, made));
         if (actor) {
           await recordAction(trx, actor, 'billing.invoice.generated', periode, now, {
             after: {

@@ -11,13 +11,14 @@
 // transaction, and imports take turns (an advisory lock), so two uploads of one file at once cannot both create.
 import type { Static } from 'typebox';
 import { type Actor, recordAction } from '../../../core/audit/audit.ts';
+import type { Core } from '../../../core/context.ts';
 import { CsvError, detectDelimiter, parseCsv, unguard } from '../../../core/csv.ts';
-import type { Database } from '../../../core/db/database.ts';
 import { withTransaction } from '../../../core/db/transaction.ts';
 import { compileCheck } from '../../../core/http/check.ts';
 import { AppError } from '../../../core/http/errors.ts';
 import { CSV_COLUMNS, type CsvField, CustomerImportRow, columnFor, MAX_CSV_ROWS } from '../customer-csv.ts';
 import { RowErrors, type RowProblem } from '../envelope.ts';
+import { importDone, notifyBilling } from '../notifications.ts';
 import { customersSharing, insertCustomers, lockImports } from '../repo/customer-csv.ts';
 import type { CustomerFields } from '../repo/customers.ts';
 import { cachedCatalogue, checkCustomer, dbCatalogue, newCustomerFields } from './customers.ts';
@@ -115,7 +116,7 @@ const problemsOf = (row: number, errors: Record<string, string[]>): RowProblem[]
   );
 
 export async function importCustomers(
-  database: Pick<Database, 'db'>,
+  core: Pick<Core, 'database' | 'notifications'>,
   bytes: Buffer,
   opts: ImportOptions,
   actor: Actor,
@@ -139,7 +140,7 @@ export async function importCustomers(
     if (partial.ok) shaped.push({ row: r.row, input: partial.value, valid: false });
   }
 
-  return withTransaction(database.db, async (trx) => {
+  return withTransaction(core.database.db, async (trx) => {
     if (!opts.dryRun) await lockImports(trx);
     const catalogue = cachedCatalogue(dbCatalogue(trx));
     const fresh: { row: number; fields: CustomerFields }[] = [];
@@ -201,6 +202,7 @@ export async function importCustomers(
         invalid: answer.invalid,
       },
     });
+    await notifyBilling(core, trx, importDone(actor.accountId, answer));
     return answer;
   });
 }

@@ -149,20 +149,20 @@ export async function paymentCompleted(
   trx: Executor,
   payment: { reference: string; amount: number; paidAt: Date | null },
   now: Date,
-): Promise<'settled' | 'credited' | 'unknown'> {
+): Promise<{ outcome: 'settled'; invoice: invoices.Invoice } | { outcome: 'credited' | 'unknown' }> {
   const id = await invoices.invoiceIdByPayment(trx, payment.reference);
-  if (id === undefined) return 'unknown';
+  if (id === undefined) return { outcome: 'unknown' };
   const inv = await mustGet(trx, id, true);
   if (inv.status_invoice === 'Menunggu Pembayaran' || inv.status_invoice === 'Jatuh Tempo') {
-    await changeStatus(
+    const invoice = await changeStatus(
       trx,
       id,
       'Lunas',
       { method: 'Xendit', channel: 'xendit', paidAt: payment.paidAt ?? now, actor: null },
       now,
     );
-    return 'settled';
+    return { outcome: 'settled', invoice };
   }
   await postOverpayment(trx, inv.pelanggan_id, payment.reference, payment.amount, payment.paidAt ?? now);
-  return 'credited';
+  return { outcome: 'credited' };
 }
