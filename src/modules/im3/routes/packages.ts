@@ -5,7 +5,7 @@ import type { Router } from '../../../core/http/route.ts';
 import { im3Ok, im3OkSchema } from '../envelope.ts';
 import { IM3_LIMITS } from '../limits.ts';
 import { IdParams, PackageSchema, Paging, Purchase, PurchaseResult, TransactionSchema } from '../schemas.ts';
-import { listPackages } from '../use-cases/packages.ts';
+import { getPackage, listPackages } from '../use-cases/packages.ts';
 import { purchase } from '../use-cases/purchase.ts';
 import { cancelMyTransaction, getMyTransaction, listMyTransactions } from '../use-cases/transactions.ts';
 import type { Im3Deps } from '../wire.ts';
@@ -30,6 +30,18 @@ export function registerPackageRoutes(router: Router, deps: Im3Deps): void {
       },
     );
   }
+
+  // The original frontend reads one package by its id (`GET /api/packages/{id}`).
+  router.get(
+    '/api/packages/:id',
+    {
+      auth: USER,
+      limits,
+      errors: [404],
+      schema: { summary: 'One package on sale', params: IdParams, response: { 200: im3OkSchema(PackageSchema) } },
+    },
+    async (req) => im3Ok(String(req.id), await getPackage(deps.db, req.params.id), 'Package retrieved'),
+  );
 
   const purchaseErrors = [404, 409, 422];
   const purchaseResponse = { 202: im3OkSchema(PurchaseResult) };
