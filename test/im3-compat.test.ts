@@ -181,6 +181,8 @@ describe("9. IM3's envelope and the document's error codes", () => {
     const p = await newPackage(t);
     expect(expectOk(await call(t, 'GET', `/api/packages/${p.id}`, u.h))).toEqual(p);
     expectErr(await call(t, 'GET', '/api/packages/999999', u.h), 404, 'PACKAGE_NOT_FOUND');
+    // As the original's integer route: a path that is not a number is no route.
+    expectErr(await call(t, 'GET', '/api/packages/not-a-number', u.h), 404, 'NOT_FOUND');
   });
 });
 
