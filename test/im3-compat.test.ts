@@ -306,11 +306,19 @@ describe('24. IM3_STATUS_NAMES=original', () => {
       await call(original, 'POST', `/api/packages/transactions/${again.transaction_id}/cancel`, v.h),
     );
     expect(cancelled.status).toBe('FAILED');
-    // The first app keeps the document's names.
+    // The first app keeps the document's names (waited for in its table: its rate limits are on).
     const w = await linked(t);
     const q = await newPackage(t);
     const doc = expectOk(await call(t, 'POST', `/api/packages/${q.id}/purchase`, w.h), 202);
-    await until(t, w.h, doc.transaction_id, 'PAYMENT_INITIATED');
+    await waitFor('the QR code issued', async () => {
+      const row = await t.app.loket.database.db
+        .selectFrom('im3_transactions')
+        .select('status')
+        .where('id', '=', doc.transaction_id)
+        .executeTakeFirstOrThrow();
+      return row.status === 'PAYMENT_INITIATED';
+    });
+    expect((await statusOf(t, w.h, doc.transaction_id)).status).toBe('PAYMENT_INITIATED');
   });
 });
 
