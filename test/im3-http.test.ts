@@ -18,6 +18,8 @@ let t: TestApp;
 const envFor = (f: FakeIm3Operator, overrides: Record<string, string> = {}) => ({
   ...f.env(),
   ...overrides,
+  // Each profile read here reaches the operator (the short profile memory is tested in im3-compat.test.ts).
+  IM3_PROFILE_CACHE_MS: '0',
   IM3_TIMEOUT_MS: '800',
   IM3_ELIGIBILITY_INTERVAL_MS: '150',
   IM3_PAYMENT_POLL_MS: '150',
@@ -144,9 +146,16 @@ describe('IM3 over HTTP (fake operator)', () => {
     });
     const token = fake.lastToken(p) as string;
 
-    // The profile: the number is `data.mob` plus 62 (the only field the original reads).
+    // The profile: the number is `data.mob` plus 62 (the field the original reads), the operator's fields beside ours.
     const prof = expectOk(await call('GET', '/api/im3/profile', u.h));
-    expect(prof).toEqual({ msisdn: p, name: '', balance: 0, status: 'UNKNOWN', active_until: null });
+    expect(prof).toMatchObject({
+      msisdn: p,
+      mob: p.slice(2),
+      name: `Pelanggan ${p.slice(-4)}`,
+      balance: 0,
+      status: 'UNKNOWN',
+      active_until: null,
+    });
     expect(fake.requests.at(-1)).toMatchObject({ path: '/api/v2/profile/get', raw: '{}', verdict: 'ok' });
     expect(fake.requests.at(-1)?.headers['x-imi-tokenid']).toBe(token);
 

@@ -283,8 +283,19 @@ export async function startFakeIm3Operator(): Promise<FakeIm3Operator> {
   function withSession(msisdn: string, path: string, body: Json): Answer {
     switch (path) {
       case P.profile:
-        // The number without its 62, as the original reads it.
-        return ok({ mob: msisdn.slice(2), name: `Pelanggan ${msisdn.slice(-4)}` });
+        // The number without its 62, as the original reads it, beside the operator's other profile fields.
+        return ok({
+          mob: msisdn.slice(2),
+          fname: `Pelanggan ${msisdn.slice(-4)}`,
+          email: '',
+          membershipid: `M${msisdn.slice(-8)}`,
+          userclass: 'PREPAID',
+          currenttier: 'GOLD',
+          imkas: false,
+          alerts: [],
+          pushid: `push-${msisdn.slice(-4)}`,
+          tokenid_hint: 'never passed on',
+        });
       case P.checkEligible: {
         const keys = Object.keys(body);
         if (keys.length !== CHECK_FIELDS.length || CHECK_FIELDS.some((f, i) => keys[i] !== f)) {

@@ -153,21 +153,18 @@ export function createIdentityService(deps: {
       }
       checkPassword(next);
       const hash = await hashPassword(next);
+      // The session version stays: it would end the caller's access token too. The other logins end by family.
       const result = await withTransaction(db, async (trx) => {
         const updated = await trx
           .updateTable('accounts')
-          .set((eb) => ({
-            password_hash: hash,
-            session_version: eb('session_version', '+', 1),
-            updated_at: deps.now(),
-          }))
+          .set({ password_hash: hash, updated_at: deps.now() })
           .where('id', '=', accountId)
           // Only over the password that was checked: of two changes at once, the second is refused.
           .where('password_hash', '=', row.password_hash)
           .returning('session_version')
           .executeTakeFirst();
         if (!updated) throw new AppError('INVALID_CREDENTIALS', 'The current password is incorrect');
-        await deps.sessions.endOtherSessions(trx, accountId, family);
+        const announce = await deps.sessions.endOtherLogins(trx, accountId, family);
         await recordActivity(
           trx,
           { accountId, action: 'account.password_changed', objectType: 'account', objectId: accountId },
@@ -176,8 +173,9 @@ export function createIdentityService(deps: {
         );
         const fam = family ?? crypto.randomUUID();
         const refresh = await deps.sessions.newRefresh(trx, accountId, fam);
-        return { sessionVersion: updated.session_version, fam, refresh };
+        return { sessionVersion: updated.session_version, fam, refresh, announce };
       });
+      await result.announce();
       await deps.changed(accountId);
       return {
         access_token: await deps.sessions.issueAccess(accountId, result.fam, result.sessionVersion),

@@ -323,7 +323,7 @@ export function createSessions(deps: {
       await announce();
     },
 
-    /** Ends every refresh family of an account except `keepFamily` (password change). */
+    /** Ends every refresh family of an account except `keepFamily` (the access tokens end by the session version). */
     async endOtherSessions(db: Executor, accountId: number, keepFamily: string | undefined): Promise<void> {
       let q = db
         .updateTable('refresh_tokens')
@@ -332,6 +332,31 @@ export function createSessions(deps: {
         .where('revoked_at', 'is', null);
       if (keepFamily) q = q.where('family_id', '!=', keepFamily);
       await q.execute();
+    },
+
+    /**
+     * Ends every login of an account except `keepFamily`, access tokens included: their refresh tokens now, their
+     * families revoked in `db`'s transaction; the returned `announce` tells every instance after commit. An access
+     * token is only issued beside a refresh token of its family, so the families with an unexpired refresh token
+     * cover every live access token.
+     */
+    async endOtherLogins(db: Executor, accountId: number, keepFamily: string | undefined) {
+      let families = db
+        .selectFrom('refresh_tokens')
+        .select('family_id')
+        .distinct()
+        .where('account_id', '=', accountId)
+        .where('expires_at', '>', deps.now());
+      if (keepFamily) families = families.where('family_id', '!=', keepFamily);
+      const list = (await families.execute()).map((r) => r.family_id);
+      let q = db
+        .updateTable('refresh_tokens')
+        .set({ revoked_at: deps.now() })
+        .where('account_id', '=', accountId)
+        .where('revoked_at', 'is', null);
+      if (keepFamily) q = q.where('family_id', '!=', keepFamily);
+      await q.execute();
+      return revokeFamilies(db, accountId, list);
     },
 
     issueAccess,

@@ -83,6 +83,16 @@ const vars = {
     check: (s) => (/^\/[\x21-\x7e]*$/.test(s) ? undefined : 'must start with /'),
     doc: 'Path (under `IM3_BASE_URL`) that answers whether a QRIS payment was made; the original app has no such call.',
   }),
+  im3StatusNames: v.enum('IM3_STATUS_NAMES', ['document', 'original'], {
+    default: 'document',
+    doc: 'Purchase statuses as `document` names them (PENDING … COMPLETED) or as the `original` code did (PENDING, PROCESSING, SUCCESS once the QR code is issued, FAILED), for a client written for the original.',
+  }),
+  im3ProfileCacheMs: v.int('IM3_PROFILE_CACHE_MS', {
+    default: 10_000,
+    min: 0,
+    max: 300_000,
+    doc: "How long an account's IM3 profile is answered again without asking the operator (such reads do not count against the IM3 rate limit); 0 asks every time.",
+  }),
   im3TimeoutMs: v.int('IM3_TIMEOUT_MS', {
     default: 15_000,
     min: 100,

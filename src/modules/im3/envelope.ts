@@ -1,6 +1,20 @@
 // IM3's response style (seed 004): `{success, request_id, timestamp, data|error, …}`; validation answers 400.
+// Error codes are the document's table's (its "Error Codes"): a platform code where the table has a fitting one is
+// answered as the table's (BAD_REQUEST as VALIDATION_ERROR, …), the HTTP status kept (DECISIONS).
 import { type TSchema, Type } from 'typebox';
 import { type Envelope, isoSeconds } from '../../core/http/envelopes.ts';
+
+/**
+ * The platform's codes that have a fitting row in the document's table. Codes of no row (413, 414, 415, 429, 500,
+ * 503) are answered as they are.
+ */
+const TABLE_CODE: Record<string, string> = {
+  BAD_REQUEST: 'VALIDATION_ERROR',
+  METHOD_NOT_ALLOWED: 'NOT_FOUND',
+  ACCOUNT_DISABLED: 'AUTHORIZATION_ERROR',
+};
+
+export const im3Code = (code: string): string => TABLE_CODE[code] ?? code;
 
 export const im3Envelope: Envelope = {
   name: 'im3',
@@ -9,7 +23,7 @@ export const im3Envelope: Envelope = {
     success: false,
     request_id: ctx.requestId,
     timestamp: isoSeconds(new Date()),
-    error: { code: err.code, message: err.message, details: err.details ?? {} },
+    error: { code: im3Code(err.code), message: err.message, details: err.details ?? {} },
   }),
   errorSchema: Type.Object({
     success: Type.Literal(false),

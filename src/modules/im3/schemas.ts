@@ -8,17 +8,25 @@ const Id = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
 export const IdParams = Type.Object({ id: Id });
 const Money = Type.Integer({ minimum: 1, maximum: 100_000_000 });
 
-export const Register = Type.Object({ username: Username, password: Password, email: Type.Optional(Email) });
+const PhoneInput = Type.String({ minLength: 6, maxLength: 24 });
+export const Register = Type.Object({
+  username: Username,
+  password: Password,
+  email: Type.Optional(Email),
+  phone_number: Type.Optional(Type.Union([PhoneInput, Type.Null()])),
+});
 export const UpdateMe = Type.Object(
   {
     username: Type.Optional(Username),
     email: Type.Optional(Type.Union([Email, Type.Null()])),
-    phone_number: Type.Optional(Type.Union([Type.String({ minLength: 6, maxLength: 20 }), Type.Null()])),
+    phone_number: Type.Optional(Type.Union([PhoneInput, Type.Null()])),
   },
   { minProperties: 1, additionalProperties: false },
 );
+/** `current_password` (the document's) or `old_password` (the original's); one of them is required. */
 export const ChangePassword = Type.Object({
-  current_password: Type.String({ minLength: 1, maxLength: 256 }),
+  current_password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  old_password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   new_password: Password,
 });
 const Otp = Type.String({ pattern: '^[0-9]{4,8}$' });
@@ -61,6 +69,7 @@ export const TransactionSchema = Type.Object({
   package_detail: Nullable(
     Type.Object({ id: Type.Integer(), package_name: Type.String(), discount_price: Type.Integer() }),
   ),
+  package: Nullable(PackageSchema),
   error_message: Nullable(Type.String()),
   status_history: Type.Optional(Type.Array(Type.Object({ status: Type.String(), at: Type.String() }))),
   created_at: Type.String(),
@@ -71,6 +80,7 @@ export const ProfileSchema = Type.Object({
   username: Nullable(Type.String()),
   email: Nullable(Type.String()),
   phone_number: Nullable(Type.String()),
+  token_id: Nullable(Type.String()),
   created_at: Type.String(),
   updated_at: Type.String(),
 });
@@ -78,6 +88,7 @@ export const PurchaseResult = Type.Object({
   transaction_id: Type.Integer(),
   task_id: Type.String(),
   package_detail: Type.Object({ id: Type.Integer(), package_name: Type.String(), discount_price: Type.Integer() }),
+  package: PackageSchema,
   message: Type.String(),
   status: Type.String(),
 });
@@ -88,20 +99,29 @@ export const ChangePasswordResult = Type.Object({
   refresh_token: Type.String(),
   message: Type.String(),
 });
-export const RegisterResult = Type.Object({ user_id: Type.Integer(), username: Type.String(), message: Type.String() });
+export const RegisterResult = Type.Object({
+  user_id: Type.Integer(),
+  username: Type.String(),
+  phone_number: Nullable(Type.String()),
+  message: Type.String(),
+});
 export const OtpSent = Type.Object({ phone_number: Type.String(), message: Type.String() });
 export const OtpVerified = Type.Object({
   verified: Type.Boolean(),
   phone_number: Type.String(),
   message: Type.String(),
 });
-export const OperatorProfileSchema = Type.Object({
-  msisdn: Type.String(),
-  name: Type.String(),
-  balance: Type.Number(),
-  status: Type.String(),
-  active_until: Nullable(Type.String()),
-});
+/** Ours, beside the operator's own fields (`mob`, `fname`, …, whatever it answers), passed through. */
+export const OperatorProfileSchema = Type.Object(
+  {
+    msisdn: Type.String(),
+    name: Type.String(),
+    balance: Type.Number(),
+    status: Type.String(),
+    active_until: Nullable(Type.String()),
+  },
+  { additionalProperties: true },
+);
 const Check = Type.Object({ status: Type.String(), error: Type.Optional(Type.String()) });
 export const Health = Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Check) });
 export const SimulatedPayment = Type.Object({ transaction_id: Type.Integer(), paid: Type.Boolean() });

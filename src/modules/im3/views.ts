@@ -1,13 +1,15 @@
 // What the IM3 API shows of an account, a package and a purchase (the `data` of its answers).
 import type { Executor } from '../../core/db/tables.ts';
 import type { Account } from '../../core/identity/accounts.ts';
-import { findPackage, type Package, statusHistory, type Transaction } from './repo.ts';
+import { findPackage, type Im3Status, type Package, statusHistory, type Transaction } from './repo.ts';
 
-export const profileView = (a: Account) => ({
+/** The account; `token_id` is the marker of a linked operator session (null when there is none), never a secret. */
+export const profileView = (a: Account, tokenId: string | null) => ({
   id: a.id,
   username: a.username,
   email: a.email,
   phone_number: a.phone,
+  token_id: tokenId,
   created_at: a.created_at,
   updated_at: a.updated_at,
 });
@@ -29,29 +31,54 @@ export const packageDetail = (p: Package) => ({
   discount_price: p.discount_price,
 });
 
-/** A purchase with its package, and its status history when asked; read through `db` (a snapshot's transaction). */
-export async function transactionView(db: Executor, tx: Transaction, withHistory = true) {
+export type StatusNames = 'document' | 'original';
+
+/**
+ * A status as the client asked for it (`IM3_STATUS_NAMES`): the document's own, or the original code's, which wrote
+ * PENDING, PROCESSING while it worked, SUCCESS once the QR code was issued, or FAILED.
+ */
+export function statusName(status: Im3Status, names: StatusNames): string {
+  if (names === 'document') return status;
+  switch (status) {
+    case 'PENDING':
+      return 'PENDING';
+    case 'PAYMENT_INITIATED':
+    case 'COMPLETED':
+      return 'SUCCESS';
+    case 'FAILED':
+    case 'CANCELLED':
+      return 'FAILED';
+    default:
+      return 'PROCESSING';
+  }
+}
+
+/**
+ * A purchase with its package (both the document's `package_detail` and the original's whole `package`), and its
+ * status history when asked; read through `db` (a snapshot's transaction). The statuses are named as `names` says;
+ * in the original's names, consecutive entries of one name are one entry.
+ */
+export async function transactionView(db: Executor, tx: Transaction, names: StatusNames, withHistory = true) {
   const pkg = await findPackage(db, tx.package_id);
+  const history = withHistory
+    ? (await statusHistory(db, tx.id))
+        .map((e) => ({ status: statusName(e.status, names), at: new Date(e.created_at).toISOString() }))
+        .filter((e, i, all) => i === 0 || all[i - 1]?.status !== e.status)
+    : undefined;
   return {
     id: tx.id,
     user_id: tx.account_id,
     package_id: tx.package_id,
     task_id: tx.task_id,
-    status: tx.status,
+    status: statusName(tx.status, names),
     qr_code: tx.qr_code,
     qr_payload: tx.qr_payload,
     amount: tx.amount,
     phone_number: tx.phone,
     package_detail: pkg ? packageDetail(pkg) : null,
+    package: pkg ? packageView(pkg) : null,
     error_message: tx.error_message,
-    ...(withHistory
-      ? {
-          status_history: (await statusHistory(db, tx.id)).map((e) => ({
-            status: e.status,
-            at: new Date(e.created_at).toISOString(),
-          })),
-        }
-      : {}),
+    ...(history ? { status_history: history } : {}),
     created_at: new Date(tx.created_at).toISOString(),
     updated_at: new Date(tx.updated_at).toISOString(),
   };

@@ -5,6 +5,7 @@ import { deriveKey } from '../../core/crypto.ts';
 import { createHttpOperator } from './providers/http.ts';
 import type { Im3Operator } from './providers/operator.ts';
 import { createSimulatorOperator } from './providers/simulator.ts';
+import type { ProfileCache } from './use-cases/operator-profile.ts';
 
 export function wire(core: Core) {
   const { config } = core;
@@ -21,6 +22,9 @@ export function wire(core: Core) {
     jobs: core.jobs,
     now: core.now,
     log: core.logger.child({ module: 'im3' }),
+    limiter: core.limiter,
+    /** Recent operator profiles per account (use-cases/operator-profile.ts), in this instance's memory. */
+    profileCache: new Map() as ProfileCache,
     /** Seals the operator's challenge and session at rest; they are never returned. */
     sealKey: deriveKey(config.secret, 'im3-operator-session-v1'),
   };

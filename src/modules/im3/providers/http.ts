@@ -4,7 +4,7 @@
 // header value and app identity comes from configuration. Nothing here logs a session token, an OTP or a key.
 import { createHash } from 'node:crypto';
 import type { Config } from '../../../config.ts';
-import { type Im3Operator, OperatorError, type PackageOrder, pvrFor } from './operator.ts';
+import { type Im3Operator, OperatorError, type PackageOrder, passedThrough, pvrFor } from './operator.ts';
 
 // The wire format of the original app's operator client (ardzz/im3wrap-backend, `im3/`), written anew: every call
 // is a POST of compact JSON to IM3_BASE_URL + path and answers `{status: "0", message, data}` ("0" is success).
@@ -199,12 +199,13 @@ export function createHttpOperator(deps: { config: Im3HttpConfig; fetch?: typeof
   const asAuth = (err: unknown) =>
     err instanceof OperatorError && err.kind === 'rejected' ? new OperatorError('auth', err.message) : err;
 
-  /** The number of the line behind a session: `data.mob` of the profile, without its 62. */
-  async function profileOf(session: string) {
+  /** The profile of a session and the number of its line (`data.mob`, without its 62). */
+  async function profileData(session: string) {
     const d = dataOf(await call(IM3_PATHS.profile, {}, session));
     const mob = str(typeof d.mob === 'number' ? String(d.mob) : d.mob, 'number');
-    return `62${mob}`;
+    return { msisdn: `62${mob}`, d };
   }
+  const profileOf = async (session: string) => (await profileData(session)).msisdn;
 
   /** The order's fields as both the eligibility check and the payment send them. */
   const orderFields = (order: PackageOrder) => ({
@@ -235,8 +236,11 @@ export function createHttpOperator(deps: { config: Im3HttpConfig; fetch?: typeof
       }
     },
     async profile(session) {
-      // The original reads only `mob` of the profile; the rest of its shape is not known.
-      return { msisdn: await profileOf(session), name: '', balance: 0, status: 'UNKNOWN', active_until: null };
+      // The original reads `mob` and passes the rest through; balance and validity are not in this answer.
+      const { msisdn, d } = await profileData(session);
+      const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+      const name = [text(d.fname), text(d.lname)].filter(Boolean).join(' ') || text(d.name);
+      return { msisdn, name, balance: 0, status: 'UNKNOWN', active_until: null, fields: passedThrough(d) };
     },
     async checkEligibility(session, order) {
       // As the original: the number comes from the profile of the session, then the check (RC4-encrypted body).

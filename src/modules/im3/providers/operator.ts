@@ -8,6 +8,21 @@ export interface OperatorProfile {
   balance: number;
   status: string;
   active_until: string | null;
+  /** The operator's own profile fields (`mob`, `fname`, …), passed through as the original did. */
+  fields: Record<string, unknown>;
+}
+
+/** What of a credential could hide in an operator's answer: such fields are never passed on. */
+const SECRET_FIELD = /token|secret|session|password|otp|transid|auth|key/i;
+const MAX_FIELDS = 100;
+
+/** The operator's profile fields a caller may see: names that carry no credential, at most MAX_FIELDS of them. */
+export function passedThrough(data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data).slice(0, MAX_FIELDS)) {
+    if (!SECRET_FIELD.test(k) && v !== undefined) out[k] = v;
+  }
+  return out;
 }
 
 export interface PackageOrder {

@@ -53,7 +53,24 @@ export function createSimulatorOperator(deps: {
     },
     async profile(session) {
       const msisdn = msisdnOf(session);
-      return { msisdn, name: 'Pelanggan IM3', balance: 25_000, status: 'ACTIVE', active_until: null };
+      const name = 'Pelanggan IM3';
+      // The operator's own fields, in the shape the operator's profile answer has them (`mob` without its 62).
+      const fields = {
+        mob: msisdn.slice(2),
+        fname: name,
+        email: '',
+        img: '',
+        membershipid: `SIM${msisdn.slice(-6)}`,
+        userclass: 'PREPAID',
+        utype: 'PREPAID',
+        currenttier: 'REGULAR',
+        enrollmentstatus: 'ENROLLED',
+        imkas: false,
+        whitelisted: false,
+        alerts: [],
+        consent: [],
+      };
+      return { msisdn, name, balance: 25_000, status: 'ACTIVE', active_until: null, fields };
     },
     async checkEligibility(session, order) {
       const msisdn = msisdnOf(session);

@@ -67,7 +67,12 @@ export function registerAuthRoutes(router: Router, deps: Im3Deps, core: Core): v
     async (req, reply) => {
       const r = await register(deps, req.body, originOf(req));
       const message = 'User registered successfully';
-      const data = { user_id: r.user_id, username: r.username ?? req.body.username, message };
+      const data = {
+        user_id: r.user_id,
+        username: r.username ?? req.body.username,
+        phone_number: r.phone_number,
+        message,
+      };
       return reply.code(201).send(im3Ok(String(req.id), data, message));
     },
   );

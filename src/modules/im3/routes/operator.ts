@@ -3,6 +3,7 @@
 
 import { AppError } from '../../../core/http/errors.ts';
 import type { Router } from '../../../core/http/route.ts';
+import { rateLimit } from '../../../core/limits/limiter.ts';
 import { im3Ok, im3OkSchema } from '../envelope.ts';
 import { IM3_LIMITS } from '../limits.ts';
 import { OperatorProfileSchema, OtpSent, OtpVerified, VerifyOtp } from '../schemas.ts';
@@ -54,14 +55,23 @@ export function registerOperatorRoutes(router: Router, deps: Im3Deps): void {
     },
   );
 
+  // Limited inside: a read answered from the recent-profile memory does not count, one that asks the operator does.
+  const charge = rateLimit(deps.limiter, deps.config.rateLimits, IM3_LIMITS.operator);
   router.get(
     '/api/im3/profile',
     {
       auth: USER,
-      limits,
-      errors,
-      schema: { summary: 'My IM3 profile, from the operator', response: { 200: im3OkSchema(OperatorProfileSchema) } },
+      errors: [...errors, 429],
+      schema: {
+        summary: 'My IM3 profile, from the operator (its own fields beside ours; repeated reads answered for a while)',
+        response: { 200: im3OkSchema(OperatorProfileSchema) },
+      },
     },
-    async (req) => im3Ok(String(req.id), await operatorProfile(deps, req.auth.accountId), 'IM3 profile retrieved'),
+    async (req, reply) =>
+      im3Ok(
+        String(req.id),
+        await operatorProfile(deps, req.auth.accountId, () => charge(req, reply)),
+        'IM3 profile retrieved',
+      ),
   );
 }

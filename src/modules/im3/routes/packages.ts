@@ -1,11 +1,12 @@
 // Packages on sale and the caller's purchases: list the catalogue (both spellings), buy (`{"package_id"}` or the id
 // in the path; 202, the purchase runs in the background), follow and cancel a purchase.
 import { Type } from 'typebox';
+import { AppError } from '../../../core/http/errors.ts';
 import type { Router } from '../../../core/http/route.ts';
 import { im3Ok, im3OkSchema } from '../envelope.ts';
 import { IM3_LIMITS } from '../limits.ts';
 import { IdParams, PackageSchema, Paging, Purchase, PurchaseResult, TransactionSchema } from '../schemas.ts';
-import { listPackages } from '../use-cases/packages.ts';
+import { getPackage, listPackages } from '../use-cases/packages.ts';
 import { purchase } from '../use-cases/purchase.ts';
 import { cancelMyTransaction, getMyTransaction, listMyTransactions } from '../use-cases/transactions.ts';
 import type { Im3Deps } from '../wire.ts';
@@ -30,6 +31,27 @@ export function registerPackageRoutes(router: Router, deps: Im3Deps): void {
       },
     );
   }
+
+  // The original frontend reads one package by its id (`GET /api/packages/{id}`). As the original's integer route, a
+  // path that is not a number is no route at all (404 NOT_FOUND), not a validation error.
+  router.get(
+    '/api/packages/:id',
+    {
+      auth: USER,
+      limits,
+      errors: [404],
+      schema: {
+        summary: 'One package on sale',
+        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        response: { 200: im3OkSchema(PackageSchema) },
+      },
+    },
+    async (req) => {
+      const id = /^[1-9][0-9]{0,9}$/.test(req.params.id) ? Number(req.params.id) : 0;
+      if (id < 1 || id > 2_147_483_647) throw new AppError('NOT_FOUND', `No route for GET ${req.url.split('?')[0]}`);
+      return im3Ok(String(req.id), await getPackage(deps.db, id), 'Package retrieved');
+    },
+  );
 
   const purchaseErrors = [404, 409, 422];
   const purchaseResponse = { 202: im3OkSchema(PurchaseResult) };

@@ -1,5 +1,6 @@
 // The caller's own account: profile, changes to it, and the password (both documented and original spellings).
 import { originOf } from '../../../core/audit/audit.ts';
+import { AppError } from '../../../core/http/errors.ts';
 import type { Router } from '../../../core/http/route.ts';
 import { im3Ok, im3OkSchema } from '../envelope.ts';
 import { IM3_LIMITS } from '../limits.ts';
@@ -51,17 +52,23 @@ export function registerUserRoutes(router: Router, deps: Im3Deps): void {
         auth: USER,
         limits,
         schema: {
-          summary: 'Change my password (other sessions end; new tokens for this one)',
+          summary: 'Change my password (`current_password` or `old_password`; other sessions end, this one continues)',
           body: ChangePassword,
           response: { 200: im3OkSchema(ChangePasswordResult) },
         },
       },
       async (req) => {
+        const current = req.body.current_password ?? req.body.old_password;
+        if (current === undefined) {
+          throw new AppError('VALIDATION_ERROR', 'Invalid body: current_password is required', {
+            details: { current_password: ['current_password (or old_password) is required'] },
+          });
+        }
         const result = await changePassword(
           deps,
           req.auth.accountId,
           req.auth.family,
-          { current: req.body.current_password, next: req.body.new_password },
+          { current, next: req.body.new_password },
           originOf(req),
         );
         return im3Ok(String(req.id), result, result.message);

@@ -3,6 +3,7 @@
 import { open } from '../../../core/crypto.ts';
 import { AppError } from '../../../core/http/errors.ts';
 import type { Account } from '../../../core/identity/accounts.ts';
+import { internationalPhone } from '../../../core/phone.ts';
 import { OperatorError } from '../providers/operator.ts';
 import { findSession } from '../repo.ts';
 import type { Im3Deps } from '../wire.ts';
@@ -23,6 +24,17 @@ export async function operatorSession(
   const row = await findSession(deps.db, accountId);
   if (!row?.session_sealed) throw new AppError('BUSINESS_LOGIC_ERROR', VERIFY_FIRST);
   return { session: open(deps.sealKey, row.session_sealed), phone: row.phone };
+}
+
+/** A phone number as people write it (CONTRACTS §6), in the document's form `628…`; one message when invalid. */
+export function phoneOrThrow(raw: string): string {
+  const phone = internationalPhone(raw);
+  if (!phone) {
+    throw new AppError('VALIDATION_ERROR', 'Invalid phone_number', {
+      details: { phone_number: ['must be an Indonesian mobile number (08…, 628… or +628…)'] },
+    });
+  }
+  return phone;
 }
 
 /** Refuses, in IM3's words, a username, e-mail or phone that another live account uses (checked in this order). */

@@ -14,6 +14,12 @@ export async function listPackages(db: Executor) {
   return (await repo.listPackages(db)).map(packageView);
 }
 
+export async function getPackage(db: Executor, id: number) {
+  const p = await repo.findPackage(db, id);
+  if (!p) throw packageNotFound();
+  return packageView(p);
+}
+
 export async function createPackage(trx: Executor, fields: repo.PackageFields, at: Date): Promise<repo.Package> {
   try {
     return await repo.insertPackage(trx, fields, at);

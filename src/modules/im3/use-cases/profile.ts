@@ -1,15 +1,27 @@
 // The caller's own profile: read it, change the username, e-mail or phone number (normalised to 62…). A new
 // number drops the operator session, which belonged to the old one.
 import type { RequestOrigin } from '../../../core/audit/audit.ts';
+import { sha256Hex } from '../../../core/crypto.ts';
 import { AppError } from '../../../core/http/errors.ts';
-import { internationalPhone } from '../../../core/phone.ts';
-import { dropSession } from '../repo.ts';
+import type { Account } from '../../../core/identity/accounts.ts';
+import { dropSession, findSession } from '../repo.ts';
 import { profileView } from '../views.ts';
 import type { Im3Deps } from '../wire.ts';
-import { mustAccount, uniqueOrThrow } from './common.ts';
+import { mustAccount, phoneOrThrow, uniqueOrThrow } from './common.ts';
 
-export async function myProfile(deps: Pick<Im3Deps, 'identity'>, accountId: number) {
-  return profileView(await mustAccount(deps, accountId));
+export async function myProfile(deps: Pick<Im3Deps, 'identity' | 'db'>, accountId: number) {
+  const a = await mustAccount(deps, accountId);
+  return profileView(a, await operatorMarker(deps, a));
+}
+
+/**
+ * The original's `token_id`, which its frontend reads as "the IM3 number is linked": a marker of the verified operator
+ * session of the account's current number (a digest of the sealed session, never the session), null without one.
+ */
+async function operatorMarker(deps: Pick<Im3Deps, 'db'>, a: Account): Promise<string | null> {
+  const row = await findSession(deps.db, a.id);
+  if (!row?.session_sealed || row.phone !== a.phone) return null;
+  return `im3s_${sha256Hex(row.session_sealed).slice(0, 24)}`;
 }
 
 export async function updateMyProfile(
@@ -22,12 +34,7 @@ export async function updateMyProfile(
   let phone: string | null | undefined;
   if (patch.phone_number === null) phone = null;
   else if (patch.phone_number !== undefined) {
-    phone = internationalPhone(patch.phone_number);
-    if (!phone) {
-      throw new AppError('VALIDATION_ERROR', 'Invalid phone_number', {
-        details: { phone_number: ['must be an Indonesian mobile number (08…, 628… or +628…)'] },
-      });
-    }
+    phone = phoneOrThrow(patch.phone_number);
   }
   await uniqueOrThrow(deps, accountId, {
     username: patch.username,
@@ -53,5 +60,5 @@ export async function updateMyProfile(
   }
   // The operator session belongs to a number: a new number needs a new OTP.
   if (phone !== undefined && phone !== before.phone) await dropSession(deps.db, accountId);
-  return profileView(await mustAccount(deps, accountId));
+  return myProfile(deps, accountId);
 }

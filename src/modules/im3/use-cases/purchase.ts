@@ -4,13 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { withTransaction } from '../../../core/db/transaction.ts';
 import { AppError } from '../../../core/http/errors.ts';
 import { findPackage, findSession, insertTransaction } from '../repo.ts';
-import { packageDetail } from '../views.ts';
+import { packageDetail, packageView, statusName } from '../views.ts';
 import type { Im3Deps } from '../wire.ts';
 import { isUniqueViolation, mustAccount, VERIFY_FIRST } from './common.ts';
 import { STEP_JOB, stepAfter } from './step.ts';
 
 export async function purchase(
-  deps: Pick<Im3Deps, 'db' | 'identity' | 'jobs' | 'operator' | 'now'>,
+  deps: Pick<Im3Deps, 'db' | 'identity' | 'jobs' | 'operator' | 'now' | 'config'>,
   accountId: number,
   packageId: number,
 ) {
@@ -43,8 +43,9 @@ export async function purchase(
       transaction_id: tx.id,
       task_id: tx.task_id,
       package_detail: packageDetail(pkg),
+      package: packageView(pkg),
       message: 'Transaction is being processed',
-      status: tx.status,
+      status: statusName(tx.status, deps.config.im3StatusNames),
     };
   } catch (err) {
     if (isUniqueViolation(err)) throw new AppError('CONFLICT', 'You already have an open purchase of this package');
