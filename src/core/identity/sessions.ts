@@ -349,13 +349,7 @@ export function createSessions(deps: {
         .where('expires_at', '>', deps.now());
       if (keepFamily) families = families.where('family_id', '!=', keepFamily);
       const list = (await families.execute()).map((r) => r.family_id);
-      let q = db
-        .updateTable('refresh_tokens')
-        .set({ revoked_at: deps.now() })
-        .where('account_id', '=', accountId)
-        .where('revoked_at', 'is', null);
-      if (keepFamily) q = q.where('family_id', '!=', keepFamily);
-      await q.execute();
+      await this.endOtherSessions(db, accountId, keepFamily);
       return revokeFamilies(db, accountId, list);
     },
 
