@@ -156,6 +156,12 @@ const storage = group('Database, Redis and jobs', {
     doc: 'Connections per instance in the PostgreSQL pool (the embedded database always uses one).',
   }),
   dataDir: v.string('LOKET_DATA_DIR', { default: './data', doc: 'Where the embedded database and local files live.' }),
+  embeddedSharedBuffersMb: v.int('LOKET_EMBEDDED_SHARED_BUFFERS_MB', {
+    default: 16,
+    min: 1,
+    max: 1024,
+    doc: "The embedded database's page cache (PostgreSQL's `shared_buffers`), in MB. Its files stay in the system's cache as well.",
+  }),
   redisUrl: v.url('REDIS_URL', {
     protocols: ['redis:', 'rediss:'],
     defaultText: '(in-process)',

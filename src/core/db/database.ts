@@ -78,7 +78,13 @@ async function openEmbedded(config: Config, logger: Logger): Promise<Database> {
     fresh = !existsSync(resolve(dataDir, 'PG_VERSION'));
     mkdirSync(dataDir, { recursive: true });
   }
-  const lite = await PGlite.create({ dataDir, extensions: { pg_trgm } });
+  // PostgreSQL's default page cache (128 MB) is sized for a server; the embedded database shares a small box with
+  // the service, and its files stay in the system's cache anyway (docs/PERFORMANCE.md, "Embedded start").
+  const lite = await PGlite.create({
+    dataDir,
+    extensions: { pg_trgm },
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${config.embeddedSharedBuffersMb}MB`],
+  });
   // One client at a time may attach; our pool keeps that one connection for its whole life, so no other
   // local process can reach the embedded database through this port.
   const server = new PGLiteSocketServer({ db: lite, host: '127.0.0.1', port: 0, maxConnections: 1 });
