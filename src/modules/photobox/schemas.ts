@@ -199,3 +199,25 @@ export const KioskKey = Type.Object({
 });
 
 export const KioskParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+
+// ---- late payments (paid after the transaction expired or was cancelled) ---------------------------------------
+
+export const LatePaymentView = Type.Object({
+  id: Type.Integer(),
+  tr_external_id: Type.String(),
+  amount: Type.Integer(),
+  reason: Type.Union([Type.Literal('after_expiry'), Type.Literal('after_cancel')]),
+  status: Type.Union([Type.Literal('TO_REFUND'), Type.Literal('REFUNDED')]),
+  xendit_payment_id: Nullable(Type.String()),
+  paid_at: Time,
+  refunded_at: Nullable(Time),
+  created_at: Time,
+});
+
+export const LatePaymentQuery = Type.Object({
+  status: Type.Optional(Type.Union([Type.Literal('TO_REFUND'), Type.Literal('REFUNDED')])),
+  skip: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+});
+
+export const LatePaymentParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
