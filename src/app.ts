@@ -24,6 +24,7 @@ import { registerIdentityRoutes } from './core/identity/routes.ts';
 import { createJobs } from './core/jobs/jobs.ts';
 import { createLimiter } from './core/limits/limiter.ts';
 import { createLogger } from './core/log.ts';
+import { useTimeZone } from './core/time.ts';
 import type { AnyModule } from './core/module.ts';
 import { createBus } from './core/notify/bus.ts';
 import { createNotifications } from './core/notify/notifications.ts';
@@ -93,6 +94,8 @@ async function xenditGateway(config: Config, secretKey: string): Promise<Payment
  * ready and drain when it closes.
  */
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  // Timestamps in module responses are shown in this zone (CONTRACTS §6); one zone per process.
+  useTimeZone(config.timezone);
   const logger = createLogger(config, overrides.logStream);
   const modules: AnyModule[] = [];
   for (const name of config.modules) {

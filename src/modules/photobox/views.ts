@@ -1,9 +1,9 @@
-// Rows as the API shows them: the document's field names, times in ISO 8601 UTC, and paging as the document counts.
-import { isoSeconds } from '../../core/http/envelopes.ts';
+// Rows as the API shows them: the document's field names, times in LOKET_TIMEZONE with the offset (core/time.ts), and paging as the document counts.
 import type { LatePayment } from '../../core/payments/late.ts';
 import type { Location, PriceWithUse, Transaction } from './repo/index.ts';
+import { localTime } from '../../core/time.ts';
 
-export const time = (d: Date | string): string => isoSeconds(new Date(d));
+export const time = (d: Date | string): string => localTime(d);
 export const timeOrNull = (d: Date | string | null): string | null => (d === null ? null : time(d));
 
 /** `page` is 1-based; `pages` is 0 when there is nothing to show. */

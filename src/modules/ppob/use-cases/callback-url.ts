@@ -4,6 +4,7 @@ import { AppError } from '../../../core/http/errors.ts';
 import { OutboundRefused, URL_PROBLEMS } from '../../../core/http/safe-url.ts';
 import { callbackLog, profileOf, setCallbackUrl as store } from '../repo/resellers.ts';
 import type { PpobDeps } from '../wire.ts';
+import { localTime, localTimeOrNull } from '../../../core/time.ts';
 
 export async function setCallbackUrl(d: Pick<PpobDeps, 'core' | 'db' | 'now'>, accountId: number, url: string) {
   if (d.core.config.env === 'production' && !url.startsWith('https://')) {
@@ -27,8 +28,8 @@ export async function callbackSettings(d: Pick<PpobDeps, 'db'>, accountId: numbe
     url: profile?.callback_url ?? null,
     deliveries: log.map((c) => ({
       ...c,
-      delivered_at: c.delivered_at ? new Date(c.delivered_at).toISOString() : null,
-      created_at: new Date(c.created_at).toISOString(),
+      delivered_at: localTimeOrNull(c.delivered_at),
+      created_at: localTime(c.created_at),
     })),
   };
 }

@@ -4,6 +4,7 @@ import type { Trx } from '../../../core/db/tables.ts';
 import { insertCallback } from '../repo/resellers.ts';
 import type { PpobTransaction } from '../repo/tables.ts';
 import type { PpobDeps } from '../wire.ts';
+import { localTime } from '../../../core/time.ts';
 
 export const CLIENT_CALLBACK_JOB = 'ppob.client-callback';
 
@@ -16,7 +17,7 @@ export async function queueClientCallback(
 ): Promise<void> {
   const payload = {
     type: `transaksi.${t.status}`,
-    timestamp: d.now().toISOString(),
+    timestamp: localTime(d.now()),
     data: {
       trx_id: t.trx_id,
       kode_produk: t.kode_produk,
@@ -25,7 +26,7 @@ export async function queueClientCallback(
       hasil_eksekusi: t.hasil_eksekusi,
       nominal: t.harga,
       sisa_saldo: t.sisa_saldo,
-      waktu: new Date(t.waktu).toISOString(),
+      waktu: localTime(t.waktu),
     },
   };
   const row = await insertCallback(trx, {
