@@ -233,3 +233,31 @@ describe('the status read (finding 5)', () => {
     expect((await statusOf(t, tr.tr_external_id)).tr_status).toBe('EXPIRED');
   });
 });
+
+describe('timestamps with an offset (finding 13, CONTRACTS §6)', () => {
+  it('photobox times are Asia/Jakarta local time with +07:00, the same instant', async () => {
+    const tr = await newTransaction();
+    const s = await statusOf(t, tr.tr_external_id);
+    expect(s.tr_expired_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00$/);
+    const intent = await t.app.loket.payments.find(tr.tr_external_id);
+    expect(Date.parse(s.tr_expired_at as string)).toBe(Math.floor((intent?.expires_at as Date).getTime() / 1000) * 1000);
+  });
+
+  it('localTime follows LOKET_TIMEZONE, offsets and DST included', async () => {
+    const { localTime, useTimeZone, timeZone } = await import('../src/core/time.ts');
+    const at = new Date('2026-12-05T07:03:11.900Z');
+    expect(localTime(at)).toBe('2026-12-05T14:03:11+07:00');
+    const before = timeZone();
+    try {
+      useTimeZone('Asia/Kolkata');
+      expect(localTime(at)).toBe('2026-12-05T12:33:11+05:30');
+      useTimeZone('America/New_York');
+      expect(localTime(new Date('2026-07-01T12:00:00Z'))).toBe('2026-07-01T08:00:00-04:00');
+      expect(localTime(at)).toBe('2026-12-05T02:03:11-05:00');
+      useTimeZone('UTC');
+      expect(localTime(at)).toBe('2026-12-05T07:03:11+00:00');
+    } finally {
+      useTimeZone(before);
+    }
+  });
+});
