@@ -24,7 +24,6 @@ import { registerIdentityRoutes } from './core/identity/routes.ts';
 import { createJobs } from './core/jobs/jobs.ts';
 import { createLimiter } from './core/limits/limiter.ts';
 import { createLogger } from './core/log.ts';
-import { useTimeZone } from './core/time.ts';
 import type { AnyModule } from './core/module.ts';
 import { createBus } from './core/notify/bus.ts';
 import { createNotifications } from './core/notify/notifications.ts';
@@ -37,6 +36,7 @@ import { registerPaymentRoutes, webhookAnswers } from './core/payments/routes.ts
 import { createPayments, type PaymentAccount } from './core/payments/service.ts';
 import { createSimulatorGateway } from './core/payments/simulator.ts';
 import { createRedis } from './core/redis.ts';
+import { useTimeZone } from './core/time.ts';
 import { MODULE_LOADERS } from './modules/index.ts';
 
 export interface AppOverrides {

@@ -178,7 +178,11 @@ describe('late payments (finding 4)', () => {
     expect(await balanceOf(db, 'clearing:photobox:late-refunds')).toBe(owed - tr.tr_amount);
     await ledgerBalanced();
 
-    const twice = await t.app.inject({ method: 'POST', url: `/api/v1/admin/late-payments/${id}/refunded`, headers: admin });
+    const twice = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/admin/late-payments/${id}/refunded`,
+      headers: admin,
+    });
     expect(twice.statusCode).toBe(409);
     expect(twice.json()).toMatchObject({ success: false, data: null });
     expect(await balanceOf(db, 'clearing:photobox:late-refunds')).toBe(owed - tr.tr_amount);
@@ -240,7 +244,9 @@ describe('timestamps with an offset (finding 13, CONTRACTS §6)', () => {
     const s = await statusOf(t, tr.tr_external_id);
     expect(s.tr_expired_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00$/);
     const intent = await t.app.loket.payments.find(tr.tr_external_id);
-    expect(Date.parse(s.tr_expired_at as string)).toBe(Math.floor((intent?.expires_at as Date).getTime() / 1000) * 1000);
+    expect(Date.parse(s.tr_expired_at as string)).toBe(
+      Math.floor(new Date(intent?.expires_at ?? 0).getTime() / 1000) * 1000,
+    );
   });
 
   it('localTime follows LOKET_TIMEZONE, offsets and DST included', async () => {

@@ -154,7 +154,11 @@ describe('kiosk page', () => {
     const status = await t.app.inject({ method: 'GET', url: `/api/v1/transactions/external/${reference}` });
     expect(status.statusCode).toBe(200);
     // The answer is encrypted here (ENCRYPTION_ENABLED): read the transaction through the back office instead.
-    const listed = await t.app.inject({ method: 'GET', url: `/api/v1/transactions?search=${reference}`, headers: admin });
+    const listed = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/transactions?search=${reference}`,
+      headers: admin,
+    });
     expect(listed.json().data[0].tr_status).toBe('EXPIRED');
     // The QR code is closed: the simulator's bank refuses to pay it.
     expect((await fetch(`${base}/_dev/payments/${reference}/pay`, { method: 'POST' })).status).toBe(409);

@@ -6,8 +6,8 @@
 // Both journals are unique per late payment (the ledger's (kind, reference)), so it is owed once and repaid once, and
 // the refunds-due row can never go below zero.
 import type { Generated, Selectable } from 'kysely';
-import { withTransaction } from '../db/transaction.ts';
 import type { Executor, Timestamp, Trx } from '../db/tables.ts';
+import { withTransaction } from '../db/transaction.ts';
 import { AppError } from '../http/errors.ts';
 import { type Posting, post } from '../ledger/ledger.ts';
 

@@ -203,7 +203,11 @@ export function createPayments(deps: {
    * was paid, here or at the provider; an intent already expired or failed is answered as it is.
    */
   async function cancel(reference: string): Promise<PaymentIntent> {
-    const before = await db.selectFrom('payment_intents').selectAll().where('reference', '=', reference).executeTakeFirst();
+    const before = await db
+      .selectFrom('payment_intents')
+      .selectAll()
+      .where('reference', '=', reference)
+      .executeTakeFirst();
     if (!before) throw new AppError('NOT_FOUND', 'No payment with this reference');
     const paid = () => new AppError('CONFLICT', 'The payment is already completed; it cannot be cancelled');
     if (before.status === 'COMPLETED') throw paid();

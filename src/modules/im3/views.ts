@@ -1,8 +1,8 @@
 // What the IM3 API shows of an account, a package and a purchase (the `data` of its answers).
 import type { Executor } from '../../core/db/tables.ts';
 import type { Account } from '../../core/identity/accounts.ts';
-import { findPackage, type Im3Status, type Package, statusHistory, type Transaction } from './repo.ts';
 import { localTime } from '../../core/time.ts';
+import { findPackage, type Im3Status, type Package, statusHistory, type Transaction } from './repo.ts';
 
 /** The account; `token_id` is the marker of a linked operator session (null when there is none), never a secret. */
 export const profileView = (a: Account, tokenId: string | null) => ({

@@ -1,7 +1,7 @@
 // Rows as the API shows them: the document's field names, times in LOKET_TIMEZONE with the offset (core/time.ts), and paging as the document counts.
 import type { LatePayment } from '../../core/payments/late.ts';
-import type { Location, PriceWithUse, Transaction } from './repo/index.ts';
 import { localTime } from '../../core/time.ts';
+import type { Location, PriceWithUse, Transaction } from './repo/index.ts';
 
 export const time = (d: Date | string): string => localTime(d);
 export const timeOrNull = (d: Date | string | null): string | null => (d === null ? null : time(d));

@@ -1,9 +1,9 @@
 // The kiosk's cancel ("Batal") and the operators' list of late payments: money that arrived after a transaction
 // expired or was cancelled, kept by the payments core for a refund (src/core/payments/late.ts).
 import type { Router } from '../../../core/http/route.ts';
+import { MODULE } from '../constants.ts';
 import { photoboxOkSchema as ok, photoboxOk } from '../envelope.ts';
 import { PHOTOBOX_LIMITS } from '../limits.ts';
-import { MODULE } from '../constants.ts';
 import {
   ExternalIdParams,
   LatePaymentParams,
@@ -13,7 +13,7 @@ import {
   TransactionStatusView,
 } from '../schemas.ts';
 import { cancelTransaction } from '../use-cases/cancel-transaction.ts';
-import { paging, latePaymentView } from '../views.ts';
+import { latePaymentView, paging } from '../views.ts';
 import type { PhotoboxDeps } from '../wire.ts';
 
 export function latePaymentRoutes(router: Router, deps: PhotoboxDeps) {
@@ -26,7 +26,8 @@ export function latePaymentRoutes(router: Router, deps: PhotoboxDeps) {
       limits,
       errors: [404, 409, 502],
       schema: {
-        summary: "Cancel a PENDING transaction (the kiosk's Batal): the QR code is closed and it becomes EXPIRED; 409 when paid",
+        summary:
+          "Cancel a PENDING transaction (the kiosk's Batal): the QR code is closed and it becomes EXPIRED; 409 when paid",
         params: ExternalIdParams,
         response: { 200: ok(TransactionStatusView) },
       },

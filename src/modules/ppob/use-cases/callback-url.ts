@@ -2,9 +2,9 @@
 // deliveries went.
 import { AppError } from '../../../core/http/errors.ts';
 import { OutboundRefused, URL_PROBLEMS } from '../../../core/http/safe-url.ts';
+import { localTime, localTimeOrNull } from '../../../core/time.ts';
 import { callbackLog, profileOf, setCallbackUrl as store } from '../repo/resellers.ts';
 import type { PpobDeps } from '../wire.ts';
-import { localTime, localTimeOrNull } from '../../../core/time.ts';
 
 export async function setCallbackUrl(d: Pick<PpobDeps, 'core' | 'db' | 'now'>, accountId: number, url: string) {
   if (d.core.config.env === 'production' && !url.startsWith('https://')) {

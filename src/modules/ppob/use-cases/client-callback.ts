@@ -1,10 +1,10 @@
 // Client callbacks (Standard Webhooks): the final status of a purchase, queued in the transaction that made it
 // final, and POSTed to the reseller's URL by a job (jobs/client-callback.ts), signed with the reseller's private key.
 import type { Trx } from '../../../core/db/tables.ts';
+import { localTime } from '../../../core/time.ts';
 import { insertCallback } from '../repo/resellers.ts';
 import type { PpobTransaction } from '../repo/tables.ts';
 import type { PpobDeps } from '../wire.ts';
-import { localTime } from '../../../core/time.ts';
 
 export const CLIENT_CALLBACK_JOB = 'ppob.client-callback';
 

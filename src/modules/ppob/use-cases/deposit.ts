@@ -3,12 +3,12 @@
 import type { Trx } from '../../../core/db/tables.ts';
 import type { Claim, StoredResponse } from '../../../core/http/idempotency.ts';
 import type { PaymentIntent } from '../../../core/payments/service.ts';
+import { localTime, localTimeOrNull } from '../../../core/time.ts';
 import { ppobOk } from '../envelope.ts';
 import { newId } from '../ids.ts';
 import { CASH_QRIS, MODULE, postOrFail, wallet } from '../ledger.ts';
 import { depositOf, insertDeposit, lockDeposit, setDepositStatus } from '../repo/resellers.ts';
 import type { PpobDeps } from '../wire.ts';
-import { localTime, localTimeOrNull } from '../../../core/time.ts';
 
 export const DEPOSIT_TTL_MS = 15 * 60_000;
 
