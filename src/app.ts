@@ -36,6 +36,7 @@ import { registerPaymentRoutes, webhookAnswers } from './core/payments/routes.ts
 import { createPayments, type PaymentAccount } from './core/payments/service.ts';
 import { createSimulatorGateway } from './core/payments/simulator.ts';
 import { createRedis } from './core/redis.ts';
+import { useTimeZone } from './core/time.ts';
 import { MODULE_LOADERS } from './modules/index.ts';
 
 export interface AppOverrides {
@@ -93,6 +94,8 @@ async function xenditGateway(config: Config, secretKey: string): Promise<Payment
  * ready and drain when it closes.
  */
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  // Timestamps in module responses are shown in this zone (CONTRACTS §6); one zone per process.
+  useTimeZone(config.timezone);
   const logger = createLogger(config, overrides.logStream);
   const modules: AnyModule[] = [];
   for (const name of config.modules) {

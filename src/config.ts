@@ -14,6 +14,7 @@ import {
   v,
   variablesOf,
 } from './core/config-schema.ts';
+import { isTimeZone } from './core/time.ts';
 import { im3Config } from './modules/im3/config.ts';
 import { photoboxConfig } from './modules/photobox/config.ts';
 import { ppobConfig } from './modules/ppob/config.ts';
@@ -61,6 +62,11 @@ const server = group('Server', {
     default: undefined,
     defaultText: '(auto)',
     doc: '`1` seeds demo data at start-up, `0` starts empty. Default: only when the embedded database is new.',
+  }),
+  timezone: v.string('LOKET_TIMEZONE', {
+    default: 'Asia/Jakarta',
+    doc: "IANA time zone of the timestamps in module responses and callbacks (ISO 8601 with the zone's offset, e.g. `2025-12-15T09:37:29+07:00`).",
+    check: (z) => (isTimeZone(z) ? undefined : 'must be an IANA time zone such as Asia/Jakarta or UTC'),
   }),
   rateLimits: v.bool('LOKET_RATE_LIMITS', { default: true, doc: '`off` disables every rate limit.' }),
   logLevel: v.enum('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

@@ -132,6 +132,39 @@ describe('kiosk page', () => {
     await page.close();
   }, 60_000);
 
+  it('polls at once when the QR is shown, not a period later; "Batal" cancels the transaction (finding 4, 5)', async () => {
+    const page = await browser.newPage();
+    const created: number[] = [];
+    const polled: number[] = [];
+    page.on('response', (r) => {
+      if (r.request().method() === 'POST' && r.url().endsWith('/api/v1/transactions')) created.push(Date.now());
+      if (r.url().includes('/api/v1/transactions/external/')) polled.push(Date.now());
+    });
+    await page.goto(`${base}/kiosk#key=${encodeURIComponent(kioskKey)}`);
+    await screen(page, 'choose');
+    await page.click('#locations button');
+    await screen(page, 'pay');
+    const reference = (await page.textContent('#reference')) as string;
+    await page.waitForResponse((r) => r.url().includes('/api/v1/transactions/external/'), { timeout: 10_000 });
+    // The polling period is 3 s: a first answer well within it was asked for at once.
+    expect((polled[0] as number) - (created[0] as number)).toBeLessThan(2_000);
+
+    await page.click('#cancel');
+    await screen(page, 'choose');
+    const status = await t.app.inject({ method: 'GET', url: `/api/v1/transactions/external/${reference}` });
+    expect(status.statusCode).toBe(200);
+    // The answer is encrypted here (ENCRYPTION_ENABLED): read the transaction through the back office instead.
+    const listed = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/transactions?search=${reference}`,
+      headers: admin,
+    });
+    expect(listed.json().data[0].tr_status).toBe('EXPIRED');
+    // The QR code is closed: the simulator's bank refuses to pay it.
+    expect((await fetch(`${base}/_dev/payments/${reference}/pay`, { method: 'POST' })).status).toBe(409);
+    await page.close();
+  }, 60_000);
+
   it('a payment that expires ends on the expired screen; a revoked key sends the kiosk back to set-up', async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/kiosk#key=${encodeURIComponent(kioskKey)}`);

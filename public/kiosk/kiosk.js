@@ -1,5 +1,5 @@
 // The photobox kiosk: choose a location → a QRIS drawn from the transaction's QRIS string, with a countdown →
-// poll every 3 s until the payment is final (or 15 minutes pass) → success or expired screen.
+// poll at once and then every 3 s until the payment is final (or 15 minutes pass) → success or expired screen.
 // The kiosk authenticates with its kiosk key (a photobox API key), kept in this browser's localStorage; it can be
 // handed over once in the address: /kiosk#key=lk_…  With response encryption on, the polling answers are
 // `{"data": base64}` (AES-256-CBC, as the seed document specifies): the kiosk checks their x-loket-signature and
@@ -14,6 +14,8 @@ const unbase64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
 let config = null;
 let timers = [];
+/** The external id of the transaction on the pay screen (what "Batal" cancels). */
+let current = null;
 
 function show(name) {
   for (const s of screens) $(s).hidden = s !== name;
@@ -144,11 +146,34 @@ async function pay(location) {
       busy = false;
     }
   };
+  // The first answer at once (a payment made while the QR was drawn shows without waiting a period), then each period.
+  current = tr.tr_external_id;
+  poll();
   timers.push(setInterval(poll, config.poll_interval_ms));
+}
+
+// "Batal": the server closes the QR code and the transaction becomes EXPIRED; one already paid is refused (409)
+// and shown as paid.
+async function cancel() {
+  const id = current;
+  stopTimers();
+  current = null;
+  if (id) {
+    const res = await fetch(`/api/v1/transactions/${encodeURIComponent(id)}/cancel`, {
+      method: 'POST',
+      headers: { 'x-api-key': kioskKey() ?? '' },
+    });
+    if (res.status === 409) {
+      finish('success');
+      return;
+    }
+  }
+  await choose();
 }
 
 function finish(screen, status) {
   stopTimers();
+  current = null;
   if (screen === 'expired') {
     $('expired-title').textContent = status === 'FAILED' ? 'Pembayaran gagal' : 'Waktu pembayaran habis';
   }
@@ -172,7 +197,7 @@ $('setup-form').addEventListener('submit', (e) => {
   localStorage.setItem(STORE, $('setup-key').value.trim());
   start().catch((err) => fail(err.message));
 });
-$('cancel').addEventListener('click', () => choose().catch((e) => fail(e.message)));
+$('cancel').addEventListener('click', () => cancel().catch((e) => fail(e.message)));
 $('again-success').addEventListener('click', () => choose().catch((e) => fail(e.message)));
 $('again-expired').addEventListener('click', () => choose().catch((e) => fail(e.message)));
 start().catch((e) => fail(e.message));

@@ -52,6 +52,12 @@ export interface PaymentGateway {
   createQr(request: QrPaymentRequest): Promise<QrPayment>;
   /** Current state of a QR payment, by the ids `createQr` returned. */
   getQr(ids: { providerId: string; reference: string }): Promise<QrPayment>;
+  /**
+   * Stops a QR code from being paid where the provider can, and answers its state (COMPLETED when it was paid
+   * first). `closed` says whether the provider will now refuse a payment; when it cannot (Xendit has no call that
+   * deactivates a dynamic QR code), a payment that still arrives is recorded as a late payment to refund.
+   */
+  closeQr(ids: { providerId: string; reference: string }): Promise<{ qr: QrPayment; closed: boolean }>;
   createInvoice(request: InvoiceRequest): Promise<Invoice>;
   getInvoice(providerId: string): Promise<Invoice>;
   expireInvoice(providerId: string): Promise<Invoice>;

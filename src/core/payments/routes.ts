@@ -152,7 +152,12 @@ export function registerPaymentRoutes(
       if (!intent?.provider_id) throw new AppError('NOT_FOUND', 'No simulated payment with this reference');
       let webhook: { status: number; body: unknown };
       if (intent.kind === 'qr') {
-        const qr = simulator.markQrPaid(intent.provider_id, core.now());
+        let qr: ReturnType<typeof simulator.markQrPaid>;
+        try {
+          qr = simulator.markQrPaid(intent.provider_id, core.now());
+        } catch (err) {
+          throw new AppError('CONFLICT', (err as Error).message);
+        }
         webhook = await deliver(
           qrPaidCallback(config.xenditQrApiVersion, {
             providerId: intent.provider_id,

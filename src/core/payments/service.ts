@@ -12,6 +12,7 @@ import { AppError } from '../http/errors.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 import { type CallbackFacts, type CallbackReader, readCallback } from './callbacks.ts';
 import { GatewayError, type PaymentGateway } from './gateway.ts';
+import { createLatePayments, type LateReason } from './late.ts';
 
 export type PaymentIntent = Selectable<PaymentIntentsTable>;
 export type PaymentStatus = PaymentIntent['status'];
@@ -65,6 +66,13 @@ export function createPayments(deps: {
     (account ? accounts.get(account)?.gateway : undefined) ?? gateway;
   const listeners = new Map<string, PaymentListener>();
   const readers: CallbackReader[] = [];
+  const late = createLatePayments({ db, now: deps.now });
+  /** Why an expired intent is no longer waited for (a cancel is recorded as its failure reason). */
+  const CANCELLED = 'cancelled';
+  const lateReason = (intent: PaymentIntent): LateReason =>
+    intent.failure_reason === CANCELLED ? 'after_cancel' : 'after_expiry';
+  const isDue = (intent: PaymentIntent) =>
+    intent.status === 'PENDING' && intent.expires_at !== null && intent.expires_at.getTime() <= deps.now().getTime();
 
   async function transition(
     trx: Trx,
@@ -113,18 +121,29 @@ export function createPayments(deps: {
           .forUpdate()
           .executeTakeFirst();
         let result = 'no change';
-        if (intent && facts && facts.status !== 'PENDING') {
-          const changed = await transition(trx, intent, facts.status, {
+        let current = intent;
+        // Past its expiry but not yet swept: it is expired first, in this transaction, so that a payment arriving
+        // now is late exactly as it would be a minute later (the status read already shows EXPIRED).
+        if (current && facts && facts.status !== 'PENDING' && isDue(current)) {
+          current = (await transition(trx, current, 'EXPIRED', { reason: 'not paid in time' })) ?? current;
+        }
+        if (current && facts && facts.status !== 'PENDING') {
+          const changed = await transition(trx, current, facts.status, {
             paidAt: facts.paidAt,
             paymentId: facts.providerPaymentId,
             reason: facts.status === 'FAILED' ? 'provider reported failure' : undefined,
           });
-          if (changed) result = `${intent.status} -> ${changed.status}`;
-          else if (facts.status === 'COMPLETED' && intent.status === 'EXPIRED') {
-            // Paid after Loket gave up on it: money arrived for a payment the module no longer waits for.
-            result = 'late payment after expiry: needs a refund or manual handling';
-            deps.logger.warn({ reference: intent.reference }, 'payment completed after it expired');
-          } else result = `ignored: already ${intent.status}`;
+          if (changed) result = `${current.status} -> ${changed.status}`;
+          else if (facts.status === 'COMPLETED' && current.status === 'EXPIRED') {
+            // Paid after Loket gave up on it: the module's record stays EXPIRED; the money is owed back.
+            const recorded = await late.record(trx, current, {
+              paidAt: facts.paidAt ?? deps.now(),
+              paymentId: facts.providerPaymentId ?? null,
+              reason: lateReason(current),
+            });
+            result = recorded ? `late payment #${recorded.id} to refund` : 'late payment already recorded';
+            deps.logger.warn({ reference: current.reference }, 'payment completed after it expired: to refund');
+          } else result = `ignored: already ${current.status}`;
         }
         await trx
           .updateTable('webhook_deliveries')
@@ -164,6 +183,53 @@ export function createPayments(deps: {
       });
     }
     return n;
+  }
+
+  /** Locks the intent of `reference` in `trx` and expires it when its time is up (the sweep's work, done now). */
+  async function expireIfDueIn(trx: Trx, reference: string): Promise<PaymentIntent | undefined> {
+    const intent = await trx
+      .selectFrom('payment_intents')
+      .selectAll()
+      .where('reference', '=', reference)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!intent || !isDue(intent)) return intent;
+    return (await transition(trx, intent, 'EXPIRED', { reason: 'not paid in time' })) ?? intent;
+  }
+
+  /**
+   * Cancels a PENDING QR payment: the provider is asked to close the code (outside any transaction), then the
+   * intent becomes EXPIRED with the reason `cancelled` (the module's listener follows). Refused with 409 when it
+   * was paid, here or at the provider; an intent already expired or failed is answered as it is.
+   */
+  async function cancel(reference: string): Promise<PaymentIntent> {
+    const before = await db
+      .selectFrom('payment_intents')
+      .selectAll()
+      .where('reference', '=', reference)
+      .executeTakeFirst();
+    if (!before) throw new AppError('NOT_FOUND', 'No payment with this reference');
+    const paid = () => new AppError('CONFLICT', 'The payment is already completed; it cannot be cancelled');
+    if (before.status === 'COMPLETED') throw paid();
+    if (before.status !== 'PENDING') return before;
+    if (before.kind === 'qr' && before.provider_id) {
+      let state: Awaited<ReturnType<PaymentGateway['closeQr']>>;
+      try {
+        state = await gatewayOf(before.account).closeQr({ providerId: before.provider_id, reference });
+      } catch (err) {
+        deps.logger.warn({ reference, err: { message: (err as Error).message } }, 'QR code could not be closed');
+        throw new AppError('EXTERNAL_SERVICE_ERROR', 'The payment provider could not be reached; please try again');
+      }
+      // Paid at the provider and its callback still on the way: the payment completes, it is not cancelled.
+      if (state.qr.status === 'COMPLETED') throw paid();
+    }
+    return withTransaction(db, async (trx) => {
+      const intent = await expireIfDueIn(trx, reference);
+      if (!intent) throw new AppError('NOT_FOUND', 'No payment with this reference');
+      if (intent.status === 'COMPLETED') throw paid();
+      if (intent.status !== 'PENDING') return intent;
+      return (await transition(trx, intent, 'EXPIRED', { reason: CANCELLED })) ?? intent;
+    });
   }
 
   async function recordFailure(reference: string, err: unknown): Promise<never> {
@@ -232,6 +298,11 @@ export function createPayments(deps: {
     hasAccounts: () => accounts.size > 0,
     transition,
     expireDue,
+    cancel,
+    /** Late payments (paid after expiry or cancel): the operators' list and their refunds. */
+    late,
+    /** Expires the payment of `reference` now if its time is up (a read that must not wait for the sweep). */
+    expireIfDue: (reference: string) => withTransaction(db, (trx) => expireIfDueIn(trx, reference)),
 
     /** A module asks to be told (inside the changing transaction) when one of its payments changes. */
     register(module: string, listener: PaymentListener) {

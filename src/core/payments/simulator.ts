@@ -58,6 +58,13 @@ export function createSimulatorGateway(opts: { merchantName: string; merchantCit
       if (!qr) throw notFound('QR code', 'DATA_NOT_FOUND');
       return { ...qr };
     },
+    async closeQr(ids) {
+      const qr = qrs.get(ids.providerId);
+      if (!qr) throw notFound('QR code', 'DATA_NOT_FOUND');
+      // A closed code is one a bank app refuses; one already paid stays paid.
+      if (qr.status === 'PENDING') qr.status = 'EXPIRED';
+      return { qr: { ...qr }, closed: qr.status === 'EXPIRED' };
+    },
     async createInvoice(req: InvoiceRequest) {
       const providerId = `inv_sim_${randomBytes(12).toString('hex')}`;
       const invoice: Invoice = {
@@ -93,6 +100,13 @@ export function createSimulatorGateway(opts: { merchantName: string; merchantCit
         paidAt: null,
         paymentId: null,
       };
+      if (qr.status === 'EXPIRED') {
+        throw new GatewayError('The QR code was closed and can no longer be paid', {
+          providerCode: 'QR_CODE_INACTIVE',
+          httpStatus: 409,
+          retryable: false,
+        });
+      }
       Object.assign(qr, {
         status: 'COMPLETED',
         paidAt: at,

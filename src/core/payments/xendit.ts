@@ -170,6 +170,13 @@ export function createXenditGateway(opts: XenditGatewayOptions): PaymentGateway 
     // v1 addresses a code by our external_id, v2 by Xendit's own id.
     getQr: (ids) => (v2 ? readQrV2(ids.providerId) : readQrV1(ids.reference)),
 
+    // Xendit's QR Codes API (v1 and v2) has no call that deactivates a dynamic code: it stays payable until it
+    // lapses. Closing is therefore a fresh read (a code already paid must not be cancelled) and `closed: false`;
+    // the payments core turns a payment that still arrives into a late payment to refund.
+    async closeQr(ids) {
+      return { qr: await (v2 ? readQrV2(ids.providerId) : readQrV1(ids.reference)), closed: false };
+    },
+
     async createInvoice(req: InvoiceRequest) {
       const body = await request({
         method: 'POST',

@@ -1,6 +1,7 @@
 // What the IM3 API shows of an account, a package and a purchase (the `data` of its answers).
 import type { Executor } from '../../core/db/tables.ts';
 import type { Account } from '../../core/identity/accounts.ts';
+import { localTime } from '../../core/time.ts';
 import { findPackage, type Im3Status, type Package, statusHistory, type Transaction } from './repo.ts';
 
 /** The account; `token_id` is the marker of a linked operator session (null when there is none), never a secret. */
@@ -21,8 +22,8 @@ export const packageView = (p: Package) => ({
   discount_price: p.discount_price,
   normal_price: p.normal_price,
   package_name: p.package_name,
-  created_at: new Date(p.created_at).toISOString(),
-  updated_at: new Date(p.updated_at).toISOString(),
+  created_at: localTime(p.created_at),
+  updated_at: localTime(p.updated_at),
 });
 
 export const packageDetail = (p: Package) => ({
@@ -62,7 +63,7 @@ export async function transactionView(db: Executor, tx: Transaction, names: Stat
   const pkg = await findPackage(db, tx.package_id);
   const history = withHistory
     ? (await statusHistory(db, tx.id))
-        .map((e) => ({ status: statusName(e.status, names), at: new Date(e.created_at).toISOString() }))
+        .map((e) => ({ status: statusName(e.status, names), at: localTime(e.created_at) }))
         .filter((e, i, all) => i === 0 || all[i - 1]?.status !== e.status)
     : undefined;
   return {
@@ -79,7 +80,7 @@ export async function transactionView(db: Executor, tx: Transaction, names: Stat
     package: pkg ? packageView(pkg) : null,
     error_message: tx.error_message,
     ...(history ? { status_history: history } : {}),
-    created_at: new Date(tx.created_at).toISOString(),
-    updated_at: new Date(tx.updated_at).toISOString(),
+    created_at: localTime(tx.created_at),
+    updated_at: localTime(tx.updated_at),
   };
 }

@@ -8,6 +8,8 @@ export const MESSAGES = {
   priceInactive: 'This price is not active; choose an active price',
   quotaUsedUp: 'The quota of this price is used up; no more sessions can be sold at it',
   transactionNotFound: 'Transaction not found',
+  alreadyPaid: 'This transaction is already paid; it cannot be cancelled',
+  latePaymentNotFound: 'Late payment not found',
   noPhotos: 'No photos for this transaction (yet)',
   galleryExpired: 'The photos of this transaction have expired',
   photoNotFound: 'Photo not found or expired',

@@ -1,10 +1,10 @@
 // Request and response shapes of the photobox module (seed 001), with the document's field names (ml_, mp_, tr_).
-// Times are ISO 8601 in UTC with a `Z` (`2025-12-15T09:37:29Z`), so a kiosk in any time zone counts down right.
+// Times are ISO 8601 in LOKET_TIMEZONE with its offset (`2025-12-15T09:37:29+07:00`, CONTRACTS §6), so a kiosk in any zone counts down right.
 import { type TSchema, Type } from 'typebox';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Id = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
-const Time = Type.String({ description: 'ISO 8601, UTC' });
+const Time = Type.String({ description: 'ISO 8601 with the offset of LOKET_TIMEZONE' });
 export const Status = Type.Union([
   Type.Literal('PENDING'),
   Type.Literal('COMPLETED'),
@@ -199,3 +199,25 @@ export const KioskKey = Type.Object({
 });
 
 export const KioskParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+
+// ---- late payments (paid after the transaction expired or was cancelled) ---------------------------------------
+
+export const LatePaymentView = Type.Object({
+  id: Type.Integer(),
+  tr_external_id: Type.String(),
+  amount: Type.Integer(),
+  reason: Type.Union([Type.Literal('after_expiry'), Type.Literal('after_cancel')]),
+  status: Type.Union([Type.Literal('TO_REFUND'), Type.Literal('REFUNDED')]),
+  xendit_payment_id: Nullable(Type.String()),
+  paid_at: Time,
+  refunded_at: Nullable(Time),
+  created_at: Time,
+});
+
+export const LatePaymentQuery = Type.Object({
+  status: Type.Optional(Type.Union([Type.Literal('TO_REFUND'), Type.Literal('REFUNDED')])),
+  skip: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+});
+
+export const LatePaymentParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });

@@ -1,8 +1,9 @@
-// Rows as the API shows them: the document's field names, times in ISO 8601 UTC, and paging as the document counts.
-import { isoSeconds } from '../../core/http/envelopes.ts';
+// Rows as the API shows them: the document's field names, times in LOKET_TIMEZONE with the offset (core/time.ts), and paging as the document counts.
+import type { LatePayment } from '../../core/payments/late.ts';
+import { localTime } from '../../core/time.ts';
 import type { Location, PriceWithUse, Transaction } from './repo/index.ts';
 
-export const time = (d: Date | string): string => isoSeconds(new Date(d));
+export const time = (d: Date | string): string => localTime(d);
 export const timeOrNull = (d: Date | string | null): string | null => (d === null ? null : time(d));
 
 /** `page` is 1-based; `pages` is 0 when there is nothing to show. */
@@ -73,3 +74,15 @@ export const rowView = (t: Transaction & { ml_id: number; ml_name: string; photo
 });
 
 export type StatusView = ReturnType<typeof statusView>;
+
+export const latePaymentView = (l: LatePayment) => ({
+  id: l.id,
+  tr_external_id: l.reference,
+  amount: l.amount,
+  reason: l.reason,
+  status: l.status,
+  xendit_payment_id: l.provider_payment_id,
+  paid_at: time(l.paid_at),
+  refunded_at: timeOrNull(l.refunded_at),
+  created_at: time(l.created_at),
+});

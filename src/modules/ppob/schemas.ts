@@ -3,6 +3,7 @@
 import { type TSchema, Type } from 'typebox';
 import { OrNull } from '../../core/http/types.ts';
 import { PHONE_INPUT_PATTERN } from '../../core/phone.ts';
+import { localTime } from '../../core/time.ts';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -141,7 +142,7 @@ export const transactionView = (t: {
   hasil_eksekusi: t.hasil_eksekusi,
   serial_number: t.serial_number,
   sisa_saldo: t.sisa_saldo,
-  waktu: new Date(t.waktu).toISOString().slice(0, 19),
+  waktu: localTime(t.waktu),
 });
 
 // ---- admin API (platform envelope) ----

@@ -10,12 +10,14 @@ import { galleryPageRoutes } from './gallery-page.ts';
 import { kioskPageRoutes } from './kiosk-page.ts';
 import { kioskReader } from './kiosk-read.ts';
 import { kioskRoutes } from './kiosks.ts';
+import { latePaymentRoutes } from './late-payments.ts';
 import { photoRoutes } from './photos.ts';
 import { transactionRoutes } from './transactions.ts';
 
 export async function registerPhotoboxRoutes(router: Router, deps: PhotoboxDeps, core: Core): Promise<void> {
   const sendKioskRead = kioskReader(deps.sealer, deps.config.corsOrigins.length > 0);
   transactionRoutes(router, deps, sendKioskRead);
+  latePaymentRoutes(router, deps);
   await photoRoutes(router, deps, core, sendKioskRead);
   catalogRoutes(router, deps);
   kioskRoutes(router, deps);

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { withTransaction } from '../../../core/db/transaction.ts';
 import { AppError } from '../../../core/http/errors.ts';
+import { localTime } from '../../../core/time.ts';
 import { MODULE, QR_TTL_MS } from '../constants.ts';
 import { MESSAGES } from '../messages.ts';
 import * as repo from '../repo/index.ts';
@@ -18,9 +19,9 @@ export interface TransactionInput {
   send_invoice?: boolean;
 }
 
-/** `TRX-{location_id}-{YYYYMMDDHHMMSS UTC}-{8 upper-case hex}` */
+/** `TRX-{location_id}-{YYYYMMDDHHMMSS in LOKET_TIMEZONE, as tr_created_at shows it}-{8 upper-case hex}` */
 export function newExternalId(locationId: number, at: Date): string {
-  const stamp = at.toISOString().slice(0, 19).replace(/[-:T]/g, '');
+  const stamp = localTime(at).slice(0, 19).replace(/[-:T]/g, '');
   return `TRX-${locationId}-${stamp}-${randomBytes(4).toString('hex').toUpperCase()}`;
 }
 

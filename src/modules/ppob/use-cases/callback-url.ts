@@ -2,6 +2,7 @@
 // deliveries went.
 import { AppError } from '../../../core/http/errors.ts';
 import { OutboundRefused, URL_PROBLEMS } from '../../../core/http/safe-url.ts';
+import { localTime, localTimeOrNull } from '../../../core/time.ts';
 import { callbackLog, profileOf, setCallbackUrl as store } from '../repo/resellers.ts';
 import type { PpobDeps } from '../wire.ts';
 
@@ -27,8 +28,8 @@ export async function callbackSettings(d: Pick<PpobDeps, 'db'>, accountId: numbe
     url: profile?.callback_url ?? null,
     deliveries: log.map((c) => ({
       ...c,
-      delivered_at: c.delivered_at ? new Date(c.delivered_at).toISOString() : null,
-      created_at: new Date(c.created_at).toISOString(),
+      delivered_at: localTimeOrNull(c.delivered_at),
+      created_at: localTime(c.created_at),
     })),
   };
 }

@@ -1,6 +1,7 @@
 // Client callbacks (Standard Webhooks): the final status of a purchase, queued in the transaction that made it
 // final, and POSTed to the reseller's URL by a job (jobs/client-callback.ts), signed with the reseller's private key.
 import type { Trx } from '../../../core/db/tables.ts';
+import { localTime } from '../../../core/time.ts';
 import { insertCallback } from '../repo/resellers.ts';
 import type { PpobTransaction } from '../repo/tables.ts';
 import type { PpobDeps } from '../wire.ts';
@@ -16,7 +17,7 @@ export async function queueClientCallback(
 ): Promise<void> {
   const payload = {
     type: `transaksi.${t.status}`,
-    timestamp: d.now().toISOString(),
+    timestamp: localTime(d.now()),
     data: {
       trx_id: t.trx_id,
       kode_produk: t.kode_produk,
@@ -25,7 +26,7 @@ export async function queueClientCallback(
       hasil_eksekusi: t.hasil_eksekusi,
       nominal: t.harga,
       sisa_saldo: t.sisa_saldo,
-      waktu: new Date(t.waktu).toISOString(),
+      waktu: localTime(t.waktu),
     },
   };
   const row = await insertCallback(trx, {

@@ -3,6 +3,7 @@
 import type { Trx } from '../../../core/db/tables.ts';
 import type { Claim, StoredResponse } from '../../../core/http/idempotency.ts';
 import type { PaymentIntent } from '../../../core/payments/service.ts';
+import { localTime, localTimeOrNull } from '../../../core/time.ts';
 import { ppobOk } from '../envelope.ts';
 import { newId } from '../ids.ts';
 import { CASH_QRIS, MODULE, postOrFail, wallet } from '../ledger.ts';
@@ -29,9 +30,9 @@ function depositView(
     status: intent?.status ?? dep.status,
     qris_string: intent?.qr_string ?? null,
     qr_image_url: intent?.qr_string ? `/payments/${dep.deposit_id}/qr.png` : null,
-    expired_at: intent?.expires_at ? new Date(intent.expires_at).toISOString() : null,
-    paid_at: dep.paid_at ? new Date(dep.paid_at).toISOString() : null,
-    created_at: new Date(dep.created_at).toISOString(),
+    expired_at: localTimeOrNull(intent?.expires_at),
+    paid_at: localTimeOrNull(dep.paid_at),
+    created_at: localTime(dep.created_at),
   };
 }
 

@@ -1,0 +1,74 @@
+// Timestamps as the originals' clients read them (CONTRACTS §6): ISO 8601 local time of LOKET_TIMEZONE (default
+// Asia/Jakarta) with its offset, to the second: `2026-12-05T14:03:11+07:00`. The first 19 characters are the local
+// time the originals (naive datetimes on WIB servers) printed; the offset removes the ambiguity for any parser.
+// The zone is set once at start-up (`useTimeZone`, from the config); module views format with `localTime`.
+
+const DEFAULT_ZONE = 'Asia/Jakarta';
+
+/** Whether `zone` is an IANA time zone this runtime knows (the config check). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return zone.trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
+function makeZone(zone: string) {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
+  // Offsets change at most every quarter hour (DST transitions); one answer per quarter is kept, so the formatter,
+  // slow compared with the rest, runs about once per quarter hour in steady use.
+  const QUARTER = 15 * 60_000;
+  let bucket = Number.NaN;
+  let offsetMs = 0;
+  const offsetAt = (ms: number): number => {
+    const b = Math.floor(ms / QUARTER);
+    if (b === bucket) return offsetMs;
+    const at = b * QUARTER;
+    const f = Object.fromEntries(parts.formatToParts(new Date(at)).map((p) => [p.type, Number(p.value)]));
+    const local = Date.UTC(f.year ?? 0, (f.month ?? 1) - 1, f.day ?? 1, f.hour ?? 0, f.minute ?? 0, f.second ?? 0);
+    bucket = b;
+    offsetMs = local - at;
+    return offsetMs;
+  };
+  return (d: Date): string => {
+    const ms = Math.floor(d.getTime() / 1000) * 1000;
+    const off = offsetAt(ms);
+    const abs = Math.abs(off) / 60_000;
+    const sign = off < 0 ? '-' : '+';
+    const hh = String(Math.floor(abs / 60)).padStart(2, '0');
+    const mm = String(abs % 60).padStart(2, '0');
+    return `${new Date(ms + off).toISOString().slice(0, 19)}${sign}${hh}:${mm}`;
+  };
+}
+
+let current = { zone: DEFAULT_ZONE, format: makeZone(DEFAULT_ZONE) };
+
+/** Sets the zone of every `localTime` (called once by buildApp with LOKET_TIMEZONE). */
+export function useTimeZone(zone: string): void {
+  if (zone === current.zone) return;
+  if (!isTimeZone(zone)) throw new Error(`unknown time zone ${zone}`);
+  current = { zone, format: makeZone(zone) };
+}
+
+/** The zone timestamps are shown in. */
+export const timeZone = (): string => current.zone;
+
+/** `2026-12-05T14:03:11+07:00`: the instant in the configured zone, to the second, with its offset. */
+export function localTime(d: Date | string | number): string {
+  return current.format(d instanceof Date ? d : new Date(d));
+}
+
+/** `localTime`, keeping null as null. */
+export const localTimeOrNull = (d: Date | string | number | null | undefined): string | null =>
+  d === null || d === undefined ? null : localTime(d);
