@@ -97,7 +97,12 @@ describe('staff seed examples', () => {
         expectExample(await verify('user123', 'wrongotp'), 400, { detail: '' }, { detail: 'OTP wrong' });
       }
       const blocked = await verify('user123', 'anyotp');
-      expectExample(blocked, 429, { detail: '' }, { detail: 'Percobaan verifikasi OTP melebihi batas. OTP telah direset.' });
+      expectExample(
+        blocked,
+        429,
+        { detail: '' },
+        { detail: 'Percobaan verifikasi OTP melebihi batas. OTP telah direset.' },
+      );
       // "OTP telah direset": the right code no longer works either.
       expect((await verify('user123', gen.otp)).statusCode).toBe(404);
     });
