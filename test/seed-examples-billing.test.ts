@@ -464,6 +464,30 @@ describe('billing seed examples', () => {
     });
   });
 
+  it('Rate Limit Response: the sixth sign-in in 5 minutes from one IP answers 429 {detail, retry_after}', async () => {
+    const limited = await startSeedApp(['billing'], { config: { rateLimits: true } });
+    try {
+      const attempt = () =>
+        limited.app.inject({
+          method: 'POST',
+          url: '/api/users/token',
+          ...form({ username: 'nobody@example.com', password: 'wrong-password' }),
+        }) as Promise<Res>;
+      for (let i = 0; i < 5; i++) expect((await attempt()).statusCode).toBe(401);
+      const res = await attempt();
+      const b = expectExample(
+        res,
+        429,
+        { detail: 'Rate limit exceeded', retry_after: 60 },
+        { detail: 'Rate limit exceeded' },
+      );
+      expect(b.retry_after).toBeGreaterThan(0);
+      expect(res.headers['retry-after']).toBe(String(b.retry_after));
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('CONTRACTS §6: every timestamp in the answers above carries its offset (issue 21 finding 13)', () => {
     expect(timestampsWithoutOffset()).toEqual([]);
   });
