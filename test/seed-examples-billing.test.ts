@@ -486,7 +486,7 @@ describe('billing seed examples', () => {
     } finally {
       await limited.close();
     }
-  });
+  }, 90_000);
 
   it('CONTRACTS §6: every timestamp in the answers above carries its offset (issue 21 finding 13)', () => {
     expect(timestampsWithoutOffset()).toEqual([]);

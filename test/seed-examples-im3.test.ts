@@ -252,7 +252,7 @@ describe('IM3 seed examples', () => {
     } finally {
       await limited.close();
     }
-  });
+  }, 90_000);
 
   it('CONTRACTS §6: every timestamp in the answers above carries its offset (issue 21 finding 13)', () => {
     expect(timestampsWithoutOffset()).toEqual([]);
