@@ -10,7 +10,7 @@ import { open } from '../../../core/crypto.ts';
 import type { Executor } from '../../../core/db/tables.ts';
 import { AppError } from '../../../core/http/errors.ts';
 import type { PppSecret, RouterClient } from '../providers/routeros/index.ts';
-import { routerClient } from '../providers/routeros/index.ts';
+import { RouterError, routerClient } from '../providers/routeros/index.ts';
 import * as repo from '../repo/provisioning.ts';
 import * as routers from '../repo/routers.ts';
 import { targetOf } from './routers.ts';
@@ -77,8 +77,17 @@ export function createProvisioning(core: Core, sealKey: Buffer) {
       remoteAddress: d.remote_address,
     };
     if (!found) {
-      await client.addSecret(fields);
-      return 'created' as const;
+      try {
+        await client.addSecret(fields);
+        return 'created' as const;
+      } catch (e) {
+        // Another writer (a sync next to the job) added it a moment ago: set it instead.
+        if (!(e instanceof RouterError && e.kind === 'trap')) throw e;
+        const again = (await client.secrets({ name: d.name }))[0];
+        if (!again) throw e;
+        await client.setSecret(again.id, fields);
+        return 'updated' as const;
+      }
     }
     await client.setSecret(found.id, fields);
     if (found.profile !== d.profile || d.reason === 'isolate' || d.reason === 'restore') {
