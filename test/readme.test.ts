@@ -103,6 +103,19 @@ describe('README, billing', () => {
     expect(out).toContain('must not be before start_date');
   }, 180_000);
 
+  it('routers: the demo simulator router, isolation by hand on it, janji-bayar, reconcile', async () => {
+    const block = bashBlocks('## Billing module').find((b) => b.includes('/janji-bayar'));
+    expect(block, 'the routers block').toBeDefined();
+    const out = await run(block ?? '');
+    expect(out).toContain('"ok":true');
+    expect(out).toContain('{"nama":"Budi Santoso","status":"Isolir"}');
+    expect(out).toMatch(/"profile":"ISOLIR"/);
+    expect(out).toContain('{"nama":"Budi Santoso","status":"Aktif"}');
+    expect(out).toMatch(/"status":"Aktif","janji_bayar_sampai":"\d{4}-\d{2}-\d{2}"/);
+    expect(out).toContain('at most 14 days ahead');
+    expect(out).toContain('{"checked":3,"missing":[],"unknown":[]}');
+  }, 180_000);
+
   it('customers as CSV: dry run, import, the same file again, export and its re-import', async () => {
     const csv = bashBlocks('## Billing module').find((b) => b.includes('/api/pelanggan/import'));
     expect(csv, 'the CSV block').toBeDefined();

@@ -1,6 +1,6 @@
 // The billing module (seed 003, FTTH ISP billing), mounted under /api. Built with the module kit: this definition,
 // a router per resource under routes/, SQL in repo.ts. This first part holds the brands and their billing rules.
-import { deriveKey } from '../../core/crypto.ts';
+import { deriveKey, randomToken, seal } from '../../core/crypto.ts';
 import { withTransaction } from '../../core/db/transaction.ts';
 import type { JobContext } from '../../core/jobs/jobs.ts';
 import { defineModule } from '../../core/module.ts';
@@ -8,25 +8,33 @@ import { billingActivityLog } from './activity.ts';
 import { billingEnvelope } from './envelope.ts';
 import { BILLING_LIMITS } from './limits.ts';
 import { invoicePaid, notifyBilling } from './notifications.ts';
+import { closeRouterConnections } from './providers/routeros/index.ts';
 import { getBrand, insertBrand } from './repo/brands.ts';
 import { insertCustomer } from './repo/customers.ts';
 import { insertPackage } from './repo/packages.ts';
+import { insertRouter } from './repo/routers.ts';
 import { registerBrandRoutes } from './routes/brands.ts';
 import { registerCustomerCsvRoutes } from './routes/customer-csv.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
 import { registerInvoiceRoutes } from './routes/invoices.ts';
+import { registerIsolationRoutes } from './routes/isolation.ts';
 import { registerNotificationRoutes } from './routes/notifications.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
 import { registerReportRoutes } from './routes/reports.ts';
+import { registerRouterRoutes } from './routes/routers.ts';
 import { registerSessionRoutes } from './routes/session.ts';
 import { registerSubscriptionRoutes } from './routes/subscriptions.ts';
 import { registerTechnicalRoutes } from './routes/technical.ts';
 import { registerTechnicalHelperRoutes } from './routes/technical-helpers.ts';
 import { createGeneration, PAYMENT_LINK_JOB } from './use-cases/generate.ts';
 import { paymentCompleted } from './use-cases/invoices.ts';
+import { createIsolation, ISOLATION_JOB } from './use-cases/isolation.ts';
 import { createPaymentLinks } from './use-cases/payment-links.ts';
+import { createProvisioning, PROVISION_JOB, RESTORE_JOB, recordChange } from './use-cases/provisioning.ts';
 import { createReminders, REMINDER_JOB } from './use-cases/reminders.ts';
+import { createRouterHealth, ROUTER_HEALTH_JOB } from './use-cases/routers.ts';
 import { seedBilling, seedOptions } from './use-cases/seed.ts';
+import { createTechnical } from './use-cases/technical.ts';
 
 export const billingModule = defineModule({
   name: 'billing',
@@ -56,14 +64,50 @@ export const billingModule = defineModule({
   activityLog: billingActivityLog,
   wire: (core) => {
     const links = createPaymentLinks(core);
+    const sealKey = deriveKey(core.config.secret, 'billing-pppoe-v1');
+    const provisioning = createProvisioning(core, sealKey);
     return {
-      sealKey: deriveKey(core.config.secret, 'billing-pppoe-v1'),
+      sealKey,
       links,
       generation: createGeneration(core),
       reminders: createReminders(core, links),
+      provisioning,
+      isolation: createIsolation(core, provisioning),
+      // A router answering again gets the changes it missed at once, not at the jobs' next backoff.
+      health: createRouterHealth(core, sealKey, async () => void (await provisioning.catchUp())),
     };
   },
-  jobs: ({ links, generation, reminders }) => [
+  jobs: ({ links, generation, reminders, provisioning, isolation, health }) => [
+    // Router changes, one job per customer: retried with backoff while a router is down. Restores have their own
+    // queue (and a short first retry) so a payment never waits behind a batch of isolations.
+    {
+      name: PROVISION_JOB,
+      retryLimit: 30,
+      retryDelay: 5,
+      concurrency: 8,
+      handler: async (job: JobContext<{ pelangganId: number }>) => provisioning.applyJob(job.data.pelangganId),
+    },
+    {
+      name: RESTORE_JOB,
+      retryLimit: 30,
+      retryDelay: 1,
+      concurrency: 4,
+      handler: async (job: JobContext<{ pelangganId: number }>) => provisioning.applyJob(job.data.pelangganId),
+    },
+    // Every minute: each router's health (router_offline once per outage).
+    {
+      name: ROUTER_HEALTH_JOB,
+      cron: '* * * * *',
+      expireInSeconds: 120,
+      handler: async () => void (await health.checkAll()),
+    },
+    // Hourly: overdue invoices, then isolation of customers past their brand's grace days.
+    {
+      name: ISOLATION_JOB,
+      cron: '7 * * * *',
+      expireInSeconds: 1800,
+      handler: async () => void (await isolation.run()),
+    },
     {
       name: PAYMENT_LINK_JOB,
       retryLimit: 8,
@@ -86,7 +130,7 @@ export const billingModule = defineModule({
       handler: async () => void (await reminders.run()),
     },
   ],
-  async onReady(_deps, core) {
+  async onReady({ isolation }, core) {
     // A Xendit payment of an invoice settles it in the payments core's transaction.
     core.payments.register('billing', async (trx, intent) => {
       if (intent.status !== 'COMPLETED') return;
@@ -95,11 +139,18 @@ export const billingModule = defineModule({
         { reference: intent.reference, amount: intent.amount, paidAt: intent.paid_at },
         core.now(),
       );
-      if (result.outcome === 'settled') await notifyBilling(core, trx, invoicePaid(result.invoice));
-      else core.logger.warn({ reference: intent.reference, outcome: result.outcome }, 'billing payment not settled');
+      if (result.outcome === 'settled') {
+        await notifyBilling(core, trx, invoicePaid(result.invoice));
+        // An isolated customer with nothing else overdue is restored in this transaction and on the router right
+        // after the commit.
+        await isolation.restoreIfPaid(trx, result.invoice.pelanggan_id, 'pembayaran diterima');
+      } else core.logger.warn({ reference: intent.reference, outcome: result.outcome }, 'billing payment not settled');
     });
   },
-  async routes(router, { sealKey, links, generation }, core) {
+  async onClose() {
+    closeRouterConnections();
+  },
+  async routes(router, { sealKey, links, generation, isolation, health, provisioning }, core) {
     registerSessionRoutes(router, core);
     registerBrandRoutes(router, core);
     registerPackageRoutes(router, core);
@@ -108,7 +159,9 @@ export const billingModule = defineModule({
     registerSubscriptionRoutes(router, core);
     registerTechnicalHelperRoutes(router, core);
     registerTechnicalRoutes(router, core, sealKey);
-    registerInvoiceRoutes(router, core, { links, generation });
+    registerInvoiceRoutes(router, core, { links, generation, isolation });
+    registerRouterRoutes(router, core, { sealKey, health, provisioning });
+    registerIsolationRoutes(router, core, isolation);
     registerReportRoutes(router, core);
     registerNotificationRoutes(router, core);
   },
@@ -124,7 +177,7 @@ export const billingModule = defineModule({
       },
     },
   },
-  async demo(_deps, core) {
+  async demo({ sealKey }, core) {
     const { db } = core.database;
     if (await getBrand(db, 'JAKINET')) return;
     const now = core.now();
@@ -157,6 +210,22 @@ export const billingModule = defineModule({
           ),
         );
       }
+      // A demo router in this process (host `simulator`): provisioning and isolation are visible without hardware.
+      const router = await insertRouter(
+        trx,
+        {
+          name: 'Demo Router (simulator)',
+          host_ip: 'simulator',
+          port: 8728,
+          username: 'admin',
+          password_enc: seal(sealKey, randomToken(12)),
+          transport: 'api',
+          use_tls: false,
+          is_active: true,
+        },
+        now,
+      );
+      const ids: number[] = [];
       for (const [i, [nama, alamat]] of (
         [
           ['Budi Santoso', 'Jl. Melati No. 1'],
@@ -164,7 +233,7 @@ export const billingModule = defineModule({
           ['Andi Wijaya', 'Jl. Mawar No. 3'],
         ] as const
       ).entries()) {
-        await insertCustomer(
+        const customerId = await insertCustomer(
           trx,
           {
             nama,
@@ -182,7 +251,21 @@ export const billingModule = defineModule({
           },
           now,
         );
+        await createTechnical(
+          trx,
+          {
+            pelanggan_id: customerId,
+            mikrotik_server_id: router.id,
+            ip_pelanggan: `10.10.0.${i + 2}`,
+            id_pelanggan: `demo-${customerId}`,
+            password_pppoe: randomToken(9),
+          },
+          sealKey,
+          now,
+        );
+        ids.push(customerId);
       }
+      await recordChange(trx, core.jobs, ids, 'change', now);
     });
   },
 });

@@ -13,6 +13,7 @@ import { technicalOfCustomer } from '../repo/technical.ts';
 import { CustomerCreate, CustomerList, CustomerQuery, CustomerSchema, CustomerUpdate, IdParams } from '../schemas.ts';
 import { createCustomer, updateCustomer } from '../use-cases/customers.ts';
 import { changeStatus } from '../use-cases/invoices.ts';
+import { recordChange } from '../use-cases/provisioning.ts';
 import { customerView, pick } from '../views.ts';
 import { clampLimit, envelopePage } from './lists.ts';
 
@@ -97,7 +98,14 @@ export function registerCustomerRoutes(router: Router, core: Core): void {
       method: 'PATCH',
       body: CustomerUpdate,
       response: CustomerSchema,
-      run: (trx, id, v, before) => updateCustomer(trx, id, v, before, now()),
+      run: async (trx, id, v, before) => {
+        const after = await updateCustomer(trx, id, v, before, now());
+        // A package or status change is a change the router must see (profile, or no secret when stopped).
+        if (after.paket_layanan_id !== before.paket_layanan_id || after.status !== before.status) {
+          await recordChange(trx, core.jobs, [id], 'change', now());
+        }
+        return after;
+      },
       reply: customerView,
     },
     remove: {
@@ -111,6 +119,8 @@ export function registerCustomerRoutes(router: Router, core: Core): void {
           await changeStatus(trx, invoiceId, 'Dibatalkan', { actor }, now());
         }
         await repo.softDeleteCustomer(trx, id, now());
+        // The PPPoE secret leaves the router through a provisioning job.
+        await recordChange(trx, core.jobs, [id], 'delete', now());
         return { row: before, outcome: 'deleted' };
       },
       reply: () => null,

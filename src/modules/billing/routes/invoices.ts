@@ -23,6 +23,7 @@ import {
 } from '../schemas.ts';
 import { type Generation, PAYMENT_LINK_JOB } from '../use-cases/generate.ts';
 import { changeStatus, createInvoice, mustGet } from '../use-cases/invoices.ts';
+import type { Isolation } from '../use-cases/isolation.ts';
 import type { PaymentLinks } from '../use-cases/payment-links.ts';
 import { invoiceView, statusesFor } from '../views.ts';
 import { bareArray, clampLimit } from './lists.ts';
@@ -35,7 +36,7 @@ const actorOf = (req: { auth: RequestAuth; id: string; ip: string }) => ({
 export function registerInvoiceRoutes(
   router: Router,
   core: Core,
-  deps: { links: PaymentLinks; generation: Generation },
+  deps: { links: PaymentLinks; generation: Generation; isolation: Isolation },
 ): void {
   const { db } = core.database;
   const limits = [BILLING_LIMITS.general];
@@ -166,7 +167,10 @@ export function registerInvoiceRoutes(
           await core.jobs.enqueue(trx, PAYMENT_LINK_JOB, { invoiceId: after.id });
           await notifyBilling(core, trx, invoiceIssued(after));
         }
-        if (to === 'Lunas') await notifyBilling(core, trx, invoicePaid(after));
+        if (to === 'Lunas') {
+          await notifyBilling(core, trx, invoicePaid(after));
+          await deps.isolation.restoreIfPaid(trx, after.pelanggan_id, 'pembayaran diterima');
+        }
         return after;
       });
       return view(inv);
@@ -197,6 +201,7 @@ export function registerInvoiceRoutes(
             core.now(),
           );
           await notifyBilling(core, trx, invoicePaid(paid));
+          await deps.isolation.restoreIfPaid(trx, paid.pelanggan_id, 'pembayaran diterima');
           return paid;
         }),
       ),

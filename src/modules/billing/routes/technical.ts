@@ -18,6 +18,7 @@ import {
   TechnicalSchema,
   TechnicalUpdate,
 } from '../schemas.ts';
+import { recordChange } from '../use-cases/provisioning.ts';
 import { createTechnical, updateTechnical } from '../use-cases/technical.ts';
 import { technicalView } from '../views.ts';
 import { clampLimit, envelopePage } from './lists.ts';
@@ -100,6 +101,8 @@ export function registerTechnicalRoutes(router: Router, core: Core, sealKey: Buf
         const created = await createTechnical(trx, v, sealKey, now());
         const customer = await getCustomer(trx, created.pelanggan_id);
         await notifyBilling(core, trx, technicalCreated(created, customer?.nama ?? ''));
+        // The router gets the customer's secret through a provisioning job.
+        await recordChange(trx, core.jobs, [created.pelanggan_id], 'change', now());
         return created;
       },
       reply: technicalView,
@@ -109,7 +112,11 @@ export function registerTechnicalRoutes(router: Router, core: Core, sealKey: Buf
       method: 'PATCH',
       body: TechnicalUpdate,
       response: TechnicalSchema,
-      run: (trx, id, v, before) => updateTechnical(trx, id, v, before, sealKey, now()),
+      run: async (trx, id, v, before) => {
+        const after = await updateTechnical(trx, id, v, before, sealKey, now());
+        await recordChange(trx, core.jobs, [after.pelanggan_id], 'change', now());
+        return after;
+      },
       reply: technicalView,
     },
     remove: {
@@ -118,6 +125,7 @@ export function registerTechnicalRoutes(router: Router, core: Core, sealKey: Buf
       response: Type.Null(),
       run: async (trx, id, before) => {
         await repo.deleteTechnical(trx, id);
+        await recordChange(trx, core.jobs, [before.pelanggan_id], 'delete', now());
         return { row: before, outcome: 'deleted' };
       },
       reply: () => null,

@@ -1,0 +1,232 @@
+// Provisioning: every change a router must see is recorded as a new version of the customer's desired state
+// (`record`, in the caller's transaction, with a durable job keyed by customer), and `apply` writes the latest
+// desired state to the router: set, never toggle (repeating it is harmless), never an older version after a newer
+// one (one worker at a time per customer holds a lease; the version applied only grows). A router that is down
+// fails the job, which pg-boss retries with backoff; restores have a queue of their own so they never wait behind
+// a batch of isolations. Reconcile compares a router's secrets with the database and repairs the drift, its
+// commands pipelined on the client's tagged connections rather than one round trip after another.
+import type { Core } from '../../../core/context.ts';
+import { open } from '../../../core/crypto.ts';
+import type { Executor } from '../../../core/db/tables.ts';
+import { AppError } from '../../../core/http/errors.ts';
+import type { PppSecret, RouterClient } from '../providers/routeros/index.ts';
+import { RouterError, routerClient } from '../providers/routeros/index.ts';
+import * as repo from '../repo/provisioning.ts';
+import * as routers from '../repo/routers.ts';
+import { targetOf } from './routers.ts';
+
+export const PROVISION_JOB = 'billing.provision';
+/** Restores (payment received, operator's buka-isolir): a queue of their own, never behind isolations. */
+export const RESTORE_JOB = 'billing.provision.restore';
+
+/** How long one worker may hold a customer's lease (longer than a few router round trips). */
+const LEASE_MS = 30_000;
+/** Router commands of a reconcile in flight at once (they share the router's pooled, tagged connections). */
+const PIPELINE = 64;
+
+type Jobs = Pick<Core['jobs'], 'enqueueMany'>;
+
+/** Records a change for these customers and enqueues the job that applies it (in the caller's transaction). */
+export async function recordChange(
+  trx: Executor,
+  jobs: Jobs,
+  ids: readonly number[],
+  reason: repo.ProvisionReason,
+  now: Date,
+): Promise<void> {
+  if (ids.length === 0) return;
+  await repo.bumpVersions(trx, ids, reason, now);
+  await jobs.enqueueMany(
+    trx,
+    reason === 'restore' ? RESTORE_JOB : PROVISION_JOB,
+    ids.map((pelangganId) => ({ pelangganId })),
+  );
+}
+
+export type ApplyOutcome = 'applied' | 'up-to-date' | 'busy';
+
+async function runPipelined<T>(items: readonly T[], fn: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += PIPELINE) await Promise.all(items.slice(i, i + PIPELINE).map(fn));
+}
+
+export function createProvisioning(core: Core, sealKey: Buffer) {
+  const { db } = core.database;
+
+  async function clientFor(routerId: number): Promise<RouterClient> {
+    const row = await routers.targetRow(db, routerId);
+    if (!row) throw new AppError('NOT_FOUND', 'Router not found');
+    return routerClient(targetOf(sealKey, row));
+  }
+
+  const passwordOf = (d: repo.Desired) => (d.password_enc ? open(sealKey, d.password_enc) : '');
+
+  async function endSessions(client: RouterClient, name: string): Promise<number> {
+    const sessions = await client.active({ name });
+    await Promise.all(sessions.map((s) => client.removeActive(s.id)));
+    return sessions.length;
+  }
+
+  /** Writes one customer's secret as desired; ends the session when the profile changed (or on isolate/restore). */
+  async function writeSecret(client: RouterClient, d: repo.Desired, existing?: PppSecret | null) {
+    const found = existing === undefined ? (await client.secrets({ name: d.name }))[0] : existing;
+    const fields = {
+      name: d.name,
+      password: passwordOf(d),
+      profile: d.profile,
+      service: 'pppoe',
+      remoteAddress: d.remote_address,
+    };
+    if (!found) {
+      try {
+        await client.addSecret(fields);
+        return 'created' as const;
+      } catch (e) {
+        // Another writer (a sync next to the job) added it a moment ago: set it instead.
+        if (!(e instanceof RouterError && e.kind === 'trap')) throw e;
+        const again = (await client.secrets({ name: d.name }))[0];
+        if (!again) throw e;
+        await client.setSecret(again.id, fields);
+        return 'updated' as const;
+      }
+    }
+    await client.setSecret(found.id, fields);
+    if (found.profile !== d.profile || d.reason === 'isolate' || d.reason === 'restore') {
+      await endSessions(client, d.name);
+    }
+    return 'updated' as const;
+  }
+
+  async function removeSecret(routerId: number, name: string) {
+    const client = await clientFor(routerId).catch((e: unknown) => {
+      if (e instanceof AppError) return null; // the router itself was deleted: nothing left to clean
+      throw e;
+    });
+    if (!client) return;
+    for (const s of await client.secrets({ name })) await client.removeSecret(s.id);
+    await endSessions(client, name);
+  }
+
+  /** Applies the latest desired state of one customer; throws (for the job to retry) when the router fails. */
+  async function apply(pelangganId: number): Promise<ApplyOutcome> {
+    if (!(await repo.claimLease(db, pelangganId, core.now(), LEASE_MS))) {
+      return (await repo.provisioningOf(db, pelangganId)) ? 'busy' : 'up-to-date';
+    }
+    try {
+      const state = await repo.provisioningOf(db, pelangganId);
+      const version = Number(state?.version ?? 0);
+      if (Number(state?.applied_version ?? 0) >= version) {
+        await repo.markApplied(
+          db,
+          pelangganId,
+          version,
+          { routerId: state?.router_id ?? null, secretName: state?.secret_name ?? null },
+          core.now(),
+        );
+        return 'up-to-date';
+      }
+      const d = await repo.desiredOne(db, pelangganId);
+      const present = d?.present === true && d.router_id !== null;
+      const prevRouter = state?.router_id ?? null;
+      const prevName = state?.secret_name ?? null;
+      // Moved to another router, renamed, stopped or deleted: the old secret goes.
+      if (
+        prevRouter !== null &&
+        prevName !== null &&
+        (!present || prevRouter !== d?.router_id || prevName !== d?.name)
+      ) {
+        await removeSecret(prevRouter, prevName);
+      }
+      if (present && d && d.router_id !== null) await writeSecret(await clientFor(d.router_id), d);
+      await repo.markApplied(
+        db,
+        pelangganId,
+        version,
+        present && d ? { routerId: d.router_id, secretName: d.name } : { routerId: null, secretName: null },
+        core.now(),
+      );
+      return 'applied';
+    } catch (e) {
+      await repo.markFailed(db, pelangganId, e instanceof Error ? e.message : String(e));
+      throw e;
+    }
+  }
+
+  /** A job's handler: a customer busy with another worker is tried again later (that worker may hold an older version). */
+  async function applyJob(pelangganId: number) {
+    if ((await apply(pelangganId)) === 'busy') throw new Error(`customer ${pelangganId} is being provisioned`);
+  }
+
+  /** Enqueues every customer whose latest version is not applied yet (a router came back, a sweep). */
+  async function catchUp(): Promise<number> {
+    const ids = await repo.pendingIds(db, 50_000);
+    await core.jobs.enqueueMany(
+      db,
+      PROVISION_JOB,
+      ids.map((pelangganId) => ({ pelangganId })),
+    );
+    return ids.length;
+  }
+
+  /** Writes one customer's secret now (the sync route), answering what the router holds afterwards. */
+  async function syncNow(routerId: number, pelangganId: number) {
+    const d = await repo.desiredOne(db, pelangganId);
+    if (!d || d.status === 'Berhenti') throw new AppError('NOT_FOUND', 'Customer or technical data not found');
+    if (d.router_id !== routerId) {
+      throw new AppError('CONFLICT', `Customer ${pelangganId} is on router ${d.router_id ?? 'none'}, not ${routerId}`);
+    }
+    const client = await clientFor(routerId);
+    const action = await writeSecret(client, d);
+    await repo.bumpVersions(db, [pelangganId], 'sync', core.now());
+    const after = await repo.provisioningOf(db, pelangganId);
+    await repo.markApplied(db, pelangganId, Number(after?.version ?? 0), { routerId, secretName: d.name }, core.now());
+    return { action, name: d.name, profile: d.profile, remote_address: d.remote_address };
+  }
+
+  /** Drift between a router and the database; with `repair`, fixes it and says what was fixed. */
+  async function reconcile(routerId: number, repair: boolean) {
+    const client = await clientFor(routerId);
+    const [secrets, desired] = await Promise.all([client.secrets(), repo.desiredOnRouter(db, routerId)]);
+    const byName = new Map(secrets.map((s) => [s.name, s]));
+    const wanted = new Set(desired.map((d) => d.name));
+    const missing: repo.Desired[] = [];
+    const wrongProfile: { d: repo.Desired; s: PppSecret }[] = [];
+    const wrongAddress: { d: repo.Desired; s: PppSecret }[] = [];
+    for (const d of desired) {
+      const s = byName.get(d.name);
+      if (!s) missing.push(d);
+      else {
+        if (s.profile !== d.profile) wrongProfile.push({ d, s });
+        if ((s.remoteAddress ?? null) !== (d.remote_address ?? null)) wrongAddress.push({ d, s });
+      }
+    }
+    const unknown = secrets.filter((s) => !wanted.has(s.name));
+    if (repair) {
+      await runPipelined(missing, (d) => writeSecret(client, d, null));
+      const toSet = new Map<string, { d: repo.Desired; s: PppSecret }>();
+      for (const x of [...wrongProfile, ...wrongAddress]) toSet.set(x.d.name, x);
+      await runPipelined([...toSet.values()], async ({ d, s }) => {
+        await client.setSecret(s.id, { profile: d.profile, remoteAddress: d.remote_address });
+        if (s.profile !== d.profile) await endSessions(client, d.name);
+      });
+    }
+    const who = (d: repo.Desired) => ({ pelanggan_id: d.pelanggan_id, name: d.name });
+    return {
+      mikrotik_server_id: routerId,
+      repaired: repair,
+      checked: desired.length,
+      secrets_on_router: secrets.length,
+      missing: missing.map(who),
+      wrong_profile: wrongProfile.map(({ d, s }) => ({ ...who(d), on_router: s.profile, expected: d.profile })),
+      wrong_address: wrongAddress.map(({ d, s }) => ({
+        ...who(d),
+        on_router: s.remoteAddress,
+        expected: d.remote_address,
+      })),
+      // Secrets the database does not know are reported, never removed: a router may hold an admin's own.
+      unknown: unknown.map((s) => ({ name: s.name, profile: s.profile })),
+    };
+  }
+
+  return { apply, applyJob, catchUp, syncNow, reconcile, clientFor };
+}
+export type Provisioning = ReturnType<typeof createProvisioning>;
