@@ -48,6 +48,8 @@ export interface AppOverrides {
   now?: () => Date;
   /** Sees every route as it is registered, core and modules alike (the shared security suite walks them). */
   onRoute?: (route: RouteOptions) => void;
+  /** Who holds the embedded data directory, named in its lock file (default `serve`; a CLI command names itself). */
+  lockRole?: string;
 }
 
 export type App = FastifyInstance;
@@ -76,6 +78,11 @@ export async function runModuleCommand(
     );
   }
   await run.run({ options, deps: entry.deps, core: app.loket, out });
+}
+
+/** Seeds every enabled module's demo data (each module's `demo` adds only what is missing). */
+export async function seedDemo(app: App): Promise<void> {
+  for (const { mod, deps } of wiredModules.get(app) ?? []) await mod.demo?.(deps, app.loket);
 }
 
 async function xenditGateway(config: Config, secretKey: string): Promise<PaymentGateway> {
@@ -109,7 +116,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const webhooks = webhookAnswers(
     modules.flatMap((m) => (m.webhook ? [{ answer: m.webhook, envelope: m.envelope }] : [])),
   );
-  const database = await openDatabase(config, logger);
+  const database = await openDatabase(config, logger, { lockRole: overrides.lockRole });
   try {
     if (config.migrateOnStart) await migrate(database.pool, logger);
   } catch (err) {

@@ -2,12 +2,13 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildApp, runModuleCommand } from './app.ts';
+import { type App, buildApp, runModuleCommand, seedDemo } from './app.ts';
 import { type Config, ConfigError, loadConfig, renderConfigTable, renderEnvExample, renderReadme } from './config.ts';
-import { openDatabase } from './core/db/database.ts';
+import { DataDirLocked, lockHolder } from './core/db/lock.ts';
 import { migrate } from './core/db/migrate.ts';
 import { AppError } from './core/http/errors.ts';
 import { createLogger } from './core/log.ts';
+import { sendControl, startControlServer } from './core/ops/control.ts';
 import { MODULE_LOADERS } from './modules/index.ts';
 
 const USAGE = `Usage: npm run loket -- <command>
@@ -41,19 +42,6 @@ async function usage(): Promise<string> {
   return lines.length > 0 ? `${USAGE}\nModule commands:\n${lines.join('\n')}\n` : USAGE;
 }
 
-/** `loket <module> <command> --option value …`: builds the app (migrated, not started) and runs the command. */
-async function moduleCommand(config: Config, module: string, args: string[]): Promise<void> {
-  const [command, ...rest] = args;
-  if (!command) throw new Error(`usage: loket ${module} <command>; see npm run loket -- help`);
-  const { values } = flags(rest);
-  const app = await buildApp({ ...config, demo: false });
-  try {
-    await runModuleCommand(app, module, command, values);
-  } finally {
-    await app.close();
-  }
-}
-
 async function serve(config: Config): Promise<void> {
   const t0 = performance.now();
   const app = await buildApp(config);
@@ -83,6 +71,12 @@ async function serve(config: Config): Promise<void> {
       process.exit(1);
     }
   };
+  // On the embedded database this server owns the data directory: CLI commands reach it here (core/ops/control.ts).
+  const control =
+    app.loket.database.kind === 'embedded' && !config.dataDir.startsWith('memory://')
+      ? await startControlServer(config.dataDir, (argv, out) => onApp(app, argv, out))
+      : undefined;
+  if (control) app.addHook('onClose', () => control.close());
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
   await app.listen({ host: config.host, port: config.port });
@@ -121,14 +115,13 @@ function flags(args: string[]): { values: Record<string, string>; levels: Record
 }
 
 /** Account administration from the shell (the same service the admin API uses). */
-async function admin(config: Config, args: string[]): Promise<void> {
+async function admin(app: App, args: string[], write: (text: string) => void): Promise<void> {
   const [sub, ...rest] = args;
   const { values, levels } = flags(rest);
-  const app = await buildApp({ ...config, demo: false });
   const { service } = app.loket.identity;
   const origin = { requestId: 'cli', ip: null };
-  const out = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
-  try {
+  const out = (v: unknown) => write(`${JSON.stringify(v, null, 2)}\n`);
+  {
     const byEmail = async () => {
       if (!values.email) throw new Error('--email is required');
       const { findByLogin } = await import('./core/identity/accounts.ts');
@@ -173,6 +166,54 @@ async function admin(config: Config, args: string[]): Promise<void> {
       default:
         throw new Error(`unknown admin command "${sub ?? ''}"; see npm run loket -- help`);
     }
+  }
+}
+
+/** The commands that run on a built app: from the shell (own app) or through a running server's control socket. */
+async function onApp(app: App, argv: string[], write: (text: string) => void): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'admin':
+      return admin(app, rest, write);
+    case 'migrate': {
+      const result = await migrate(app.loket.database.pool, createLogger(app.loket.config));
+      write(`migrations done: ${result.applied.length} applied, ${result.skipped} already\n`);
+      return;
+    }
+    case 'demo':
+      if (rest[0] !== 'seed') break;
+      await seedDemo(app);
+      write('demo data seeded\n');
+      return;
+    default:
+      if (command && command in MODULE_LOADERS) {
+        const [sub, ...opts] = rest;
+        if (!sub) throw new Error(`usage: loket ${command} <command>; see npm run loket -- help`);
+        return runModuleCommand(app, command, sub, flags(opts).values, (line) => write(`${line}\n`));
+      }
+  }
+  throw new Error(`unknown command: ${argv.join(' ')}; see npm run loket -- help`);
+}
+
+/**
+ * Runs an app command. On the embedded database a running server holds the data directory (core/db/lock.ts): the
+ * command then goes through its control socket; otherwise the command opens the database itself (taking the lock).
+ */
+async function command(config: Config, argv: string[]): Promise<void> {
+  const write = (text: string) => process.stdout.write(text);
+  if (!config.databaseUrl && !config.dataDir.startsWith('memory://')) {
+    const holder = lockHolder(config.dataDir);
+    if (holder) {
+      const exit = await sendControl(config.dataDir, argv, write);
+      if (exit === undefined) throw new DataDirLocked(config.dataDir, holder);
+      if (exit !== 0) process.exitCode = exit;
+      return;
+    }
+  }
+  const app = await buildApp({ ...config, demo: argv[0] === 'demo' }, { lockRole: argv.slice(0, 2).join(' ') });
+  try {
+    await app.ready();
+    await onApp(app, argv, write);
   } finally {
     await app.close();
   }
@@ -211,42 +252,30 @@ function configDocs(write: boolean): void {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [command = 'serve', ...rest] = argv;
-  if (command === 'help' || command === '--help' || command === '-h') {
+  const [name = 'serve', ...rest] = argv;
+  // `.env` in the working directory, read with Node's own loader; a variable already in the environment wins.
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  if (name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(await usage());
     return;
   }
-  if (command === 'config') {
+  if (name === 'config') {
     if (rest[0] === 'write' || rest[0] === 'check') return configDocs(rest[0] === 'write');
     process.stdout.write(rest[0] === 'table' ? `${renderConfigTable()}\n` : renderEnvExample());
     return;
   }
   const config = loadConfig();
-  switch (command) {
+  switch (name) {
     case 'serve':
       return serve(config);
-    case 'migrate': {
-      const logger = createLogger(config);
-      const database = await openDatabase(config, logger);
-      try {
-        const result = await migrate(database.pool, logger);
-        logger.info({ applied: result.applied.length, already: result.skipped }, 'migrations done');
-      } finally {
-        await database.close();
-      }
-      return;
-    }
+    case 'migrate':
     case 'admin':
-      return admin(config, rest);
-    case 'demo': {
+      return command(config, [name, ...rest]);
+    case 'demo':
       if (rest[0] !== 'seed') break;
-      const app = await buildApp({ ...config, demo: true });
-      await app.ready();
-      await app.close();
-      return;
-    }
+      return command(config, [name, ...rest]);
     default:
-      if (command in MODULE_LOADERS) return moduleCommand(config, command, rest);
+      if (name in MODULE_LOADERS) return command(config, [name, ...rest]);
   }
   process.stderr.write(`Unknown command: ${argv.join(' ')}\n\n${await usage()}`);
   process.exitCode = 2;
@@ -254,6 +283,8 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err) => {
   if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+  } else if (err instanceof DataDirLocked) {
     process.stderr.write(`${err.message}\n`);
   } else if (err instanceof AppError) {
     const details = err.details ? ` (${JSON.stringify(err.details)})` : '';

@@ -278,7 +278,8 @@ describe('an unknown outcome is pending, never gagal', () => {
 
 describe('priceList', () => {
   it('posts cmd prepaid signed with "pricelist" and maps each product to the port’s fields', async () => {
-    const products = await df.priceList();
+    const { products, unreadable } = await df.priceList();
+    expect(unreadable).toBe(0);
     const req = fake.requests.filter((r) => r.path === '/v1/price-list').at(-1);
     expect(req?.body).toEqual({
       cmd: 'prepaid',
@@ -317,9 +318,10 @@ describe('priceList', () => {
         }),
         { status: 200 },
       );
-    expect(await provider({ fetchImpl: odd }).priceList()).toEqual([
-      { sku: 'ok1', name: 'OK', category: '', brand: '', price: 1000, description: '', active: false },
-    ]);
+    expect(await provider({ fetchImpl: odd }).priceList()).toEqual({
+      products: [{ sku: 'ok1', name: 'OK', category: '', brand: '', price: 1000, description: '', active: false }],
+      unreadable: 3,
+    });
   });
 
   it('throws a clear error on a refusal, a 5xx or no answer', async () => {

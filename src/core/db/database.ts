@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
+import { lockDataDir } from './lock.ts';
 import type { Tables } from './tables.ts';
 
 // bigint columns (ledger sums, counts) come back as JS numbers: rupiah amounts stay far below 2^53.
@@ -20,7 +21,17 @@ export interface Database {
   worker: Kysely<Tables>;
   /** True when the embedded database did not exist before this start (used for the demo-data default). */
   fresh: boolean;
+  /**
+   * Embedded only: a consistent SQL dump of the whole database (plain pg_dump format with INSERTs), taken while the
+   * pool's one connection is held, so no transaction of the app is open or starts meanwhile.
+   */
+  dump?: () => Promise<string>;
   close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Who holds the embedded data directory (in the lock file; a server is `serve`). */
+  lockRole?: string;
 }
 
 /**
@@ -28,7 +39,7 @@ export interface Database {
  * very same `pg` driver (and pg-boss) talks to it. PGlite is single-session, so the embedded pool holds exactly
  * one connection; transactions then run one after another, which is correct, only not parallel.
  */
-export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+export async function openDatabase(config: Config, logger: Logger, options: OpenOptions = {}): Promise<Database> {
   if (config.databaseUrl) {
     const pool = new pg.Pool({
       connectionString: config.databaseUrl,
@@ -62,15 +73,31 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       },
     };
   }
-  return openEmbedded(config, logger);
+  return openEmbedded(config, logger, options.lockRole ?? 'serve');
 }
 
-async function openEmbedded(config: Config, logger: Logger): Promise<Database> {
+async function openEmbedded(config: Config, logger: Logger, role: string): Promise<Database> {
+  const inMemory = config.dataDir.startsWith('memory://');
+  // Held until close: no second process may open the same directory (core/db/lock.ts). Throws DataDirLocked.
+  const release = inMemory ? () => {} : lockDataDir(config.dataDir, role);
+  try {
+    return await startEmbedded(config, logger, inMemory, release);
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+async function startEmbedded(
+  config: Config,
+  logger: Logger,
+  inMemory: boolean,
+  release: () => void,
+): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   // Extensions the migrations create (trigram indexes for substring search).
   const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
-  const inMemory = config.dataDir.startsWith('memory://');
   let dataDir = 'memory://';
   let fresh = true;
   if (!inMemory) {
@@ -108,11 +135,27 @@ async function openEmbedded(config: Config, logger: Logger): Promise<Database> {
     db,
     worker: db,
     fresh,
+    dump: async () => {
+      // PGlite is one session: pg_dump shares it with the app's connection, so that connection is taken for the
+      // length of the dump (requests wait meanwhile) and the dump sees one committed state.
+      const client = await pool.connect();
+      try {
+        const { pgDump } = await import('@electric-sql/pglite-tools/pg_dump');
+        const file = await pgDump({ pg: lite, args: ['--no-owner', '--no-privileges'] });
+        return await file.text();
+      } finally {
+        client.release();
+      }
+    },
     close: async () => {
-      await db.destroy();
-      if (!pool.ended) await pool.end();
-      await server.stop();
-      await lite.close();
+      try {
+        await db.destroy();
+        if (!pool.ended) await pool.end();
+        await server.stop();
+        await lite.close();
+      } finally {
+        release();
+      }
     },
   };
 }

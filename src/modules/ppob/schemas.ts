@@ -191,10 +191,26 @@ export const AdjustmentView = Type.Object({
   saldo: Type.Integer(),
 });
 export const ProductIdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
+export const SyncQuery = Type.Object({
+  dry_run: Type.Optional(Type.Boolean({ description: 'answer what the sync would do and change nothing' })),
+  force: Type.Optional(
+    Type.Boolean({ description: 'retire what is missing even from an incomplete listing (after checking a dry run)' }),
+  ),
+});
+
+const SyncedProduct = Type.Object({ kode_produk: Type.String(), nama: Type.String(), harga: Type.Integer() });
+
 export const SyncSummary = Type.Object({
+  provider: Type.String(),
+  dry_run: Type.Boolean(),
+  complete: Type.Boolean({ description: 'every entry of the listing was usable; only then are products retired' }),
   listed: Type.Integer(),
   skipped: Type.Integer(),
   created: Type.Integer(),
   updated: Type.Integer(),
   deactivated: Type.Integer(),
+  added: Type.Array(SyncedProduct),
+  changed: Type.Array(Type.Object({ kode_produk: Type.String(), fields: Type.Array(Type.String()) })),
+  retired: Type.Array(Type.Object({ kode_produk: Type.String(), nama: Type.String() })),
+  message: Type.String(),
 });

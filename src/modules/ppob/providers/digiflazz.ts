@@ -183,11 +183,13 @@ export function createDigiflazzProvider(opts: DigiflazzProviderOptions): PpobPro
           'INVALID_RESPONSE',
         );
       }
-      // One odd entry must not stop a sync of the whole catalogue, so it is left out rather than thrown on.
-      return data.flatMap((entry): ProviderProduct[] => {
+      // One odd entry must not stop a sync of the whole catalogue, so it is left out rather than thrown on, and
+      // counted: the sync retires nothing from a listing it could not read whole.
+      const products = data.flatMap((entry): ProviderProduct[] => {
         const product = isObject(entry) ? productFrom(entry) : undefined;
         return product ? [product] : [];
       });
+      return { products, unreadable: data.length - products.length };
     },
 
     async balance() {

@@ -35,6 +35,12 @@ export interface ProviderProduct {
   active: boolean;
 }
 
+/** A price list as read: what could be read, and how many entries could not (a listing with those is partial). */
+export interface PriceList {
+  products: ProviderProduct[];
+  unreadable: number;
+}
+
 export interface ProviderCallback {
   refId: string;
   result: ProviderResult;
@@ -47,7 +53,7 @@ export interface PpobProvider {
   /** Asks again about a purchase already submitted (Digiflazz: the same request with the same ref_id). */
   check(request: PurchaseRequest): Promise<ProviderResult>;
   /** The provider's catalogue (prepaid), for syncing products. */
-  priceList(): Promise<ProviderProduct[]>;
+  priceList(): Promise<PriceList>;
   /** Loket's deposit at the provider, in rupiah (for /ready). */
   balance(): Promise<number>;
   /** Verifies and reads a provider callback; undefined when the signature or body is not valid. */

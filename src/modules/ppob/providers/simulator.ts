@@ -22,8 +22,10 @@ export function createSimulatorProvider(): PpobProvider {
     async check(req) {
       return final(req);
     },
+    // The simulator has no price list of its own: its catalogue is what the demo seeded and the admins keep, so
+    // the sync leaves it alone (see use-cases/price-sync.ts).
     async priceList() {
-      return [];
+      return { products: [], unreadable: 0 };
     },
     async balance() {
       return Number.MAX_SAFE_INTEGER;

@@ -14,6 +14,7 @@ import {
   ProductCreate,
   ProductIdParams,
   ProductUpdate,
+  SyncQuery,
   SyncSummary,
 } from '../schemas.ts';
 import { adjustBalance } from '../use-cases/adjust-balance.ts';
@@ -79,13 +80,18 @@ export function registerAdminRoutes(router: Router, d: PpobDeps) {
       errors: [502],
       schema: {
         tags,
-        summary: "Bring the provider's price list into the catalogue (also runs every hour with Digiflazz)",
+        summary:
+          "Bring the provider's price list into the catalogue (also runs every hour with Digiflazz); retires products only after a complete listing",
+        querystring: SyncQuery,
         response: { 200: SyncSummary },
       },
     },
     async (req) => {
       try {
-        return await syncPriceList(d, req.auth.accountId, originOf(req));
+        return await syncPriceList(d, req.auth.accountId, originOf(req), {
+          dryRun: req.query.dry_run,
+          force: req.query.force,
+        });
       } catch (err) {
         if (err instanceof AppError) throw err;
         req.log.warn({ err }, 'price list sync failed');
