@@ -176,7 +176,9 @@ async function onApp(app: App, argv: string[], write: (text: string) => void): P
     case 'admin':
       return admin(app, rest, write);
     case 'migrate': {
-      const result = await migrate(app.loket.database.pool, createLogger(app.loket.config));
+      const logger = createLogger(app.loket.config);
+      const result = await migrate(app.loket.database.pool, logger);
+      logger.info({ applied: result.applied.length, already: result.skipped }, 'migrations done');
       write(`migrations done: ${result.applied.length} applied, ${result.skipped} already\n`);
       return;
     }
