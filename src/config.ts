@@ -168,6 +168,11 @@ const storage = group('Database, Redis and jobs', {
     max: 1024,
     doc: "The embedded database's page cache (PostgreSQL's `shared_buffers`), in MB. Its files stay in the system's cache as well.",
   }),
+  embeddedImageDir: v.string('LOKET_EMBEDDED_IMAGE_DIR', {
+    defaultText: '(node_modules/.cache/loket)',
+    example: '/var/cache/loket',
+    doc: 'Where the image of an empty embedded cluster is kept: a new embedded database loads it instead of running initdb (docs/PERFORMANCE.md, "Embedded start"). `off`: always run initdb.',
+  }),
   redisUrl: v.url('REDIS_URL', {
     protocols: ['redis:', 'rediss:'],
     defaultText: '(in-process)',

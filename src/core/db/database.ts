@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
+import { clusterImagePath, readClusterImage, saveClusterImage } from './cluster-image.ts';
 import { lockDataDir } from './lock.ts';
 import type { Tables } from './tables.ts';
 
@@ -107,11 +108,7 @@ async function startEmbedded(
   }
   // PostgreSQL's default page cache (128 MB) is sized for a server; the embedded database shares a small box with
   // the service, and its files stay in the system's cache anyway (docs/PERFORMANCE.md, "Embedded start").
-  const lite = await PGlite.create({
-    dataDir,
-    extensions: { pg_trgm },
-    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${config.embeddedSharedBuffersMb}MB`],
-  });
+  const { lite, fromImage } = await createCluster(PGlite, dataDir, fresh, config, logger, pg_trgm);
   // One client at a time may attach; our pool keeps that one connection for its whole life, so no other
   // local process can reach the embedded database through this port.
   const server = new PGLiteSocketServer({ db: lite, host: '127.0.0.1', port: 0, maxConnections: 1 });
@@ -128,7 +125,10 @@ async function startEmbedded(
   });
   pool.on('error', (err) => logger.error({ err }, 'embedded database connection failed'));
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
-  logger.debug({ dataDir: inMemory ? 'memory' : dataDir, fresh }, 'embedded PostgreSQL (PGlite) ready');
+  logger.debug(
+    { dataDir: inMemory ? 'memory' : dataDir, fresh, from_image: fromImage },
+    'embedded PostgreSQL (PGlite) ready',
+  );
   return {
     kind: 'embedded',
     pool,
@@ -158,4 +158,51 @@ async function startEmbedded(
       }
     },
   };
+}
+
+/**
+ * Starts PGlite on `dataDir`. A new cluster is loaded from the saved image of an empty one when there is one
+ * (core/db/cluster-image.ts); the first one made by initdb on this machine is saved as that image. Kept apart from
+ * `startEmbedded` so that the image, 40 MB, is not held by the closures of the database it returns.
+ */
+async function createCluster(
+  PGlite: typeof import('@electric-sql/pglite').PGlite,
+  dataDir: string,
+  fresh: boolean,
+  config: Config,
+  logger: Logger,
+  pg_trgm: import('@electric-sql/pglite').Extension,
+) {
+  const imagePath = fresh ? clusterImagePath(config.embeddedImageDir) : undefined;
+  let image = await readClusterImage(imagePath);
+  const start = (loadDataDir: Blob | undefined) =>
+    PGlite.create({
+      dataDir,
+      extensions: { pg_trgm },
+      startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${config.embeddedSharedBuffersMb}MB`],
+      ...(loadDataDir ? { loadDataDir } : {}),
+    });
+  let lite: Awaited<ReturnType<typeof start>>;
+  try {
+    lite = await start(image);
+  } catch (err) {
+    if (!image || !imagePath) throw err;
+    // A damaged image must not stop a start: drop it, clear what it left in the new directory, run initdb.
+    logger.warn({ err, image: imagePath }, 'embedded database: the saved cluster image did not load; creating anew');
+    rmSync(imagePath, { force: true });
+    if (!dataDir.startsWith('memory://')) {
+      rmSync(dataDir, { recursive: true, force: true });
+      mkdirSync(dataDir, { recursive: true });
+    }
+    image = undefined;
+    lite = await start(undefined);
+  }
+  if (imagePath && !image) {
+    // initdb has just run and nothing else has: this is the image the next new database starts from.
+    await lite
+      .dumpDataDir('none')
+      .then((tar) => saveClusterImage(imagePath, tar))
+      .catch((err: unknown) => logger.debug({ err }, 'embedded database: cluster image not saved'));
+  }
+  return { lite, fromImage: image !== undefined };
 }
