@@ -4,8 +4,8 @@
 // getting it when it returns.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRouterConnections } from '../src/modules/billing/providers/routeros/index.ts';
 import { withTransaction } from '../src/core/db/transaction.ts';
+import { closeRouterConnections } from '../src/modules/billing/providers/routeros/index.ts';
 import { setSimulatorOnline, simulatorEngine } from '../src/modules/billing/providers/routeros/simulator.ts';
 import { paymentCompleted } from '../src/modules/billing/use-cases/invoices.ts';
 import { type FakeRouter, startFakeRouter } from './fakes/routeros.ts';
