@@ -262,14 +262,14 @@ describe('billing CSV import and the routers', () => {
         nama_paket: 'Fiber 30Mbps',
         harga: 200_000,
         kecepatan: 30,
-        profile_pppoe: 'paket-30M',
+        profile_pppoe: 'paket-10M',
       });
       const faster = await post('/api/paket_layanan/', {
         id_brand: brand,
         nama_paket: 'Fiber 60Mbps',
         harga: 300_000,
         kecepatan: 60,
-        profile_pppoe: 'paket-60M',
+        profile_pppoe: 'paket-20M',
       });
       const router = await post('/api/mikrotik_servers/', {
         name: 'POP Impor',
@@ -309,7 +309,7 @@ describe('billing CSV import and the routers', () => {
           operator,
         );
         const secret = await until(() => fake.engine.secret(name), { what: `the secret of ${name}` });
-        expect(secret).toMatchObject({ profile: 'paket-30M', 'remote-address': ip, service: 'pppoe' });
+        expect(secret).toMatchObject({ profile: 'paket-10M', 'remote-address': ip, service: 'pppoe' });
       }
       // Its package changed later: the router follows, as for any customer.
       const patched = await t.app.inject({
@@ -319,7 +319,7 @@ describe('billing CSV import and the routers', () => {
         payload: { paket_layanan_id: faster.id },
       });
       expect(patched.statusCode, patched.body).toBe(200);
-      await until(() => fake.engine.secret(`imp-${who.toLowerCase()}`)?.profile === 'paket-60M', {
+      await until(() => fake.engine.secret(`imp-${who.toLowerCase()}`)?.profile === 'paket-20M', {
         what: 'the new package profile',
       });
     } finally {

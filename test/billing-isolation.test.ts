@@ -251,6 +251,31 @@ describe('isolation', () => {
     expect((await sweep()).pelanggan_ids).not.toContain(c.id);
   });
 
+  it('?tanggal= runs the sweep as of another day, for level 99 only (403 below, 422 for a bad date)', async () => {
+    await at('2027-03-16T03:00:00Z');
+    const c = await customerOn(routerId, '10.40.0.7');
+    await until(() => fake.engine.secret(c.name)?.profile === 'paket-10M', { what: 'the secret on the router' });
+    const inv = await invoiceFor(c.id, '2027-04-10');
+    const superadmin = bearer((await tokensFor(t.app, await makeAccount(t.app, { billing: 99 }))).access_token);
+    const runAs = (tanggal: string, who: Record<string, string>) =>
+      call('POST', `/api/pelanggan/isolir/run?tanggal=${tanggal}`, who);
+    const refused = await runAs('2027-04-16', admin);
+    expect(refused.statusCode, refused.body).toBe(403);
+    for (const bad of ['2027-02-30', '16-04-2027', 'besok']) {
+      const res = await runAs(bad, superadmin);
+      expect(res.statusCode, `${bad}: ${res.body}`).toBe(422);
+    }
+    expect(await invoiceStatus(inv.id)).toBe('Menunggu Pembayaran');
+    let run = await runAs('2027-04-11', superadmin);
+    expect(run.statusCode, run.body).toBe(200);
+    expect(run.json()).toMatchObject({ today: '2027-04-11' });
+    expect(run.json().pelanggan_ids).not.toContain(c.id);
+    expect(await invoiceStatus(inv.id)).toBe('Jatuh Tempo');
+    run = await runAs('2027-04-16', superadmin);
+    expect(run.json().pelanggan_ids).toContain(c.id);
+    await until(() => fake.engine.secret(c.name)?.profile === 'ISOLIR', { what: 'isolated as of that day' });
+  });
+
   it('janji-bayar: at most 14 days ahead (422 otherwise, nothing changed); it postpones isolation until its day', async () => {
     await at('2027-03-16T03:00:00Z');
     const c = await customerOn(routerId, '10.40.0.4');

@@ -63,10 +63,13 @@ export function createIsolation(core: Core, provisioning: Provisioning) {
       }
     });
 
-  /** The sweep: overdue invoices become Jatuh Tempo, and customers past the grace days are isolated. */
-  async function run() {
+  /**
+   * The sweep: overdue invoices become Jatuh Tempo, and customers past the grace days are isolated. `asOf`
+   * (YYYY-MM-DD) runs it as of that day instead of today (the superadmin's `?tanggal=`).
+   */
+  async function run(asOf?: string) {
     const now = core.now();
-    const today = jakartaDate(now);
+    const today = asOf ?? jakartaDate(now);
     return withTransaction(db, async (trx) => {
       const overdue = await markOverdue(trx, today, now);
       const ids = await repo.lockIsolationCandidates(trx, today);
