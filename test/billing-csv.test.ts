@@ -2,10 +2,13 @@
 // the list's filters, the import with its dry run, per-row errors, skip_invalid and re-import without duplicates.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeRouterConnections } from '../src/modules/billing/providers/routeros/index.ts';
+import { startFakeRouter } from './fakes/routeros.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { roomInWindow } from './helpers/clock.ts';
 import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
 import { multipart } from './helpers/photobox.ts';
+import { until } from './helpers/until.ts';
 
 let t: TestApp;
 let admin: Record<string, string>;
@@ -236,6 +239,93 @@ describe('billing CSV import', () => {
     const res = await upload(csv, operator);
     expect(res.statusCode).toBe(403);
     expect(res.json()).toMatchObject({ status: 'error', error_code: 'AUTHORIZATION_ERROR' });
+  });
+});
+
+describe('billing CSV import and the routers', () => {
+  // The template (seed 003) carries no technical data (router, PPPoE name and password, address): an imported
+  // customer, like one created by POST /api/pelanggan/, has nothing a router can hold until its technical data
+  // names a router; from then on it is provisioned the same way, its imported package deciding the profile.
+  it('an imported customer reaches the router with its package profile once technical data names one, like one made by hand', async () => {
+    const routerPassword = `router-${randomBytes(6).toString('hex')}`;
+    const fake = await startFakeRouter({ password: routerPassword });
+    try {
+      const brand = code();
+      const post = async (url: string, payload: object, headers = admin) => {
+        const res = await t.app.inject({ method: 'POST', url, headers, payload });
+        expect(res.statusCode, res.body).toBe(201);
+        return res.json() as { id: number };
+      };
+      await post('/api/brands/', { id_brand: brand, brand });
+      await post('/api/paket_layanan/', {
+        id_brand: brand,
+        nama_paket: 'Fiber 30Mbps',
+        harga: 200_000,
+        kecepatan: 30,
+        profile_pppoe: 'paket-10M',
+      });
+      const faster = await post('/api/paket_layanan/', {
+        id_brand: brand,
+        nama_paket: 'Fiber 60Mbps',
+        harga: 300_000,
+        kecepatan: 60,
+        profile_pppoe: 'paket-20M',
+      });
+      const router = await post('/api/mikrotik_servers/', {
+        name: 'POP Impor',
+        host_ip: '127.0.0.1',
+        port: fake.port,
+        username: 'admin',
+        password: routerPassword,
+      });
+      const who = code();
+      const imported = await upload(
+        [HEADER, `Impor ${who},,,,Fiber 30Mbps,Jl. Dahlia No. 1,,${brand}`].join('\r\n'),
+        admin,
+      );
+      expect(imported.json()).toMatchObject({ created: 1 });
+      const byHand = await post(
+        '/api/pelanggan/',
+        { nama: `Manual ${who}`, id_brand: brand, layanan: 'Fiber 30Mbps' },
+        operator,
+      );
+      const list = await get(`/api/pelanggan/?search=${who}&limit=10`, viewer);
+      const importedId = list.json().data.find((c: { nama: string }) => c.nama === `Impor ${who}`).id as number;
+
+      for (const [id, ip, name] of [
+        [importedId, '10.60.0.2', `imp-${who.toLowerCase()}`],
+        [byHand.id, '10.60.0.3', `man-${who.toLowerCase()}`],
+      ] as const) {
+        expect(fake.engine.secret(name)).toBeUndefined(); // nothing to write before the technical data
+        await post(
+          '/api/data_teknis/',
+          {
+            pelanggan_id: id,
+            mikrotik_server_id: router.id,
+            ip_pelanggan: ip,
+            id_pelanggan: name,
+            password_pppoe: `pw-${code()}`,
+          },
+          operator,
+        );
+        const secret = await until(() => fake.engine.secret(name), { what: `the secret of ${name}` });
+        expect(secret).toMatchObject({ profile: 'paket-10M', 'remote-address': ip, service: 'pppoe' });
+      }
+      // Its package changed later: the router follows, as for any customer.
+      const patched = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/pelanggan/${importedId}`,
+        headers: operator,
+        payload: { paket_layanan_id: faster.id },
+      });
+      expect(patched.statusCode, patched.body).toBe(200);
+      await until(() => fake.engine.secret(`imp-${who.toLowerCase()}`)?.profile === 'paket-20M', {
+        what: 'the new package profile',
+      });
+    } finally {
+      closeRouterConnections();
+      await fake.close();
+    }
   });
 });
 

@@ -4,13 +4,15 @@
 // getting it when it returns.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTransaction } from '../src/core/db/transaction.ts';
 import { closeRouterConnections } from '../src/modules/billing/providers/routeros/index.ts';
 import { setSimulatorOnline, simulatorEngine } from '../src/modules/billing/providers/routeros/simulator.ts';
+import { paymentCompleted } from '../src/modules/billing/use-cases/invoices.ts';
 import { type FakeRouter, startFakeRouter } from './fakes/routeros.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { fakeClock } from './helpers/clock.ts';
 import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
-import { until } from './helpers/until.ts';
+import { quietPeriod, until } from './helpers/until.ts';
 
 const PASSWORD = `router-${randomBytes(6).toString('hex')}`;
 const clock = fakeClock();
@@ -188,6 +190,90 @@ describe('isolation', () => {
     expect((await pay(second.id)).statusCode).toBe(200);
     expect(await statusOf(c.id)).toBe('Aktif');
     await until(() => fake.engine.secret(c.name)?.profile === 'paket-10M', { what: 'the restore' });
+  });
+
+  it('never isolates a customer whose payment is settling: the sweep waits for the settlement, then skips them', async () => {
+    await at('2027-03-01T03:00:00Z');
+    const c = await customerOn(routerId, '10.40.0.6');
+    await until(() => fake.engine.secret(c.name)?.profile === 'paket-10M', { what: 'the secret on the router' });
+    const inv = await invoiceFor(c.id, '2027-03-10');
+    await until(async () => (await call('GET', `/api/invoices/${inv.id}`, viewer)).json().payment_link, {
+      what: 'the payment link',
+    });
+    const { db } = t.app.loket.database;
+    const row = await db
+      .selectFrom('billing_invoices')
+      .select(['payment_reference', 'total_harga'])
+      .where('id', '=', inv.id)
+      .executeTakeFirstOrThrow();
+    await at('2027-03-11T03:00:00Z'); // an earlier sweep marked it Jatuh Tempo (so marking it again locks nothing)
+    await sweep();
+    expect(await invoiceStatus(inv.id)).toBe('Jatuh Tempo');
+    await at('2027-03-16T03:00:00Z'); // grace over: the customer is due for isolation
+
+    // The Xendit callback's settlement (the billing handler's own code) holds the invoice, uncommitted, while the
+    // sweep starts.
+    let commit = () => {};
+    const held = new Promise<void>((r) => {
+      commit = r;
+    });
+    let settled = () => {};
+    const inside = new Promise<void>((r) => {
+      settled = r;
+    });
+    const settling = withTransaction(db, async (trx) => {
+      const result = await paymentCompleted(
+        trx,
+        { reference: String(row.payment_reference), amount: Number(row.total_harga), paidAt: null },
+        clock.now(),
+      );
+      settled();
+      await held;
+      return result.outcome;
+    });
+    await inside;
+    let swept = false;
+    const sweeping = sweep().then((r) => {
+      swept = true;
+      return r;
+    });
+    await quietPeriod(400, 'the sweep must wait for the settling invoice, not read it as unpaid');
+    expect(swept).toBe(false);
+    commit();
+    expect(await settling).toBe('settled');
+    const run = await sweeping;
+    expect(run.pelanggan_ids).not.toContain(c.id);
+    expect(await statusOf(c.id)).toBe('Aktif');
+    expect(await invoiceStatus(inv.id)).toBe('Lunas');
+    await quietPeriod(300, 'no isolation job may reach the router');
+    expect(fake.engine.secret(c.name)?.profile).toBe('paket-10M');
+    expect(await notices('isolir', c.id)).toBe(0);
+    expect((await sweep()).pelanggan_ids).not.toContain(c.id);
+  });
+
+  it('?tanggal= runs the sweep as of another day, for level 99 only (403 below, 422 for a bad date)', async () => {
+    await at('2027-03-16T03:00:00Z');
+    const c = await customerOn(routerId, '10.40.0.7');
+    await until(() => fake.engine.secret(c.name)?.profile === 'paket-10M', { what: 'the secret on the router' });
+    const inv = await invoiceFor(c.id, '2027-04-10');
+    const superadmin = bearer((await tokensFor(t.app, await makeAccount(t.app, { billing: 99 }))).access_token);
+    const runAs = (tanggal: string, who: Record<string, string>) =>
+      call('POST', `/api/pelanggan/isolir/run?tanggal=${tanggal}`, who);
+    const refused = await runAs('2027-04-16', admin);
+    expect(refused.statusCode, refused.body).toBe(403);
+    for (const bad of ['2027-02-30', '16-04-2027', 'besok']) {
+      const res = await runAs(bad, superadmin);
+      expect(res.statusCode, `${bad}: ${res.body}`).toBe(422);
+    }
+    expect(await invoiceStatus(inv.id)).toBe('Menunggu Pembayaran');
+    let run = await runAs('2027-04-11', superadmin);
+    expect(run.statusCode, run.body).toBe(200);
+    expect(run.json()).toMatchObject({ today: '2027-04-11' });
+    expect(run.json().pelanggan_ids).not.toContain(c.id);
+    expect(await invoiceStatus(inv.id)).toBe('Jatuh Tempo');
+    run = await runAs('2027-04-16', superadmin);
+    expect(run.json().pelanggan_ids).toContain(c.id);
+    await until(() => fake.engine.secret(c.name)?.profile === 'ISOLIR', { what: 'isolated as of that day' });
   });
 
   it('janji-bayar: at most 14 days ahead (422 otherwise, nothing changed); it postpones isolation until its day', async () => {

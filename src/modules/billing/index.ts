@@ -30,7 +30,13 @@ import { createGeneration, PAYMENT_LINK_JOB } from './use-cases/generate.ts';
 import { paymentCompleted } from './use-cases/invoices.ts';
 import { createIsolation, ISOLATION_JOB } from './use-cases/isolation.ts';
 import { createPaymentLinks } from './use-cases/payment-links.ts';
-import { createProvisioning, PROVISION_JOB, RESTORE_JOB, recordChange } from './use-cases/provisioning.ts';
+import {
+  createProvisioning,
+  PROVISION_BATCH_JOB,
+  PROVISION_JOB,
+  RESTORE_JOB,
+  recordChange,
+} from './use-cases/provisioning.ts';
 import { createReminders, REMINDER_JOB } from './use-cases/reminders.ts';
 import { createRouterHealth, ROUTER_HEALTH_JOB } from './use-cases/routers.ts';
 import { seedBilling, seedOptions } from './use-cases/seed.ts';
@@ -93,6 +99,15 @@ export const billingModule = defineModule({
       retryDelay: 1,
       concurrency: 4,
       handler: async (job: JobContext<{ pelangganId: number }>) => provisioning.applyJob(job.data.pelangganId),
+    },
+    // The isolation sweep's changes, a batch of customers a job, router by router and pipelined.
+    {
+      name: PROVISION_BATCH_JOB,
+      retryLimit: 30,
+      retryDelay: 5,
+      concurrency: 2,
+      expireInSeconds: 600,
+      handler: async (job: JobContext<{ pelangganIds: number[] }>) => provisioning.applyBatchJob(job.data.pelangganIds),
     },
     // Every minute: each router's health (router_offline once per outage).
     {

@@ -223,3 +223,63 @@ export async function pendingIds(db: Executor, limit: number): Promise<number[]>
     .execute();
   return rows.map((r) => r.pelanggan_id);
 }
+
+// ---- many customers at once (the isolation sweep's batches) -------------------------------------------------------
+
+/** Claims the leases of those of `ids` no other worker holds; answers the ones claimed. */
+export async function claimLeases(db: Executor, ids: readonly number[], now: Date, ms: number): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .updateTable('billing_provisioning')
+    .set({ lease_until: new Date(now.getTime() + ms) })
+    .where('pelanggan_id', 'in', [...ids])
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+    .returning('pelanggan_id')
+    .execute();
+  return rows.map((r) => r.pelanggan_id);
+}
+
+export async function desiredMany(db: Executor, ids: readonly number[]): Promise<Desired[]> {
+  if (ids.length === 0) return [];
+  const rows = await desiredQuery(db)
+    .where('c.id', 'in', [...ids])
+    .execute();
+  return rows.map((r) => desiredOf(r as DesiredRow));
+}
+
+/** `markApplied` for many customers in one statement: each its own version and place, leases released. */
+export async function markAppliedMany(
+  db: Executor,
+  done: readonly { pelangganId: number; version: number; routerId: number | null; secretName: string | null }[],
+  now: Date,
+) {
+  if (done.length === 0) return;
+  await sql`
+    UPDATE billing_provisioning p
+       SET applied_version = greatest(p.applied_version, u.version), router_id = u.router_id,
+           secret_name = u.secret_name, lease_until = NULL, last_error = NULL, attempts = 0, applied_at = ${now}
+      FROM unnest(${done.map((d) => d.pelangganId)}::int[], ${done.map((d) => d.version)}::bigint[],
+                  ${done.map((d) => d.routerId)}::int[], ${done.map((d) => d.secretName)}::text[])
+           AS u (pelanggan_id, version, router_id, secret_name)
+     WHERE p.pelanggan_id = u.pelanggan_id`.execute(db);
+}
+
+/** `markFailed` for many customers (the same error), leases released. */
+export async function markFailedMany(db: Executor, ids: readonly number[], error: string) {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('billing_provisioning')
+    .set((eb) => ({ lease_until: null, last_error: error.slice(0, 500), attempts: eb('attempts', '+', 1) }))
+    .where('pelanggan_id', 'in', [...ids])
+    .execute();
+}
+
+/** Releases leases without recording anything (customers left to the one-by-one path). */
+export async function releaseLeases(db: Executor, ids: readonly number[]) {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('billing_provisioning')
+    .set({ lease_until: null })
+    .where('pelanggan_id', 'in', [...ids])
+    .execute();
+}

@@ -1,7 +1,12 @@
 // Isolation by hand and by promise: operators (level 10) isolate a customer, lift it, or record a promise to pay
 // (`janji-bayar`, at most 14 days); billing admins (level 50) run the isolation sweep now instead of at the hour.
+// A superadmin (level 99) may run it as of another day (`?tanggal=`): the only way to move billing's clock by hand,
+// for a demonstration or to catch up after an outage; its effects (Jatuh Tempo, isolation) are real.
+
+import { Type } from 'typebox';
 import { originOf } from '../../../core/audit/audit.ts';
 import type { Core } from '../../../core/context.ts';
+import { AppError } from '../../../core/http/errors.ts';
 import type { Router } from '../../../core/http/route.ts';
 import type { RequestAuth } from '../../../core/identity/guards.ts';
 import { BILLING_LIMITS } from '../limits.ts';
@@ -26,10 +31,24 @@ export function registerIsolationRoutes(router: Router, _core: Core, isolation: 
       limits,
       schema: {
         summary: 'Run the isolation sweep now (it runs hourly): overdue invoices, then customers past the grace days',
+        querystring: Type.Object({
+          tanggal: Type.Optional(
+            Type.String({
+              format: 'date',
+              description: 'level 99 only: run as of this day (YYYY-MM-DD, Asia/Jakarta) instead of today',
+            }),
+          ),
+        }),
         response: { 200: IsolationRunAnswer },
       },
     },
-    () => isolation.run(),
+    (req) => {
+      const { tanggal } = req.query;
+      if (tanggal !== undefined && req.auth.level < 99) {
+        throw new AppError('AUTHORIZATION_ERROR', 'Running the sweep as of another day needs level 99');
+      }
+      return isolation.run(tanggal);
+    },
   );
 
   router.post(

@@ -16,13 +16,15 @@ import { type BillingEvent, notifyBilling } from '../notifications.ts';
 import * as customers from '../repo/customers.ts';
 import { markOverdue } from '../repo/generation.ts';
 import * as repo from '../repo/provisioning.ts';
-import { type Provisioning, recordChange } from './provisioning.ts';
+import { type Provisioning, recordBatchChange, recordChange } from './provisioning.ts';
 
 export const ISOLATION_JOB = 'billing.isolation';
 /** The longest promise to pay, in days from today. */
 export const MAX_PROMISE_DAYS = 14;
 /** Above this many customers in one sweep, one summary notification instead of one per customer. */
 const EACH_NOTICE_MAX = 50;
+/** How often a change applied right after its commit is tried while another worker holds the customer (50 ms apart). */
+const BUSY_TRIES = 100;
 
 const isolated = (c: { id: number; nama: string }, why: string): BillingEvent => ({
   type: 'isolir',
@@ -41,25 +43,39 @@ const addDays = (date: string, days: number) =>
 export function createIsolation(core: Core, provisioning: Provisioning) {
   const { db } = core.database;
 
-  /** After the commit: apply at once in this process; a failure is left to the durable job. */
+  /**
+   * After the commit: apply at once in this process; a failure is left to the durable job. A customer another
+   * worker holds (a batch of isolations writing its router) is tried again every 50 ms for a few seconds, since
+   * the job's retry would come a poll and a backoff later.
+   */
+  const applyNow = async (id: number) => {
+    for (let i = 0; i < BUSY_TRIES; i++) {
+      if ((await provisioning.apply(id)) !== 'busy') return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   const applySoon = (trx: Trx, ids: readonly number[]) =>
     afterCommit(trx, () => {
       for (const id of ids) {
-        provisioning.apply(id).catch((err: unknown) => {
+        applyNow(id).catch((err: unknown) => {
           core.logger.warn({ err, pelangganId: id }, 'router change not applied yet; its job retries it');
         });
       }
     });
 
-  /** The sweep: overdue invoices become Jatuh Tempo, and customers past the grace days are isolated. */
-  async function run() {
+  /**
+   * The sweep: overdue invoices become Jatuh Tempo, and customers past the grace days are isolated. `asOf`
+   * (YYYY-MM-DD) runs it as of that day instead of today (the superadmin's `?tanggal=`).
+   */
+  async function run(asOf?: string) {
     const now = core.now();
-    const today = jakartaDate(now);
+    const today = asOf ?? jakartaDate(now);
     return withTransaction(db, async (trx) => {
       const overdue = await markOverdue(trx, today, now);
       const ids = await repo.lockIsolationCandidates(trx, today);
       const changed = await repo.setStatus(trx, ids, 'Aktif', 'Isolir', now);
-      await recordChange(
+      // Applied in batches, router by router (one job a batch): thousands of isolations take seconds.
+      await recordBatchChange(
         trx,
         core.jobs,
         changed.map((c) => c.id),

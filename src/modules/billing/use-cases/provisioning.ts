@@ -9,7 +9,7 @@ import type { Core } from '../../../core/context.ts';
 import { open } from '../../../core/crypto.ts';
 import type { Executor } from '../../../core/db/tables.ts';
 import { AppError } from '../../../core/http/errors.ts';
-import type { PppSecret, RouterClient } from '../providers/routeros/index.ts';
+import type { PppActive, PppSecret, RouterClient } from '../providers/routeros/index.ts';
 import { RouterError, routerClient } from '../providers/routeros/index.ts';
 import * as repo from '../repo/provisioning.ts';
 import * as routers from '../repo/routers.ts';
@@ -18,6 +18,10 @@ import { targetOf } from './routers.ts';
 export const PROVISION_JOB = 'billing.provision';
 /** Restores (payment received, operator's buka-isolir): a queue of their own, never behind isolations. */
 export const RESTORE_JOB = 'billing.provision.restore';
+/** The isolation sweep's changes: one job per batch of customers, applied router by router, pipelined. */
+export const PROVISION_BATCH_JOB = 'billing.provision.batch';
+/** Customers in one batch job. */
+export const BATCH_SIZE = 500;
 
 /** How long one worker may hold a customer's lease (longer than a few router round trips). */
 const LEASE_MS = 30_000;
@@ -43,6 +47,25 @@ export async function recordChange(
   );
 }
 
+/**
+ * Records a change for many customers (the isolation sweep) and enqueues batch jobs of BATCH_SIZE customers: a batch
+ * is applied with one print of each router's secrets and sessions and its commands pipelined, where one job per
+ * customer would cost several round trips and a queue poll each.
+ */
+export async function recordBatchChange(
+  trx: Executor,
+  jobs: Jobs,
+  ids: readonly number[],
+  reason: repo.ProvisionReason,
+  now: Date,
+): Promise<void> {
+  if (ids.length === 0) return;
+  await repo.bumpVersions(trx, ids, reason, now);
+  const batches: { pelangganIds: number[] }[] = [];
+  for (let i = 0; i < ids.length; i += BATCH_SIZE) batches.push({ pelangganIds: ids.slice(i, i + BATCH_SIZE) });
+  await jobs.enqueueMany(trx, PROVISION_BATCH_JOB, batches);
+}
+
 export type ApplyOutcome = 'applied' | 'up-to-date' | 'busy';
 
 async function runPipelined<T>(items: readonly T[], fn: (item: T) => Promise<unknown>): Promise<void> {
@@ -60,14 +83,19 @@ export function createProvisioning(core: Core, sealKey: Buffer) {
 
   const passwordOf = (d: repo.Desired) => (d.password_enc ? open(sealKey, d.password_enc) : '');
 
-  async function endSessions(client: RouterClient, name: string): Promise<number> {
-    const sessions = await client.active({ name });
+  async function endSessions(client: RouterClient, name: string, known?: PppActive[]): Promise<number> {
+    const sessions = known ?? (await client.active({ name }));
     await Promise.all(sessions.map((s) => client.removeActive(s.id)));
     return sessions.length;
   }
 
   /** Writes one customer's secret as desired; ends the session when the profile changed (or on isolate/restore). */
-  async function writeSecret(client: RouterClient, d: repo.Desired, existing?: PppSecret | null) {
+  async function writeSecret(
+    client: RouterClient,
+    d: repo.Desired,
+    existing?: PppSecret | null,
+    sessions?: PppActive[],
+  ) {
     const found = existing === undefined ? (await client.secrets({ name: d.name }))[0] : existing;
     const fields = {
       name: d.name,
@@ -91,7 +119,7 @@ export function createProvisioning(core: Core, sealKey: Buffer) {
     }
     await client.setSecret(found.id, fields);
     if (found.profile !== d.profile || d.reason === 'isolate' || d.reason === 'restore') {
-      await endSessions(client, d.name);
+      await endSessions(client, d.name, sessions);
     }
     return 'updated' as const;
   }
@@ -154,6 +182,89 @@ export function createProvisioning(core: Core, sealKey: Buffer) {
   /** A job's handler: a customer busy with another worker is tried again later (that worker may hold an older version). */
   async function applyJob(pelangganId: number) {
     if ((await apply(pelangganId)) === 'busy') throw new Error(`customer ${pelangganId} is being provisioned`);
+  }
+
+  /**
+   * Applies the latest desired state of many customers (a batch job): each router's secrets and sessions read with
+   * one print each, then the writes pipelined on its tagged connections; each router's customers are recorded
+   * applied (their leases released) as soon as that router is done. Customers another worker holds, that moved
+   * router or name, or that leave their router go through `apply` one by one. Answers how many were written and
+   * the ones still to do (busy or failed), for the job to retry.
+   */
+  async function applyMany(ids: readonly number[]): Promise<{ applied: number; left: number[] }> {
+    const claimed = await repo.claimLeases(db, ids, core.now(), LEASE_MS);
+    const left = ids.filter((id) => !claimed.includes(id));
+    const rows = await repo.desiredMany(db, claimed);
+    const current = rows.filter((d) => d.applied_version >= d.version);
+    const inPlace = rows.filter(
+      (d) =>
+        d.applied_version < d.version &&
+        d.present &&
+        d.router_id !== null &&
+        (d.applied_router_id === null || (d.applied_router_id === d.router_id && d.applied_secret_name === d.name)),
+    );
+    const handled = new Set([...current, ...inPlace].map((d) => d.pelanggan_id));
+    const oneByOne = claimed.filter((id) => !handled.has(id));
+    const placeOf = (d: repo.Desired) => ({ pelangganId: d.pelanggan_id, version: d.version });
+    await repo.markAppliedMany(
+      db,
+      current.map((d) => ({ ...placeOf(d), routerId: d.applied_router_id, secretName: d.applied_secret_name })),
+      core.now(),
+    );
+    const byRouter = new Map<number, repo.Desired[]>();
+    for (const d of inPlace) byRouter.set(d.router_id as number, [...(byRouter.get(d.router_id as number) ?? []), d]);
+    let applied = 0;
+    await Promise.all(
+      [...byRouter].map(async ([routerId, group]) => {
+        try {
+          const client = await clientFor(routerId);
+          const [secrets, sessions] = await Promise.all([client.secrets(), client.active()]);
+          const secretOf = new Map(secrets.map((s) => [s.name, s]));
+          const sessionsOf = new Map<string, PppActive[]>();
+          for (const s of sessions) sessionsOf.set(s.name, [...(sessionsOf.get(s.name) ?? []), s]);
+          const done: repo.Desired[] = [];
+          const failed: { d: repo.Desired; error: string }[] = [];
+          await runPipelined(group, async (d) => {
+            try {
+              await writeSecret(client, d, secretOf.get(d.name) ?? null, sessionsOf.get(d.name) ?? []);
+              done.push(d);
+            } catch (e) {
+              failed.push({ d, error: e instanceof Error ? e.message : String(e) });
+            }
+          });
+          await repo.markAppliedMany(
+            db,
+            done.map((d) => ({ ...placeOf(d), routerId, secretName: d.name })),
+            core.now(),
+          );
+          for (const f of failed) await repo.markFailed(db, f.d.pelanggan_id, f.error);
+          applied += done.length;
+          left.push(...failed.map((f) => f.d.pelanggan_id));
+        } catch (e) {
+          // The router did not answer its prints (down, or deleted): the whole group waits for the retry.
+          const ids = group.map((d) => d.pelanggan_id);
+          await repo.markFailedMany(db, ids, e instanceof Error ? e.message : String(e));
+          left.push(...ids);
+        }
+      }),
+    );
+    await repo.releaseLeases(db, oneByOne);
+    for (const id of oneByOne) {
+      try {
+        const outcome = await apply(id);
+        if (outcome === 'applied') applied++;
+        if (outcome === 'busy') left.push(id);
+      } catch {
+        left.push(id);
+      }
+    }
+    return { applied, left };
+  }
+
+  /** A batch job's handler: what is left (busy, router down) fails the job, whose retry tries those again. */
+  async function applyBatchJob(pelangganIds: readonly number[]) {
+    const { left } = await applyMany(pelangganIds);
+    if (left.length > 0) throw new Error(`${left.length} of ${pelangganIds.length} customers not applied yet`);
   }
 
   /** Enqueues every customer whose latest version is not applied yet (a router came back, a sweep). */
@@ -227,6 +338,6 @@ export function createProvisioning(core: Core, sealKey: Buffer) {
     };
   }
 
-  return { apply, applyJob, catchUp, syncNow, reconcile, clientFor };
+  return { apply, applyJob, applyMany, applyBatchJob, catchUp, syncNow, reconcile, clientFor };
 }
 export type Provisioning = ReturnType<typeof createProvisioning>;
