@@ -466,6 +466,10 @@ describe('client callbacks', () => {
       const expected = createHmac('sha256', r.privateKey).update(`${id}.${ts}.${last.body}`).digest('base64');
       expect(last.headers['webhook-signature']).toBe(`v1,${expected}`);
       expect(JSON.parse(last.body).data).toMatchObject({ trx_id: d.id, status: 'sukses' });
+      // Issue 21 finding 13 (CONTRACTS §6): the callback's `waktu` is WIB with its offset, the same as /status shows.
+      const shown = (await t.app.inject({ method: 'GET', url: `/status/${d.id}`, headers: r.h })).json().data.waktu;
+      expect(JSON.parse(last.body).data.waktu).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00$/);
+      expect(JSON.parse(last.body).data.waktu).toBe(shown);
       // The delivery is logged once Loket has read the receiver's answer, a moment after the receiver saw it.
       const readLog = async () => (await t.app.inject({ method: 'GET', url: '/callback', headers: r.h })).json().data;
       const log = await until(

@@ -72,3 +72,38 @@ export function localTime(d: Date | string | number): string {
 /** `localTime`, keeping null as null. */
 export const localTimeOrNull = (d: Date | string | number | null | undefined): string | null =>
   d === null || d === undefined ? null : localTime(d);
+
+const isPlainObject = (v: object): boolean => {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+
+/**
+ * `value` with every Date in it (through arrays and plain objects) shown as its `localTime`: what a module's
+ * response carries (CONTRACTS §6). Nothing is changed in place; what holds no Date is returned as it is.
+ */
+export function localTimes<T>(value: T): T {
+  if (value instanceof Date) return localTime(value) as T;
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = localTimes(value[i]);
+      if (v !== value[i]) {
+        out ??= value.slice();
+        out[i] = v;
+      }
+    }
+    return (out ?? value) as T;
+  }
+  if (!isPlainObject(value)) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const shown = localTimes(v);
+    if (shown !== v) {
+      out ??= { ...(value as Record<string, unknown>) };
+      out[k] = shown;
+    }
+  }
+  return (out ?? value) as T;
+}

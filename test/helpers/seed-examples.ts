@@ -1,11 +1,12 @@
 // The seed documents' request and response examples as tests (issue 21 item 3). A test sends the example's request
 // to a fresh start of Loket and compares the answer with the example: by shape (every field the example shows is
 // there, with the example's JSON type, recursively) and by the values the example fixes (codes, statuses, messages).
-// Timestamps are compared by form only: ISO 8601 with an offset or `Z` (CONTRACTS §6 adds the offset the documents'
-// local times lack).
+// Timestamps are compared by form: ISO 8601 local time of LOKET_TIMEZONE with its offset (CONTRACTS §6 adds the
+// offset the documents' local times lack; a `Z` time is the right instant but not the local time §6 asks for).
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import type { Config } from '../../src/config.ts';
+import { localTime } from '../../src/core/time.ts';
 import { startTestApp, type TestApp } from './app.ts';
 
 export type Res = Pick<LightMyRequestResponse, 'statusCode' | 'json' | 'body' | 'headers'>;
@@ -26,7 +27,14 @@ export const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-
 /** A string in an example that is a date-time (with or without an offset, as the documents write them). */
 const LOOKS_LIKE_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/;
 
-const OFFSETLESS = 'expected an ISO 8601 timestamp with offset, got';
+/** ISO 8601 with the offset LOKET_TIMEZONE has at that instant (`…+07:00` in Jakarta; `Z` only where it is UTC). */
+export function isLocalTimestamp(value: string): boolean {
+  if (!ISO_TIMESTAMP.test(value)) return false;
+  const suffix = (s: string) => (s.endsWith('Z') ? '+00:00' : s.slice(-6));
+  return suffix(value) === suffix(localTime(Date.parse(value)));
+}
+
+const OFFSETLESS = 'expected an ISO 8601 local timestamp with its offset (CONTRACTS §6), got';
 const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
 export interface ShapeOptions {
@@ -50,7 +58,7 @@ export function shapeProblems(actual: unknown, example: unknown, opts: ShapeOpti
   }
   if (actual === null && opts.nullable?.includes(path)) return [];
   if (kind(actual) !== kind(example)) return [`${here}: expected ${kind(example)}, got ${kind(actual)}`];
-  if (typeof example === 'string' && LOOKS_LIKE_TIMESTAMP.test(example) && !ISO_TIMESTAMP.test(actual as string)) {
+  if (typeof example === 'string' && LOOKS_LIKE_TIMESTAMP.test(example) && !isLocalTimestamp(actual as string)) {
     return [`${here}: ${OFFSETLESS} ${JSON.stringify(actual)}`];
   }
   if (Array.isArray(example)) {

@@ -60,10 +60,6 @@ export const platformEnvelope: Envelope = {
   }),
 };
 
-export function isoSeconds(d: Date): string {
-  return `${d.toISOString().slice(0, 19)}Z`;
-}
-
 export function statusOf(envelope: Envelope, err: AppError): number {
   return envelope.status?.[err.code] ?? err.status;
 }

@@ -8,12 +8,14 @@ import type {
   FastifyRequest,
   onRequestHookHandler,
   preHandlerHookHandler,
+  preSerializationHookHandler,
   RouteOptions,
 } from 'fastify';
 import { type Static, type TSchema, Type } from 'typebox';
 import type { Core } from '../context.ts';
 import type { RequestAuth } from '../identity/guards.ts';
 import { type RouteLimit, rateLimit } from '../limits/limiter.ts';
+import { localTimes } from '../time.ts';
 import { type Envelope, errorResponses } from './envelopes.ts';
 import { type Claim, runIdempotent, type StoredResponse } from './idempotency.ts';
 
@@ -131,6 +133,9 @@ export interface Router {
   ): void;
 }
 
+const showLocalTimes: preSerializationHookHandler<unknown> = (_req, _reply, payload, done) =>
+  done(null, localTimes(payload));
+
 export function createRouter(
   app: FastifyInstance,
   core: Core,
@@ -181,6 +186,9 @@ export function createRouter(
       config: { ...spec.config, envelope, access: spec.auth, module: opts.module },
       onRequest,
       preHandler: spec.preHandler,
+      // CONTRACTS §6: a module's answers show times in LOKET_TIMEZONE with the offset, whatever the view left as a Date
+      // (the platform's own API keeps UTC).
+      ...(opts.module === 'platform' ? {} : { preSerialization: showLocalTimes }),
       bodyLimit: spec.bodyLimit,
       schema: {
         ...rest,

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Executor, Tables, Trx } from '../db/tables.ts';
 import { afterCommit } from '../db/transaction.ts';
 import { PLATFORM } from '../identity/accounts.ts';
+import { localTime } from '../time.ts';
 import type { Bus } from './bus.ts';
 
 export interface NewNotification {
@@ -140,7 +141,7 @@ export function createNotifications(deps: { db: Kysely<Tables>; bus: Bus; now: (
       const push = () => {
         for (let i = 0; i < recipients.length; i += RECIPIENTS_PER_MESSAGE) {
           const slice = recipients.slice(i, i + RECIPIENTS_PER_MESSAGE);
-          void deps.bus.publish(TOPIC, { ...message, timestamp: now.toISOString(), recipients: slice });
+          void deps.bus.publish(TOPIC, { ...message, timestamp: localTime(now), recipients: slice });
         }
       };
       if (db.isTransaction) afterCommit(db as Trx, push);

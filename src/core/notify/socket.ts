@@ -14,6 +14,7 @@ import type { WebSocket } from 'ws';
 import type { Core } from '../context.ts';
 import { AppError } from '../http/errors.ts';
 import { levelFor } from '../identity/accounts.ts';
+import { localTime } from '../time.ts';
 
 export interface NotificationSocket {
   /** The socket's path, e.g. `/ws/notifications`. */
@@ -84,7 +85,7 @@ export async function registerNotificationSockets(
           if (isBinary) return;
           const text = raw.toString().trim();
           if (text.toLowerCase() === 'ping' || /^\{\s*"type"\s*:\s*"ping"\s*\}$/.test(text)) {
-            send(socket, { type: 'pong', timestamp: core.now().toISOString() });
+            send(socket, { type: 'pong', timestamp: localTime(core.now()) });
           }
           // Anything else is ignored: the socket only pushes.
         });
@@ -123,7 +124,7 @@ export async function registerNotificationSockets(
             type: 'connection_established',
             message: 'Connected: notifications arrive on this socket',
             data: { account_id: accountId },
-            timestamp: core.now().toISOString(),
+            timestamp: localTime(core.now()),
           });
         })();
       },

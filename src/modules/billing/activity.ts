@@ -4,6 +4,7 @@
 // its method) and `details` a JSON string of the values before and after. Billing admins (level 50) read it.
 import { Type } from 'typebox';
 import type { ActivityLogView, ActivityRecord } from '../../core/audit/audit.ts';
+import { localTime } from '../../core/time.ts';
 
 /** A change made outside a request (a job) is shown by the method its verb would have used. */
 function methodOf(event: string): string {
@@ -38,7 +39,7 @@ export function activityItem(r: ActivityRecord) {
     id: Number(r.id),
     user: id !== null && r.account_name !== null ? { id, name: r.account_name, email: r.account_email } : null,
     user_id: id,
-    timestamp: new Date(r.created_at).toISOString(),
+    timestamp: localTime(r.created_at),
     action: r.method && r.path ? `${r.method} ${r.path}` : `${methodOf(r.action)} ${r.action}`,
     event: r.action,
     object_type: r.object_type,

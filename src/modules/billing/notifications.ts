@@ -15,6 +15,7 @@
 // `new_payment`), so every event about a customer carries it.
 import type { Core } from '../../core/context.ts';
 import type { Executor } from '../../core/db/tables.ts';
+import { localTimeOrNull } from '../../core/time.ts';
 import type { Customer } from './repo/customers.ts';
 import type { Invoice } from './repo/invoices.ts';
 
@@ -83,7 +84,7 @@ export const invoicePaid = (inv: Invoice): BillingEvent => ({
   data: {
     ...invoiceData(inv),
     metode_pembayaran: inv.metode_pembayaran,
-    paid_at: inv.paid_at ? new Date(inv.paid_at).toISOString() : null,
+    paid_at: localTimeOrNull(inv.paid_at),
   },
 });
 

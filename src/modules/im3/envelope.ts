@@ -2,7 +2,8 @@
 // Error codes are the document's table's (its "Error Codes"): a platform code where the table has a fitting one is
 // answered as the table's (BAD_REQUEST as VALIDATION_ERROR, …), the HTTP status kept (DECISIONS).
 import { type TSchema, Type } from 'typebox';
-import { type Envelope, isoSeconds } from '../../core/http/envelopes.ts';
+import type { Envelope } from '../../core/http/envelopes.ts';
+import { localTime } from '../../core/time.ts';
 
 /**
  * The platform's codes that have a fitting row in the document's table. Codes of no row (413, 414, 415, 429, 500,
@@ -22,7 +23,7 @@ export const im3Envelope: Envelope = {
   error: (err, ctx) => ({
     success: false,
     request_id: ctx.requestId,
-    timestamp: isoSeconds(new Date()),
+    timestamp: localTime(new Date()),
     error: { code: im3Code(err.code), message: err.message, details: err.details ?? {} },
   }),
   errorSchema: Type.Object({
@@ -36,7 +37,7 @@ export const im3Envelope: Envelope = {
 export const im3Ok = <T>(requestId: string, data: T, message: string, meta: Record<string, unknown> = {}) => ({
   success: true as const,
   request_id: requestId,
-  timestamp: isoSeconds(new Date()),
+  timestamp: localTime(new Date()),
   data,
   message,
   meta,

@@ -7,6 +7,7 @@ import type { Core } from '../../../core/context.ts';
 import { AppError } from '../../../core/http/errors.ts';
 import type { Router } from '../../../core/http/route.ts';
 import type { NotificationRow } from '../../../core/notify/notifications.ts';
+import { localTime, localTimeOrNull } from '../../../core/time.ts';
 import { BILLING_LIMITS } from '../limits.ts';
 import { IdParams, MAX_LIMIT } from '../schemas.ts';
 import { clampLimit } from './lists.ts';
@@ -35,8 +36,8 @@ const view = (n: NotificationRow) => ({
   message: n.message,
   data: n.data,
   read: n.read,
-  read_at: n.read_at && new Date(n.read_at).toISOString(),
-  created_at: new Date(n.created_at).toISOString(),
+  read_at: localTimeOrNull(n.read_at),
+  created_at: localTime(n.created_at),
 });
 
 export function registerNotificationRoutes(router: Router, core: Core): void {
