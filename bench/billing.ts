@@ -229,7 +229,10 @@ try {
       await measure(`${label} [run ${run}, target ${target}]`, paths, auth, PAUSE_MS);
     }
   }
-  if (!PHASES.includes('generate')) process.exit(0);
+  if (!PHASES.includes('generate')) {
+    server.stop(); // process.exit skips the `finally`
+    process.exit(0);
+  }
 
   const newest = (await query<{ p: string }>('SELECT max(periode) AS p FROM billing_invoices'))[0]?.p ?? '2026-01';
   const [y, m] = newest.split('-').map(Number) as [number, number];
