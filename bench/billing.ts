@@ -4,19 +4,35 @@
 //
 // Run: npm run bench:billing    (needs PostgreSQL; BENCH_PG_URL overrides postgres://postgres@127.0.0.1:5432)
 // Env: BENCH_REUSE=1 keeps an existing base (else it is built again), BENCH_CUSTOMERS (100000), BENCH_MONTHS (24),
-//      BENCH_SECONDS (15), BENCH_CONNECTIONS (50).
+//      BENCH_SECONDS (15), BENCH_CONNECTIONS (50), BENCH_DB (loket_bench_billing), BENCH_PHASES
+//      (search,list,dashboard,generate), BENCH_REPEAT (2: each measurement twice), BENCH_PAUSE_MS (250).
+// Load: wrk (Debian package), 50 connections, each measurement closed loop (a connection sends its next request when
+// the last is answered) and paced (BENCH_PAUSE_MS between a connection's requests), with the CPU time per answer of
+// the server and of its PostgreSQL backends, and the load average before and after (the machine is shared).
 // Measures: customer search (`/api/pelanggan/?search=…`, terms drawn from the base: names, e-mail and phone
 // fragments) p99 (target ≤ 50 ms); the dashboard `/api/dashboard/` p99 (≤ 100 ms) when the route exists; and
 // `POST /api/invoices/generate {"periode"}` for the period after the newest one (≤ 60 s). Each run generates one
 // more period, so a reused base grows by one period per run.
 import { spawnSync } from 'node:child_process';
-import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { benchAdmin, freshDatabase, PG_BASE, ROOT, rssMb, startServer } from './lib.ts';
+import {
+  benchAdmin,
+  cpuSeconds,
+  describeLoad,
+  freshDatabase,
+  type LoadResult,
+  luaStrings,
+  PG_BASE,
+  ROOT,
+  rssMb,
+  startServer,
+  wrk,
+} from './lib.ts';
 
-const DB_NAME = 'loket_bench_billing';
+const DB_NAME = process.env.BENCH_DB ?? 'loket_bench_billing';
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 100_000);
 const MONTHS = Number(process.env.BENCH_MONTHS ?? 24);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -105,59 +121,71 @@ async function operator(): Promise<{ authorization: string }> {
   }
 }
 
-interface Load {
-  requests: number;
-  rps: number;
-  errors: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
+const PHASES = (process.env.BENCH_PHASES ?? 'search,list,dashboard,generate').split(',');
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 2);
+// Paced clients: each connection waits this long between its requests (50 connections, 250 ms: at most 200 req/s).
+const PAUSE_MS = Number(process.env.BENCH_PAUSE_MS ?? 250);
 
-/** `connections` loops, each sending its next request when the last is answered, for `seconds`; latencies in ms. */
-async function load(next: () => string, headers: Record<string, string>, seconds: number): Promise<Load> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const latencies: number[] = [];
-  let errors = 0;
-  const get = (path: string) =>
-    new Promise<number>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port: PORT, path, agent, headers }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('error', () => resolve(0));
-    });
-  const end = performance.now() + seconds * 1000;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() < end) {
-        const start = performance.now();
-        const status = await get(next());
-        latencies.push(performance.now() - start);
-        if (status < 200 || status >= 300) errors++;
-      }
-    }),
+/** CPU seconds used so far by the PostgreSQL backends connected to the bench database (the server's pool). */
+async function backendCpu(): Promise<number> {
+  const pids = await query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+    [DB_NAME],
   );
-  const elapsed = (performance.now() - t0) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 10) / 10;
-  return {
-    requests: latencies.length,
-    rps: Math.round(latencies.length / elapsed),
-    errors,
-    p50: at(0.5),
-    p90: at(0.9),
-    p99: at(0.99),
-    max: at(1),
-  };
+  let total = 0;
+  for (const { pid } of pids) {
+    try {
+      const c = cpuSeconds(pid);
+      total += c.user + c.sys;
+    } catch {
+      // gone since
+    }
+  }
+  return total;
 }
 
-const describe = (r: Load) =>
-  `${r.rps} req/s, p50 ${r.p50} ms, p90 ${r.p90} ms, p99 ${r.p99} ms, max ${r.max} ms, ${r.requests} requests, errors/non-2xx ${r.errors}`;
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/**
+ * wrk over `paths` (a Lua list walked round-robin from a random start per thread), closed loop (each connection sends
+ * its next request when the last is answered) or paced; with the server's and its PostgreSQL backends' CPU time per
+ * answer and the load average before and after.
+ */
+async function measure(
+  label: string,
+  paths: string[],
+  headers: Record<string, string>,
+  pauseMs: number,
+  seconds = SECONDS,
+) {
+  const script = `local paths = ${luaStrings(paths)}
+local i = 0
+init = function(args) i = math.random(#paths) end
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i % #paths) + 1], { ["Authorization"] = ${JSON.stringify(headers.authorization)} })
+end
+${pauseMs > 0 ? `delay = function() return ${pauseMs} end` : ''}`;
+  const loadBefore = loadavg();
+  const node0 = cpuSeconds(server.pid);
+  const pg0 = await backendCpu();
+  const r: LoadResult = await wrk({
+    url: `http://127.0.0.1:${PORT}`,
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    script,
+  });
+  const node1 = cpuSeconds(server.pid);
+  const pg1 = await backendCpu();
+  const per = (s: number) => ((s * 1000) / Math.max(1, r.requests)).toFixed(2);
+  const model = pauseMs > 0 ? `paced (${pauseMs} ms between a connection's requests)` : 'closed loop';
+  console.log(
+    `${label}, ${CONNECTIONS} connections, ${model}, ${seconds} s: ${describeLoad(r)}; CPU per answer: server ${per(
+      node1.user + node1.sys - node0.user - node0.sys,
+    )} ms, PostgreSQL ${per(pg1 - pg0)} ms; load average ${loadBefore} → ${loadavg()}`,
+  );
+  return r;
+}
 
 /** Search terms as operators type them: a name, a surname, a piece of an e-mail, 4–7 digits of a phone number. */
 async function searchTerms(): Promise<string[]> {
@@ -177,21 +205,33 @@ const auth = await operator();
 const terms = await searchTerms();
 const server = await startServer(serverEnv, PORT);
 try {
-  let i = 0;
-  const search = () => `/api/pelanggan/?search=${encodeURIComponent(terms[i++ % terms.length] ?? '')}`;
-  await load(search, auth, 3); // warm-up
-  const s = await load(search, auth, SECONDS);
-  console.log(`customer search, ${CONNECTIONS} connections, ${SECONDS} s: ${describe(s)} (target p99 ≤ 50 ms)`);
-  const list = await load(() => `/api/pelanggan/?skip=${(i++ * 15) % 5000}&limit=15`, auth, SECONDS);
-  console.log(`customer list (no search), ${CONNECTIONS} connections: ${describe(list)}`);
-
-  const probe = await fetch(`http://127.0.0.1:${PORT}/api/dashboard/`, { headers: auth });
-  if (probe.status === 404) {
-    console.log('dashboard: not yet (the route answers 404)');
-  } else {
-    await load(() => '/api/dashboard/', auth, 3);
-    const d = await load(() => '/api/dashboard/', auth, SECONDS);
-    console.log(`dashboard, ${CONNECTIONS} connections: ${describe(d)} (target p99 ≤ 100 ms)`);
+  const targets: [string, string, string[], string][] = [
+    ['search', 'customer search', terms.map((t) => `/api/pelanggan/?search=${encodeURIComponent(t)}`), 'p99 ≤ 50 ms'],
+    [
+      'list',
+      'customer list (no search)',
+      Array.from({ length: 334 }, (_, k) => `/api/pelanggan/?skip=${k * 15}&limit=15`),
+      'no target',
+    ],
+    ['dashboard', 'dashboard /api/dashboard/', ['/api/dashboard/'], 'p99 ≤ 100 ms'],
+    [
+      'dashboard',
+      "dashboard page's calls (dashboard, sidebar-badges, paket-details)",
+      ['/api/dashboard/', '/api/dashboard/sidebar-badges', '/api/dashboard/paket-details'],
+      'p99 ≤ 100 ms',
+    ],
+  ];
+  for (const [phase, label, paths, target] of targets) {
+    if (!PHASES.includes(phase)) continue;
+    await measure(`${label} (warm-up)`, paths, auth, 0, 3);
+    for (let run = 1; run <= REPEAT; run++) {
+      await measure(`${label} [run ${run}, target ${target}]`, paths, auth, 0);
+      await measure(`${label} [run ${run}, target ${target}]`, paths, auth, PAUSE_MS);
+    }
+  }
+  if (!PHASES.includes('generate')) {
+    server.stop(); // process.exit skips the `finally`
+    process.exit(0);
   }
 
   const newest = (await query<{ p: string }>('SELECT max(periode) AS p FROM billing_invoices'))[0]?.p ?? '2026-01';

@@ -352,3 +352,34 @@ describe('billing technical data', () => {
     expect(after).toBe(before);
   });
 });
+
+describe('billing customer search (the narrow search table, migrations/0062)', () => {
+  it('follows renames and deletes, matches across case in name, e-mail and phone, and totals past the last page', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const ids: number[] = [];
+    for (let i = 1; i <= 4; i++) {
+      const r = await call('POST', '/api/pelanggan/', operator, {
+        nama: `Telusur ${tag} ${i}`,
+        email: `t${i}.${tag}@Example.com`,
+        no_telp: `0857${String(900000 + i)}${tag.replace(/\D/g, '7').slice(0, 2)}`,
+      });
+      expect(r.statusCode, r.body).toBe(201);
+      ids.push(r.json().id);
+    }
+    const list = async (q: string) => (await call('GET', `/api/pelanggan/?${q}`, viewer)).json();
+    expect(await list(`search=TELUSUR%20${tag.toUpperCase()}`)).toMatchObject({ total_count: 4 });
+    // A full page is counted; a page past the end still answers the exact total.
+    expect(await list(`search=telusur%20${tag}&limit=2`)).toMatchObject({ total_count: 4 });
+    const past = await list(`search=telusur%20${tag}&skip=10&limit=2`);
+    expect(past).toMatchObject({ total_count: 4, data: [] });
+    const renamed = await call('PATCH', `/api/pelanggan/${ids[0]}`, operator, { nama: `Ganti ${tag}` });
+    expect(renamed.statusCode, renamed.body).toBe(200);
+    expect(await list(`search=telusur%20${tag}`)).toMatchObject({ total_count: 3 });
+    expect((await list(`search=ganti%20${tag}`)).data.map((c: { id: number }) => c.id)).toEqual([ids[0]]);
+    expect((await list(`search=T2.${tag}@EXAMPLE`)).data.map((c: { id: number }) => c.id)).toEqual([ids[1]]);
+    expect((await call('DELETE', `/api/pelanggan/${ids[2]}`, admin)).statusCode).toBe(204);
+    expect(await list(`search=telusur%20${tag}`)).toMatchObject({ total_count: 2 });
+    // A term with a line feed cannot match across two fields.
+    expect(await list(`search=${encodeURIComponent(`ganti ${tag}\nt1.`)}`)).toMatchObject({ total_count: 0 });
+  });
+});

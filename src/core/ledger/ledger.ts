@@ -104,7 +104,8 @@ export interface JournalHeader {
   at: Date;
 }
 
-function sortedRows(kind: string, reference: string, postings: Posting[]) {
+/** A journal's postings checked (balanced, whole non-zero amounts) with their row codes, sorted by code. */
+export function sortedRows(kind: string, reference: string, postings: Posting[]) {
   const total = postings.reduce((s, p) => s + p.amount, 0);
   if (postings.length < 2 || total !== 0 || postings.some((p) => !Number.isSafeInteger(p.amount) || p.amount === 0)) {
     throw new Error(`unbalanced or invalid journal ${kind}/${reference}`);

@@ -7,14 +7,8 @@
 // Each journal's reference is the invoice id (the payment reference for an overpayment), and (kind, reference) is
 // unique in the ledger, so an invoice is issued, paid and cancelled at most once each.
 import type { Executor } from '../../core/db/tables.ts';
-import {
-  ensureAccounts,
-  type JournalBatch,
-  type LedgerAccountRef,
-  type Posting,
-  post,
-  postBatches,
-} from '../../core/ledger/ledger.ts';
+import { postUnrefusable } from '../../core/ledger/bulk.ts';
+import { type LedgerAccountRef, type Posting, post } from '../../core/ledger/ledger.ts';
 
 // A receivable may go negative (it is what the customer owes), so it is an `adjustment`-kind account: the ledger's
 // kinds that may go below zero are `cash` and `adjustment`.
@@ -67,34 +61,18 @@ const issuePostings = (inv: Amounts): Posting[] =>
   ]);
 
 /**
- * `postIssue` for many invoices in the caller's transaction, journal by journal in one statement per shape (with
- * and without PPN: `ledger_post_many`), after creating the receivables in code order and locking every touched row
- * at once. Each invoice keeps its own `billing.invoice` journal, so payment and cancellation work as for one.
+ * `postIssue` for many invoices in the caller's transaction, as one set (`postUnrefusable`: a fixed handful of
+ * statements whatever their number). An issue cannot be refused — the receivable may go negative, revenue and PPN
+ * only grow — so the journals need not be decided one by one. Each invoice keeps its own `billing.invoice` journal,
+ * so payment and cancellation work as for one; one already issued is a bug and undoes the caller's transaction.
  */
 export async function postIssues(db: Executor, invs: Amounts[], at: Date): Promise<void> {
   const journals = invs
     .map((inv) => ({ reference: String(inv.id), postings: issuePostings(inv) }))
     .filter((j) => j.postings.length >= 2);
   if (journals.length === 0) return;
-  const refs = [...new Set(invs.map((inv) => inv.pelanggan_id))]
-    .map(receivable)
-    .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
-  await ensureAccounts(db, [...refs, REVENUE, PPN_PAYABLE]); // in code order
-  const batches: JournalBatch[] = [2, 3]
-    .map((width) => ({
-      kind: 'billing.invoice',
-      at,
-      journals: journals.filter((j) => j.postings.length === width),
-    }))
-    .filter((b) => b.journals.length > 0);
-  const outcomes = await postBatches(db, batches);
-  outcomes.forEach((batch, i) => {
-    batch.forEach((o, k) => {
-      if (o.reason !== 'ok') {
-        throw new Error(`ledger refused billing.invoice/${batches[i]?.journals[k]?.reference}: ${o.reason}`);
-      }
-    });
-  });
+  const { duplicates } = await postUnrefusable(db, 'billing.invoice', at, journals);
+  if (duplicates > 0) throw new Error(`ledger refused ${duplicates} billing.invoice journals: duplicate`);
 }
 
 export const postPayment = (db: Executor, inv: Amounts, channel: 'xendit' | 'manual', at: Date) =>
