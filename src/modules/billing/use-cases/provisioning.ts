@@ -212,7 +212,11 @@ export function createProvisioning(core: Core, sealKey: Buffer) {
       core.now(),
     );
     const byRouter = new Map<number, repo.Desired[]>();
-    for (const d of inPlace) byRouter.set(d.router_id as number, [...(byRouter.get(d.router_id as number) ?? []), d]);
+    for (const d of inPlace) {
+      const group = byRouter.get(d.router_id as number);
+      if (group) group.push(d);
+      else byRouter.set(d.router_id as number, [d]);
+    }
     let applied = 0;
     await Promise.all(
       [...byRouter].map(async ([routerId, group]) => {
@@ -221,7 +225,11 @@ export function createProvisioning(core: Core, sealKey: Buffer) {
           const [secrets, sessions] = await Promise.all([client.secrets(), client.active()]);
           const secretOf = new Map(secrets.map((s) => [s.name, s]));
           const sessionsOf = new Map<string, PppActive[]>();
-          for (const s of sessions) sessionsOf.set(s.name, [...(sessionsOf.get(s.name) ?? []), s]);
+          for (const s of sessions) {
+            const list = sessionsOf.get(s.name);
+            if (list) list.push(s);
+            else sessionsOf.set(s.name, [s]);
+          }
           const done: repo.Desired[] = [];
           const failed: { d: repo.Desired; error: string }[] = [];
           await runPipelined(group, async (d) => {
