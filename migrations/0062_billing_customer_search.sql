@@ -36,7 +36,9 @@ $$;
 CREATE FUNCTION billing_customer_search_removed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
-    TRUNCATE billing_customer_search;
+    -- DELETE, not TRUNCATE: a TRUNCATE naming both tables at once would truncate this one inside the statement
+    -- already truncating it, which PostgreSQL refuses.
+    DELETE FROM billing_customer_search;
   ELSE
     DELETE FROM billing_customer_search s USING removed r WHERE s.id = r.id;
   END IF;
