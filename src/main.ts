@@ -10,6 +10,7 @@ import { AppError } from './core/http/errors.ts';
 import { createLogger } from './core/log.ts';
 import { sendControl, startControlServer } from './core/ops/control.ts';
 import { MODULE_LOADERS } from './modules/index.ts';
+import { backup, dbCommand, doctor, isOpsError, OPS_USAGE, OpsError, opsOnApp, restore } from './ops-cli.ts';
 
 const USAGE = `Usage: npm run loket -- <command>
 
@@ -21,7 +22,7 @@ const USAGE = `Usage: npm run loket -- <command>
   admin list         list accounts
   admin set-password --email E --password P
   admin disable --email E | admin enable --email E
-  config env         print .env.example (every variable, with its default)
+${OPS_USAGE}  config env         print .env.example (every variable, with its default)
   config table       print the configuration tables for the README
   config write       rewrite .env.example and the README's configuration tables from the declarations
   config check       fail when .env.example or the README's tables differ from the declarations
@@ -182,6 +183,11 @@ async function onApp(app: App, argv: string[], write: (text: string) => void): P
       write(`migrations done: ${result.applied.length} applied, ${result.skipped} already\n`);
       return;
     }
+    case 'backup':
+    case 'db':
+    case 'doctor':
+      if (await opsOnApp(app, argv, write)) return;
+      break;
     case 'demo':
       if (rest[0] !== 'seed') break;
       await seedDemo(app);
@@ -266,8 +272,16 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(rest[0] === 'table' ? `${renderConfigTable()}\n` : renderEnvExample());
     return;
   }
+  // Doctor reads the configuration itself: an invalid one is its first finding, not a crash.
+  if (name === 'doctor') return doctor();
   const config = loadConfig();
   switch (name) {
+    case 'backup':
+      return backup(config, rest[0]);
+    case 'restore':
+      return restore(config, rest[0]);
+    case 'db':
+      return dbCommand(config, rest);
     case 'serve':
       return serve(config);
     case 'migrate':
@@ -288,6 +302,9 @@ main(process.argv.slice(2)).catch((err) => {
     process.stderr.write(`${err.message}\n`);
   } else if (err instanceof DataDirLocked) {
     process.stderr.write(`${err.message}\n`);
+  } else if (isOpsError(err)) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(err instanceof OpsError ? err.exitCode : 1);
   } else if (err instanceof AppError) {
     const details = err.details ? ` (${JSON.stringify(err.details)})` : '';
     process.stderr.write(`${err.code}: ${err.message}${details}\n`);

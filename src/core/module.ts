@@ -10,6 +10,7 @@ import type { Router } from './http/route.ts';
 import type { JobDefinition } from './jobs/jobs.ts';
 import type { RouteLimit } from './limits/limiter.ts';
 import type { NotificationSocket } from './notify/socket.ts';
+import type { DoctorCheck } from './ops/doctor.ts';
 import type { CallbackReader, WebhookResult } from './payments/callbacks.ts';
 
 /**
@@ -70,6 +71,11 @@ export interface ModuleDefinition<D = unknown> {
   commands?: Record<string, ModuleCommand<D>>;
   /** Extra checks for /ready (for example a provider's balance). */
   readiness?(deps: D): Record<string, () => Promise<void>>;
+  /**
+   * `loket doctor`: the module's outside systems checked from the configuration alone (no database, no wiring): one
+   * harmless call where the provider has one (a balance read), else what runs (the simulator).
+   */
+  doctor?(config: Core['config']): Promise<DoctorCheck[]>;
 }
 
 /** Identity function that keeps the dependency type of a definition. */

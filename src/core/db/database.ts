@@ -139,12 +139,26 @@ async function startEmbedded(
       // PGlite is one session: pg_dump shares it with the app's connection, so that connection is taken for the
       // length of the dump (requests wait meanwhile) and the dump sees one committed state.
       const client = await pool.connect();
+      // pg_dump leaves its state on that one session: its read-only transaction still open, an empty search_path,
+      // its timeouts and date style. The transaction is ended and the app's settings put back, or the app's next
+      // writes would fail as read-only and its unqualified table names stop resolving.
+      const { rows: own } = await lite.query<{ name: string; setting: string }>(
+        "SELECT name, setting FROM pg_catalog.pg_settings WHERE source = 'session'",
+      );
       try {
         const { pgDump } = await import('@electric-sql/pglite-tools/pg_dump');
         const file = await pgDump({ pg: lite, args: ['--no-owner', '--no-privileges'] });
         return await file.text();
       } finally {
-        client.release();
+        try {
+          await lite.exec('ROLLBACK');
+          await lite.exec('RESET ALL');
+          for (const { name, setting } of own) {
+            await lite.query('SELECT pg_catalog.set_config($1, $2, false)', [name, setting]);
+          }
+        } finally {
+          client.release();
+        }
       }
     },
     close: async () => {

@@ -30,6 +30,15 @@ export const im3Module = defineModule({
     registerAdminRoutes(router, deps);
     registerHealthRoutes(router, deps, core);
   },
+  async doctor(config) {
+    if (config.im3Provider === 'simulator') {
+      const detail = 'simulator (IM3_PROVIDER=simulator): the operator is simulated';
+      if (config.env !== 'production') return [{ name: 'im3 operator', status: 'ok', detail }];
+      return [{ name: 'im3 operator', status: 'warn', detail, fix: 'set IM3_PROVIDER=http and IM3_BASE_URL' }];
+    }
+    // The operator API has no call without an effect (each one starts an OTP or a purchase): only the settings.
+    return [{ name: 'im3 operator', status: 'ok', detail: `IM3_PROVIDER=http at ${config.im3BaseUrl}, not called` }];
+  },
   async demo(_deps, core) {
     const { db } = core.database;
     if ((await listPackages(db)).length > 0) return;

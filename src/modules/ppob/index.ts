@@ -12,7 +12,7 @@ import { anyProduct, insertProduct } from './repo/products.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerResellerRoutes } from './routes/reseller.ts';
 import { registerProviderWebhook } from './routes/webhook.ts';
-import { wirePpob } from './wire.ts';
+import { providerFor, wirePpob } from './wire.ts';
 
 const PATHS = [
   '/register',
@@ -54,6 +54,21 @@ export const ppobModule = defineModule({
       if (provider.name === 'digiflazz') await provider.balance();
     },
   }),
+  async doctor(config) {
+    const provider = await providerFor(config);
+    if (provider.name !== 'digiflazz') {
+      const detail = 'simulator (PPOB_PROVIDER=simulator): purchases are simulated';
+      if (config.env !== 'production') return [{ name: 'ppob provider', status: 'ok', detail }];
+      return [{ name: 'ppob provider', status: 'warn', detail, fix: 'set PPOB_PROVIDER=digiflazz with its keys' }];
+    }
+    try {
+      const deposit = await provider.balance();
+      return [{ name: 'ppob provider', status: 'ok', detail: `Digiflazz accepts the keys (deposit Rp ${deposit})` }];
+    } catch (err) {
+      const fix = 'check DIGIFLAZZ_USERNAME and DIGIFLAZZ_API_KEY (production key) and the server IP whitelisted there';
+      return [{ name: 'ppob provider', status: 'fail', detail: `Digiflazz: ${(err as Error).message}`, fix }];
+    }
+  },
   async demo(d) {
     if (await anyProduct(d.db)) return;
     const products = [

@@ -65,7 +65,7 @@ const rotation = (rows: number) => {
   };
 };
 
-async function providerFor(config: Core['config']): Promise<PpobProvider> {
+export async function providerFor(config: Core['config']): Promise<PpobProvider> {
   if (config.ppobProvider !== 'digiflazz') return createSimulatorProvider();
   const { createDigiflazzProvider } = await import('./providers/digiflazz.ts');
   return createDigiflazzProvider({
