@@ -219,6 +219,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     return503OnClosing: false,
     frameworkErrors: frameworkErrors(prefixes),
     forceCloseConnections: 'idle',
+    // Start-up work runs in plugins and the onReady hook (pg-boss creating its schema on a new database, demo data).
+    // Fastify's default bound of 10 s per step is shorter than that work takes on a busy 2-core box (measured: the
+    // onReady of a first start took over 10 s at load average 12, and the server exited instead of starting), so
+    // a slow step is waited for; a step that truly hangs still ends the start after two minutes, in its own words.
+    pluginTimeout: 120_000,
     // Bodies are validated without coercion beyond exact numbers, query and params with it (validation.ts).
     // Response serializers are compiled at a route's first response, not at start-up (see serializers.ts).
     schemaController: { compilersFactory: { buildValidator, buildSerializer: buildLazySerializer } },

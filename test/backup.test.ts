@@ -12,12 +12,14 @@ import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type Drained, drain } from './helpers/child.ts';
 import { freePort } from './helpers/net.ts';
 
 const NODE = process.execPath;
 const MAIN = join(import.meta.dirname, '..', 'src', 'main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'loket-backup-'));
 const children: ChildProcess[] = [];
+const logs = new Map<ChildProcess, Drained>();
 const BASE_ENV = {
   LOKET_MODULES: 'ppob',
   LOKET_RATE_LIMITS: 'off',
@@ -30,6 +32,8 @@ function run(args: string[], env: Record<string, string>) {
     const child = spawn(NODE, ['--liftoff-only', '--disable-warning=ExperimentalWarning', MAIN, ...args], {
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', LOKET_DEMO: '0', ...BASE_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A command that hangs fails the test in its own words instead of running into the test's timeout.
+      timeout: 180_000,
     });
     let stdout = '';
     let stderr = '';
@@ -46,6 +50,7 @@ async function serve(env: Record<string, string>): Promise<{ child: ChildProcess
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
+  logs.set(child, drain(child));
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
@@ -79,6 +84,7 @@ const json = async (res: Response) => {
 };
 const post = (base: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${base}${path}`, {
+    signal: AbortSignal.timeout(60_000),
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
@@ -189,7 +195,7 @@ describe('backup and restore of the embedded database', () => {
     const doctor = await run(['doctor'], env);
     running = false;
     await buying;
-    expect(backup.code, backup.stderr).toBe(0);
+    expect(backup.code, `${backup.stderr}\nserver's last output:\n${logs.get(server)?.tail()}`).toBe(0);
     expect(backup.stdout).toContain(`backup written to ${live}`);
     // Purchases went on during the backup (until the balance ran out: a 4xx in the product's words), none failed.
     expect(answers.filter((s) => s === 200).length).toBeGreaterThan(0);
@@ -263,7 +269,7 @@ describe('backup and restore of the embedded database', () => {
 });
 
 // This machine's PostgreSQL: the server in DATABASE_URL when set, else the local default.
-const ADMIN_URL = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+const ADMIN_URL = new URL(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres');
 ADMIN_URL.pathname = '/postgres';
 const pgUp = await (async () => {
   const c = new pg.Client({ connectionString: ADMIN_URL.toString(), connectionTimeoutMillis: 3000 });

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { drain } from './helpers/child.ts';
 import { freePort } from './helpers/net.ts';
 
 const NODE = process.execPath;
@@ -33,6 +34,7 @@ async function serve(env: Record<string, string>, port: number): Promise<ChildPr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
+  drain(child);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
