@@ -118,7 +118,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   );
   const database = await openDatabase(config, logger, { lockRole: overrides.lockRole });
   try {
-    if (config.migrateOnStart) await migrate(database.pool, logger);
+    if (config.migrateOnStart) {
+      await migrate(database.pool, logger);
+      // A new embedded database, migrated and still empty: the next new one starts from here (cluster-image.ts).
+      await database.saveSchemaImage?.();
+    }
   } catch (err) {
     await database.close();
     throw err;

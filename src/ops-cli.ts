@@ -1,12 +1,14 @@
 // The operator's commands: backup, restore, db copy-to, doctor. On the embedded database a running server holds the
 // data directory (core/db/lock.ts), so backup and copy-to go through its control socket and run there, on its one
 // connection; restore refuses while anyone holds the directory; doctor asks the server for the database's checks.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { App } from './app.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
+import { schemaImagePath } from './core/db/cluster-image.ts';
 import { openDatabase } from './core/db/database.ts';
 import { DataDirLocked, lockHolder } from './core/db/lock.ts';
-import { migrate } from './core/db/migrate.ts';
+import { migrate, migrationsKey } from './core/db/migrate.ts';
 import { createLogger } from './core/log.ts';
 import { BackupError, embeddedExists, ON_POSTGRES, restoreEmbedded, writeBackup } from './core/ops/backup.ts';
 import { sendControl } from './core/ops/control.ts';
@@ -26,6 +28,7 @@ export const OPS_USAGE = `  backup FILE        write a consistent SQL backup of 
   restore FILE       replace the embedded database with a backup (the server must be stopped)
   db copy-to postgres://… [--force]
                      copy the embedded database into an empty PostgreSQL database (schema, rows, sequences)
+  db prepare         make the images a new embedded database starts from (npm install runs it)
   doctor             check configuration, database, migrations, Redis, providers, clock, disk, data-directory lock
 `;
 
@@ -146,6 +149,7 @@ export async function restore(config: Config, file: string | undefined): Promise
 
 export async function dbCommand(config: Config, args: string[]): Promise<void> {
   const [sub, url, ...opts] = args;
+  if (sub === 'prepare' && !url) return prepareImages(config);
   if (sub !== 'copy-to' || !url) throw new OpsError('usage: npm run loket -- db copy-to postgres://… [--force]', 2);
   if (!/^postgres(ql)?:\/\//.test(url)) throw new OpsError(`expected a postgres:// URL, got ${redactUrl(url)}`, 2);
   const unknown = opts.filter((o) => o !== '--force');
@@ -162,6 +166,34 @@ export async function dbCommand(config: Config, args: string[]): Promise<void> {
     const r = await copyTo(db.pool, url, { force: opts.includes('--force'), logger, out: (l) => write(`${l}\n`) });
     write(copySummary(r, url));
   });
+}
+
+/**
+ * `db prepare` (run by `npm install`): makes the images a new embedded database starts from (the empty cluster and
+ * the schema image, core/db/cluster-image.ts) on an in-memory database of its own, so that even the first start on
+ * a new machine skips initdb and the migrations. Never touches DATABASE_URL's server nor LOKET_DATA_DIR.
+ */
+async function prepareImages(config: Config): Promise<void> {
+  const schema = schemaImagePath(config.embeddedImageDir, migrationsKey());
+  if (!schema) {
+    write('embedded database images are off (LOKET_EMBEDDED_IMAGE_DIR=off): nothing to prepare\n');
+    return;
+  }
+  if (existsSync(schema)) {
+    write(`embedded database images are ready: ${dirname(schema)}\n`);
+    return;
+  }
+  const own: Config = { ...config, databaseUrl: undefined, dataDir: 'memory://' };
+  const logger = createLogger(own);
+  const db = await openDatabase(own, logger, { lockRole: 'db prepare' });
+  try {
+    await migrate(db.pool, logger);
+    await db.saveSchemaImage?.();
+  } finally {
+    await db.close();
+  }
+  if (!existsSync(schema)) throw new OpsError(`could not write the embedded database images in ${dirname(schema)}`);
+  write(`embedded database images ready: ${dirname(schema)}\n`);
 }
 
 async function databaseReport(config: Config): Promise<DoctorCheck[]> {

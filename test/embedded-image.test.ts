@@ -2,13 +2,19 @@
 // made on a machine saves it, later ones load it and keep what is written in them; a damaged image costs one slow
 // start, not a failed one. The image directory is this test's own (LOKET_EMBEDDED_IMAGE_DIR), so nothing here
 // touches the image other tests start from.
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { clusterImagePath, schemaImagePath } from '../src/core/db/cluster-image.ts';
 import { openDatabase } from '../src/core/db/database.ts';
+import { MIGRATIONS_DIR, migrationsKey } from '../src/core/db/migrate.ts';
+import { LogCapture, testConfig } from './helpers/app.ts';
+import { freePort } from './helpers/net.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'loket-embedded-image-'));
 const images = join(dir, 'images');
@@ -100,5 +106,140 @@ describe('a new embedded database from the saved cluster image', () => {
     // Neither read from nor written to a directory named `off`, nor to this test's image directory.
     expect(existsSync(join(process.cwd(), 'off'))).toBe(false);
     expect(imageFiles()).toEqual(before);
+  });
+});
+
+describe('a new embedded database from the schema image (migrations already applied)', () => {
+  const schemaImages = join(dir, 'schema-images');
+  const files = () => readdirSync(schemaImages).filter((f) => f.endsWith('.tar'));
+  const schemaFile = () => files().find((f) => f.includes('-schema-'));
+
+  /** Builds the whole app (migrations on start) on a new data directory; the log lines are collected. */
+  async function start(name: string) {
+    const logs = new LogCapture();
+    const app = await buildApp(
+      testConfig({
+        LOKET_DATA_DIR: join(dir, name),
+        LOKET_EMBEDDED_IMAGE_DIR: schemaImages,
+        LOKET_MODULES: 'staff',
+        LOG_LEVEL: 'debug',
+      }),
+      { logStream: logs },
+    );
+    const records = logs.records();
+    return {
+      app,
+      image: records.find((l) => l.msg === 'embedded PostgreSQL (PGlite) ready')?.image,
+      migrated: records.filter((l) => l.msg === 'migration applied').length,
+      warned: records.some((l) => l.level === 40 && String(l.msg).includes('cluster image did not load')),
+    };
+  }
+  const migrationCount = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
+
+  it('the first new database is migrated and saved as the schema image; the next one starts from it with nothing to migrate', {
+    timeout: 240_000,
+  }, async () => {
+    const first = await start('s1');
+    try {
+      expect(first.image).toBe('none');
+      expect(first.migrated).toBe(migrationCount);
+      expect(schemaFile()).toBe(`${basename(schemaImagePath(schemaImages, migrationsKey()) as string)}`);
+    } finally {
+      await first.app.close();
+    }
+    const second = await start('s2');
+    try {
+      expect(second.image).toBe('schema');
+      expect(second.migrated).toBe(0);
+      expect(second.app.loket.database.fresh).toBe(true);
+      const { rows } = await second.app.loket.database.pool.query('SELECT count(*)::int AS n FROM schema_migrations');
+      expect(rows[0]?.n).toBe(migrationCount);
+      // A working database of its own: what is written here is all there is (the first one's rows are not in it).
+      await second.app.loket.database.pool.query("INSERT INTO staff_jabatan (nama_jabatan) VALUES ('Kasir')");
+      const { rows: jabatan } = await second.app.loket.database.pool.query('SELECT nama_jabatan FROM staff_jabatan');
+      expect(jabatan).toEqual([{ nama_jabatan: 'Kasir' }]);
+    } finally {
+      await second.app.close();
+    }
+  });
+
+  it('an image of other migrations is never loaded and is deleted when today’s is saved; a damaged one costs one migration run', {
+    timeout: 240_000,
+  }, async () => {
+    const current = join(schemaImages, schemaFile() as string);
+    const stale = current.replace(/-schema-[0-9a-f]+\.tar$/, '-schema-0000000000000000.tar');
+    renameSync(current, stale);
+    const third = await start('s3');
+    try {
+      expect(third.image).toBe('empty');
+      expect(third.migrated).toBe(migrationCount);
+      expect(existsSync(stale)).toBe(false);
+      expect(existsSync(current)).toBe(true);
+    } finally {
+      await third.app.close();
+    }
+    writeFileSync(current, 'not a tar file at all');
+    const fourth = await start('s4');
+    try {
+      expect(fourth.warned).toBe(true);
+      expect(fourth.image).toBe('empty');
+      expect(fourth.migrated).toBe(migrationCount);
+      expect(statSync(current).size).toBeGreaterThan(1_000_000);
+    } finally {
+      await fourth.app.close();
+    }
+  });
+});
+
+describe('db prepare (what npm install runs)', () => {
+  it('makes both images on an in-memory database of its own, whatever DATABASE_URL says, and only once', {
+    timeout: 240_000,
+  }, async () => {
+    const prepared = join(dir, 'prepared');
+    const port = await freePort();
+    const run = () =>
+      spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', 'src/main.ts', 'db', 'prepare'], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          LOKET_EMBEDDED_IMAGE_DIR: prepared,
+          // Nobody listens here: the command must not even try the server an installation may name.
+          DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/loket`,
+          LOKET_DATA_DIR: join(dir, 'never-created'),
+        },
+        encoding: 'utf8',
+        timeout: 200_000,
+      });
+    const first = run();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toContain('embedded database images ready');
+    const made = readdirSync(prepared).sort();
+    expect(made).toEqual(
+      [
+        basename(clusterImagePath(prepared) as string),
+        basename(schemaImagePath(prepared, migrationsKey()) as string),
+      ].sort(),
+    );
+    expect(existsSync(join(dir, 'never-created'))).toBe(false);
+    const again = run();
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain('embedded database images are ready');
+    expect(readdirSync(prepared).sort()).toEqual(made);
+  });
+});
+
+describe('migrationsKey', () => {
+  it('changes when a migration is added or edited, and only then', () => {
+    const m = join(dir, 'migrations');
+    mkdirSync(m, { recursive: true });
+    writeFileSync(join(m, '0001_a.sql'), 'CREATE TABLE a (x int);');
+    const one = migrationsKey(m);
+    expect(migrationsKey(m)).toBe(one);
+    writeFileSync(join(m, 'notes.txt'), 'not a migration');
+    expect(migrationsKey(m)).toBe(one);
+    writeFileSync(join(m, '0002_b.sql'), 'CREATE TABLE b (x int);');
+    const two = migrationsKey(m);
+    expect(two).not.toBe(one);
+    writeFileSync(join(m, '0002_b.sql'), 'CREATE TABLE b (y int);');
+    expect(migrationsKey(m)).not.toBe(two);
   });
 });

@@ -108,7 +108,13 @@ describe('the command line', () => {
     const db = await createTestDatabase();
     const dir = mkdtempSync(join(tmpdir(), 'loket-migrate-'));
     tmpDirs.push(dir);
-    const env = { PATH: process.env.PATH ?? '', LOKET_DATA_DIR: dir, ...(db.url ? { DATABASE_URL: db.url } : {}) };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      LOKET_DATA_DIR: dir,
+      // A new embedded database would otherwise start from the schema image, with every migration already in it.
+      LOKET_EMBEDDED_IMAGE_DIR: 'off',
+      ...(db.url ? { DATABASE_URL: db.url } : {}),
+    };
     try {
       const run = () =>
         spawnSync(NODE, ['--disable-warning=ExperimentalWarning', 'src/main.ts', 'migrate'], {

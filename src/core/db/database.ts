@@ -4,8 +4,16 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
-import { clusterImagePath, readClusterImage, saveClusterImage } from './cluster-image.ts';
+import {
+  clusterImagePath,
+  extractImage,
+  pruneSchemaImages,
+  readClusterImage,
+  saveClusterImage,
+  schemaImagePath,
+} from './cluster-image.ts';
 import { lockDataDir } from './lock.ts';
+import { migrationsKey } from './migrate.ts';
 import type { Tables } from './tables.ts';
 
 // bigint columns (ledger sums, counts) come back as JS numbers: rupiah amounts stay far below 2^53.
@@ -27,6 +35,11 @@ export interface Database {
    * pool's one connection is held, so no transaction of the app is open or starts meanwhile.
    */
   dump?: () => Promise<string>;
+  /**
+   * Embedded only, on a new database that did not start from the schema image: saves the cluster as that image.
+   * Called right after the migrations, before anything else is written (core/db/cluster-image.ts). Never throws.
+   */
+  saveSchemaImage?: () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -108,7 +121,7 @@ async function startEmbedded(
   }
   // PostgreSQL's default page cache (128 MB) is sized for a server; the embedded database shares a small box with
   // the service, and its files stay in the system's cache anyway (docs/PERFORMANCE.md, "Embedded start").
-  const { lite, fromImage } = await createCluster(PGlite, dataDir, fresh, config, logger, pg_trgm);
+  const { lite, image, schemaPath } = await createCluster(PGlite, dataDir, fresh, config, logger, pg_trgm);
   // One client at a time may attach; our pool keeps that one connection for its whole life, so no other
   // local process can reach the embedded database through this port.
   const server = new PGLiteSocketServer({ db: lite, host: '127.0.0.1', port: 0, maxConnections: 1 });
@@ -126,7 +139,7 @@ async function startEmbedded(
   pool.on('error', (err) => logger.error({ err }, 'embedded database connection failed'));
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   logger.debug(
-    { dataDir: inMemory ? 'memory' : dataDir, fresh, from_image: fromImage },
+    { dataDir: inMemory ? 'memory' : dataDir, fresh, from_image: image !== 'none', image },
     'embedded PostgreSQL (PGlite) ready',
   );
   return {
@@ -135,6 +148,23 @@ async function startEmbedded(
     db,
     worker: db,
     fresh,
+    ...(schemaPath && image !== 'schema'
+      ? {
+          saveSchemaImage: async () => {
+            // The app's one connection is held so that nothing is written while the files are read.
+            const client = await pool.connect();
+            try {
+              await saveClusterImage(schemaPath, await lite.dumpDataDir('none'));
+              pruneSchemaImages(schemaPath);
+              logger.debug({ image: schemaPath }, 'embedded database: schema image saved');
+            } catch (err) {
+              logger.debug({ err }, 'embedded database: schema image not saved');
+            } finally {
+              client.release();
+            }
+          },
+        }
+      : {}),
     dump: async () => {
       // PGlite is one session: pg_dump shares it with the app's connection, so that connection is taken for the
       // length of the dump (requests wait meanwhile) and the dump sees one committed state.
@@ -175,9 +205,10 @@ async function startEmbedded(
 }
 
 /**
- * Starts PGlite on `dataDir`. A new cluster is loaded from the saved image of an empty one when there is one
- * (core/db/cluster-image.ts); the first one made by initdb on this machine is saved as that image. Kept apart from
- * `startEmbedded` so that the image, 40 MB, is not held by the closures of the database it returns.
+ * Starts PGlite on `dataDir`. A new cluster is loaded from the schema image for today's migrations when there is
+ * one, else from the saved image of an empty cluster, else made by initdb, which then saves that empty image
+ * (core/db/cluster-image.ts). Kept apart from `startEmbedded` so that an image, 40 MB, is not held by the closures
+ * of the database it returns.
  */
 async function createCluster(
   PGlite: typeof import('@electric-sql/pglite').PGlite,
@@ -187,8 +218,8 @@ async function createCluster(
   logger: Logger,
   pg_trgm: import('@electric-sql/pglite').Extension,
 ) {
-  const imagePath = fresh ? clusterImagePath(config.embeddedImageDir) : undefined;
-  let image = await readClusterImage(imagePath);
+  const emptyPath = fresh ? clusterImagePath(config.embeddedImageDir) : undefined;
+  const schemaPath = fresh ? schemaImagePath(config.embeddedImageDir, migrationsKey()) : undefined;
   const start = (loadDataDir: Blob | undefined) =>
     PGlite.create({
       dataDir,
@@ -196,27 +227,39 @@ async function createCluster(
       startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${config.embeddedSharedBuffersMb}MB`],
       ...(loadDataDir ? { loadDataDir } : {}),
     });
-  let lite: Awaited<ReturnType<typeof start>>;
-  try {
-    lite = await start(image);
-  } catch (err) {
-    if (!image || !imagePath) throw err;
-    // A damaged image must not stop a start: drop it, clear what it left in the new directory, run initdb.
-    logger.warn({ err, image: imagePath }, 'embedded database: the saved cluster image did not load; creating anew');
-    rmSync(imagePath, { force: true });
-    if (!dataDir.startsWith('memory://')) {
-      rmSync(dataDir, { recursive: true, force: true });
-      mkdirSync(dataDir, { recursive: true });
+  const onDisk = !dataDir.startsWith('memory://');
+  for (const [kind, path] of [
+    ['schema', schemaPath],
+    ['empty', emptyPath],
+  ] as const) {
+    if (!path) continue;
+    try {
+      if (onDisk) {
+        // Unpacked onto the disk by us, then opened like an existing database (see extractImage).
+        if (!existsSync(path)) continue;
+        extractImage(path, dataDir);
+        return { lite: await start(undefined), image: kind, schemaPath };
+      }
+      const image = await readClusterImage(path);
+      if (!image) continue;
+      return { lite: await start(image), image: kind, schemaPath };
+    } catch (err) {
+      // A damaged image must not stop a start: drop it, clear what it left in the new directory, go on without it.
+      logger.warn({ err, image: path }, 'embedded database: the saved cluster image did not load; creating anew');
+      rmSync(path, { force: true });
+      if (onDisk) {
+        rmSync(dataDir, { recursive: true, force: true });
+        mkdirSync(dataDir, { recursive: true });
+      }
     }
-    image = undefined;
-    lite = await start(undefined);
   }
-  if (imagePath && !image) {
+  const lite = await start(undefined);
+  if (emptyPath) {
     // initdb has just run and nothing else has: this is the image the next new database starts from.
     await lite
       .dumpDataDir('none')
-      .then((tar) => saveClusterImage(imagePath, tar))
+      .then((tar) => saveClusterImage(emptyPath, tar))
       .catch((err: unknown) => logger.debug({ err }, 'embedded database: cluster image not saved'));
   }
-  return { lite, fromImage: image !== undefined };
+  return { lite, image: 'none' as const, schemaPath };
 }

@@ -15,6 +15,25 @@ function findMigrations(start: string): string {
 
 export const MIGRATIONS_DIR = findMigrations(import.meta.dirname);
 
+/**
+ * A short hash of the migration files (names and contents, in the order they apply): the same for every
+ * installation of one version of Loket, different as soon as a migration is added or edited. Names the embedded
+ * database's schema image (core/db/cluster-image.ts).
+ */
+export function migrationsKey(dir = MIGRATIONS_DIR): string {
+  const hash = createHash('sha256');
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
+    hash
+      .update(file)
+      .update('\0')
+      .update(readFileSync(join(dir, file)))
+      .update('\0');
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
 // Any constant works; it only has to be the same for every Loket instance sharing a database.
 const MIGRATION_LOCK_KEY = 7_310_519_001;
 
