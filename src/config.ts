@@ -171,7 +171,7 @@ const storage = group('Database, Redis and jobs', {
   embeddedImageDir: v.string('LOKET_EMBEDDED_IMAGE_DIR', {
     defaultText: '(node_modules/.cache/loket)',
     example: '/var/cache/loket',
-    doc: 'Where the image of an empty embedded cluster is kept: a new embedded database loads it instead of running initdb (docs/PERFORMANCE.md, "Embedded start"). `off`: always run initdb.',
+    doc: 'Where the images a new embedded database starts from are kept (an empty cluster, and one with every migration applied; `npm install` makes them with `loket db prepare`): a new database loads one instead of running initdb and the migrations (docs/PERFORMANCE.md, "Embedded start"). `off`: always run initdb.',
   }),
   redisUrl: v.url('REDIS_URL', {
     protocols: ['redis:', 'rediss:'],
