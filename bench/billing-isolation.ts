@@ -283,10 +283,11 @@ async function main() {
       let answered: number;
       if (PAY === 'xendit') {
         // Xendit's invoice callback, sent by the fake over HTTP with the brand's token (it awaits the answer).
-        await xendit.pay(referenceOf.get(Number(p.pelanggan_id)) ?? '');
+        const reference = referenceOf.get(Number(p.pelanggan_id)) ?? '';
+        await xendit.pay(reference);
         answered = performance.now() - t0;
-        const sent = xendit.callbacks.at(-1);
-        if (sent && sent.status !== 200) throw new Error(`callback answered ${sent.status ?? sent.error}`);
+        const sent = xendit.callbacks.findLast((c) => c.body.external_id === reference);
+        if (sent?.status !== 200) throw new Error(`callback for ${reference} answered ${sent?.status ?? sent?.error}`);
       } else {
         await call('POST', `/api/invoices/${p.invoice_id}/mark-as-paid`, { metode_pembayaran: 'Tunai' });
         answered = performance.now() - t0;
