@@ -11,7 +11,7 @@ import { audit } from '../src/core/ledger/ledger.ts';
 import { closeRouterConnections } from '../src/modules/billing/providers/routeros/index.ts';
 import { setSimulatorOnline, simulatorEngine } from '../src/modules/billing/providers/routeros/simulator.ts';
 import { paymentCompleted } from '../src/modules/billing/use-cases/invoices.ts';
-import { type FakeRouter, startFakeRouter } from './fakes/routeros.ts';
+import { type FakeRouter, startFakeRest, startFakeRouter } from './fakes/routeros.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { fakeClock } from './helpers/clock.ts';
 import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
@@ -340,6 +340,67 @@ describe('isolation', () => {
     await processed();
     await settledOnce();
     expect(fake.engine.secret(c.name)?.profile).toBe('paket-10M');
+  });
+
+  it('a restore on a REST router does not queue behind a batch of isolations holding its sockets', async () => {
+    // The batch's writes of the isolation profile are held by the router until released.
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let held = 0;
+    let armed = false;
+    const rest = await startFakeRest({
+      password: PASSWORD,
+      hold: (command, attributes) => {
+        if (!armed || command !== '/ppp/secret/set' || attributes.profile !== 'ISOLIR') return undefined;
+        held++;
+        return gate;
+      },
+    });
+    try {
+      const r = await call('POST', '/api/mikrotik_servers/', admin, {
+        name: 'POP REST',
+        host_ip: '127.0.0.1',
+        port: rest.port,
+        username: 'admin',
+        password: PASSWORD,
+        transport: 'rest',
+        use_tls: false,
+      });
+      expect(r.statusCode, r.body).toBe(201);
+      const restId = (r.json() as { id: number }).id;
+      await at('2027-03-01T03:00:00Z');
+      const paying = await customerOn(restId, '10.70.0.2');
+      const late: { id: number; name: string }[] = [];
+      for (let i = 0; i < 10; i++) late.push(await customerOn(restId, `10.70.1.${i + 2}`));
+      await until(() => [paying, ...late].every((c) => rest.engine.secret(c.name)?.profile === 'paket-10M'), {
+        what: 'the secrets on the REST router',
+      });
+      // One customer isolated by hand before the gate is armed.
+      expect((await call('POST', `/api/pelanggan/${paying.id}/isolir`, operator)).statusCode).toBe(200);
+      await until(() => rest.engine.secret(paying.name)?.profile === 'ISOLIR', { what: 'isolated by hand' });
+      for (const c of late) await invoiceFor(c.id, '2027-03-10');
+      await at('2027-03-16T03:00:00Z');
+      armed = true;
+      expect((await sweep()).pelanggan_ids).toEqual(expect.arrayContaining(late.map((c) => c.id)));
+      await until(() => held >= 4, { what: 'the batch holding every socket of the REST router' });
+
+      const open = await call('POST', `/api/pelanggan/${paying.id}/buka-isolir`, operator);
+      expect(open.statusCode, open.body).toBe(200);
+      await until(() => rest.engine.secret(paying.name)?.profile === 'paket-10M', {
+        what: 'the restore while the batch is held',
+        timeoutMs: 4_000,
+      });
+      expect(late.some((c) => rest.engine.secret(c.name)?.profile === 'ISOLIR')).toBe(false);
+      release();
+      await until(() => late.every((c) => rest.engine.secret(c.name)?.profile === 'ISOLIR'), {
+        what: 'the batch written once released',
+      });
+    } finally {
+      release();
+      await rest.close();
+    }
   });
 
   it('?tanggal= runs the sweep as of another day, for level 99 only (403 below, 422 for a bad date)', async () => {
