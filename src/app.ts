@@ -236,6 +236,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   if (overrides.onRoute) app.addHook('onRoute', overrides.onRoute);
 
   app.addHook('onClose', async () => {
+    // Webhook deliveries being processed right after their intake finish first (their jobs would redo them).
+    await payments.idle();
     await jobs.stop(config.shutdownTimeoutMs);
     await bus.close();
     redis?.disconnect();

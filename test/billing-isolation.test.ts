@@ -1,14 +1,17 @@
 // The isolation engine end to end on a clock the test moves, against a fake RouterOS over TCP: due → Jatuh Tempo →
 // the brand's grace days → isolated on the router (isolation profile, session ended) → paid by the Xendit webhook →
 // restored within seconds; a promise to pay postponing it; isolation by hand; a router down during an isolation
-// getting it when it returns.
+// getting it when it returns. Xendit's callback settles and restores right after its intake commits, not when a
+// worker next polls its job; a repeated, wrong-amount or racing payment still settles once.
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../src/core/db/transaction.ts';
+import { audit } from '../src/core/ledger/ledger.ts';
 import { closeRouterConnections } from '../src/modules/billing/providers/routeros/index.ts';
 import { setSimulatorOnline, simulatorEngine } from '../src/modules/billing/providers/routeros/simulator.ts';
 import { paymentCompleted } from '../src/modules/billing/use-cases/invoices.ts';
-import { type FakeRouter, startFakeRouter } from './fakes/routeros.ts';
+import { type FakeRouter, startFakeRest, startFakeRouter } from './fakes/routeros.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { fakeClock } from './helpers/clock.ts';
 import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
@@ -251,6 +254,155 @@ describe('isolation', () => {
     expect((await sweep()).pelanggan_ids).not.toContain(c.id);
   });
 
+  it('a cash payment racing the Xendit callback settles once and restores once; a repeated or wrong-amount callback changes nothing', async () => {
+    await at('2027-03-01T03:00:00Z');
+    const c = await customerOn(routerId, '10.40.0.8');
+    const inv = await invoiceFor(c.id, '2027-03-10');
+    const link = await call('POST', `/api/invoices/${inv.id}/payment-link`, operator);
+    expect(link.statusCode, link.body).toBe(200);
+    const { db } = t.app.loket.database;
+    const row = await db
+      .selectFrom('billing_invoices')
+      .select(['payment_reference', 'total_harga'])
+      .where('id', '=', inv.id)
+      .executeTakeFirstOrThrow();
+    const reference = String(row.payment_reference);
+    const intent = await t.app.loket.payments.find(reference);
+    await at('2027-03-16T03:00:00Z');
+    expect((await sweep()).pelanggan_ids).toContain(c.id);
+    await until(() => fake.engine.secret(c.name)?.profile === 'ISOLIR', { what: 'isolation' });
+
+    // Xendit's invoice callback as Xendit sends it, with the account's token.
+    const callback = (amount: number, webhookId: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/webhooks/xendit',
+        headers: {
+          'content-type': 'application/json',
+          'x-callback-token': t.config.xenditCallbackToken ?? '',
+          'webhook-id': webhookId,
+        },
+        payload: {
+          id: intent?.provider_id,
+          external_id: reference,
+          status: 'PAID',
+          amount,
+          paid_amount: amount,
+          currency: 'IDR',
+          paid_at: clock.now().toISOString(),
+        },
+      });
+    const settledOnce = async () => {
+      const journals = await db
+        .selectFrom('ledger_journals')
+        .select('id')
+        .where('reference', '=', String(inv.id))
+        .where('kind', '=', 'billing.payment')
+        .execute();
+      expect(journals).toHaveLength(1);
+      expect(await notices('buka_isolir', c.id)).toBe(1);
+      expect(await statusOf(c.id)).toBe('Aktif');
+      expect(await invoiceStatus(inv.id)).toBe('Lunas');
+      expect(await audit(db)).toEqual({ unbalancedJournals: 0, driftedAccounts: 0, total: 0 });
+    };
+    const processed = () =>
+      until(
+        async () =>
+          !(await db
+            .selectFrom('webhook_deliveries')
+            .select('id')
+            .where('reference', '=', reference)
+            .where('outcome', '=', 'accepted')
+            .where('processed_at', 'is', null)
+            .executeTakeFirst()),
+        { what: 'every accepted callback processed' },
+      );
+
+    // A wrong amount is refused and restores nothing.
+    const wrong = await callback(Number(row.total_harga) - 1, `wh-${code()}`);
+    expect(wrong.statusCode, wrong.body).toBe(422);
+    expect(await statusOf(c.id)).toBe('Isolir');
+
+    const firstId = `wh-${code()}`;
+    const [cash, paid] = await Promise.all([
+      call('POST', `/api/invoices/${inv.id}/mark-as-paid`, operator, { metode_pembayaran: 'Tunai' }),
+      callback(Number(row.total_harga), firstId),
+    ]);
+    expect(paid.statusCode, paid.body).toBe(200);
+    expect([200, 409]).toContain(cash.statusCode);
+    await processed();
+    await until(() => fake.engine.secret(c.name)?.profile === 'paket-10M', { what: 'the restore' });
+    await settledOnce();
+
+    // The same payment again (Xendit retries with a new webhook id), and once more with the old one.
+    expect((await callback(Number(row.total_harga), `wh-${code()}`)).statusCode).toBe(200);
+    expect((await callback(Number(row.total_harga), firstId)).json()).toMatchObject({ outcome: 'duplicate' });
+    await processed();
+    await settledOnce();
+    expect(fake.engine.secret(c.name)?.profile).toBe('paket-10M');
+  });
+
+  it('a restore on a REST router does not queue behind a batch of isolations holding its sockets', async () => {
+    // The batch's writes of the isolation profile are held by the router until released.
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let held = 0;
+    let armed = false;
+    const rest = await startFakeRest({
+      password: PASSWORD,
+      hold: (command, attributes) => {
+        if (!armed || command !== '/ppp/secret/set' || attributes.profile !== 'ISOLIR') return undefined;
+        held++;
+        return gate;
+      },
+    });
+    try {
+      const r = await call('POST', '/api/mikrotik_servers/', admin, {
+        name: 'POP REST',
+        host_ip: '127.0.0.1',
+        port: rest.port,
+        username: 'admin',
+        password: PASSWORD,
+        transport: 'rest',
+        use_tls: false,
+      });
+      expect(r.statusCode, r.body).toBe(201);
+      const restId = (r.json() as { id: number }).id;
+      await at('2027-03-01T03:00:00Z');
+      const paying = await customerOn(restId, '10.70.0.2');
+      const late: { id: number; name: string }[] = [];
+      for (let i = 0; i < 10; i++) late.push(await customerOn(restId, `10.70.1.${i + 2}`));
+      await until(() => [paying, ...late].every((c) => rest.engine.secret(c.name)?.profile === 'paket-10M'), {
+        what: 'the secrets on the REST router',
+      });
+      // One customer isolated by hand before the gate is armed.
+      expect((await call('POST', `/api/pelanggan/${paying.id}/isolir`, operator)).statusCode).toBe(200);
+      await until(() => rest.engine.secret(paying.name)?.profile === 'ISOLIR', { what: 'isolated by hand' });
+      for (const c of late) await invoiceFor(c.id, '2027-03-10');
+      await at('2027-03-16T03:00:00Z');
+      armed = true;
+      expect((await sweep()).pelanggan_ids).toEqual(expect.arrayContaining(late.map((c) => c.id)));
+      await until(() => held >= 4, { what: 'the batch holding every socket of the REST router' });
+
+      const open = await call('POST', `/api/pelanggan/${paying.id}/buka-isolir`, operator);
+      expect(open.statusCode, open.body).toBe(200);
+      await until(() => rest.engine.secret(paying.name)?.profile === 'paket-10M', {
+        what: 'the restore while the batch is held',
+        timeoutMs: 4_000,
+      });
+      expect(late.some((c) => rest.engine.secret(c.name)?.profile === 'ISOLIR')).toBe(false);
+      release();
+      await until(() => late.every((c) => rest.engine.secret(c.name)?.profile === 'ISOLIR'), {
+        what: 'the batch written once released',
+      });
+    } finally {
+      release();
+      await rest.close();
+    }
+  });
+
   it('?tanggal= runs the sweep as of another day, for level 99 only (403 below, 422 for a bad date)', async () => {
     await at('2027-03-16T03:00:00Z');
     const c = await customerOn(routerId, '10.40.0.7');
@@ -359,5 +511,92 @@ describe('isolation', () => {
     const health = await call('GET', '/api/mikrotik_servers/health?refresh=true', viewer);
     expect(health.json().servers.find((s: { id: number }) => s.id === sim).status).toBe('online');
     await until(() => engine.secret(c.name)?.profile === 'ISOLIR', { what: 'the change applied on return' });
+  });
+});
+
+// The webhook's job is only the retry path: with workers polling once a minute, Xendit's callback still restores the
+// customer at once, processed in the receiving process before its job was fetched.
+describe('a Xendit callback does not wait for a job poll', () => {
+  let slow: TestApp;
+  afterAll(async () => {
+    await slow?.close();
+  });
+
+  it('restores the router right after the intake commits, before the payments.process job is fetched', async () => {
+    await at('2027-03-01T03:00:00Z');
+    slow = await startTestApp({
+      env: { JOB_POLL_SECONDS: '60' },
+      config: { modules: ['billing'] },
+      overrides: { now: clock.now },
+    });
+    const operatorHere = bearer((await tokensFor(slow.app, await makeAccount(slow.app, { billing: 50 }))).access_token);
+    const req = (method: 'GET' | 'POST', url: string, payload?: object) =>
+      slow.app.inject({ method, url, headers: operatorHere, payload });
+    const brand = code();
+    expect((await req('POST', '/api/brands/', { id_brand: brand, brand: 'Cepat' })).statusCode).toBe(201);
+    const p = await req('POST', '/api/paket_layanan/', {
+      id_brand: brand,
+      nama_paket: 'Internet 20Mbps',
+      kecepatan: 20,
+      harga: 200_000,
+      profile_pppoe: 'paket-20M',
+    });
+    const r = await req('POST', '/api/mikrotik_servers/', {
+      name: 'POP Cepat',
+      host_ip: '127.0.0.1',
+      port: fake.port,
+      username: 'admin',
+      password: PASSWORD,
+    });
+    expect(r.statusCode, r.body).toBe(201);
+    const customer = await req('POST', '/api/pelanggan/', {
+      nama: `Pelanggan ${code()}`,
+      paket_layanan_id: p.json().id,
+    });
+    const id = customer.json().id as number;
+    const name = `c-${code().toLowerCase()}`;
+    const td = await req('POST', '/api/data_teknis/', {
+      pelanggan_id: id,
+      mikrotik_server_id: r.json().id,
+      ip_pelanggan: '10.60.0.2',
+      id_pelanggan: name,
+      password_pppoe: `pw-${code()}`,
+    });
+    expect(td.statusCode, td.body).toBe(201);
+    // Written now, by hand (the technical data's own job would wait for the poll).
+    expect((await req('POST', `/api/mikrotik_servers/${r.json().id}/sync/${id}`)).statusCode).toBe(200);
+    const inv = await req('POST', '/api/invoices/', {
+      pelanggan_id: id,
+      periode: '2027-03',
+      items: [{ deskripsi: 'Internet 20Mbps', jumlah: 1, harga: 200_000 }],
+    });
+    expect(inv.statusCode, inv.body).toBe(201);
+    const link = await req('POST', `/api/invoices/${inv.json().id}/payment-link`);
+    expect(link.statusCode, link.body).toBe(200);
+    expect((await req('POST', `/api/pelanggan/${id}/isolir`)).statusCode).toBe(200);
+    await until(() => fake.engine.secret(name)?.profile === 'ISOLIR', { what: 'isolated by hand' });
+
+    const { db } = slow.app.loket.database;
+    const { payment_reference } = await db
+      .selectFrom('billing_invoices')
+      .select('payment_reference')
+      .where('id', '=', inv.json().id)
+      .executeTakeFirstOrThrow();
+    const paid = await slow.app.inject({ method: 'POST', url: `/_dev/payments/${payment_reference}/pay` });
+    expect(paid.statusCode, paid.body).toBe(200);
+    await until(() => fake.engine.secret(name)?.profile === 'paket-20M', { what: 'the restore', timeoutMs: 10_000 });
+    expect((await req('GET', `/api/pelanggan/${id}`)).json().status).toBe('Aktif');
+    const delivery = await db
+      .selectFrom('webhook_deliveries')
+      .select(['id', 'processed_at'])
+      .where('reference', '=', String(payment_reference))
+      .where('outcome', '=', 'accepted')
+      .executeTakeFirstOrThrow();
+    expect(delivery.processed_at).not.toBeNull();
+    // Its job is still waiting for the workers' next poll (a minute away): the restore did not come from it.
+    const { rows } = await sql<{ state: string }>`
+      SELECT state FROM pgboss.job
+       WHERE name = 'payments.process' AND (data->>'deliveryId')::int = ${delivery.id}`.execute(db);
+    expect(rows.map((j) => j.state)).toEqual(['created']);
   });
 });

@@ -327,6 +327,8 @@ export interface FakeRestOptions {
   delayMs?: number;
   /** Close the socket instead of answering this command. */
   dropMidReply?: (command: string) => boolean;
+  /** Answers this command (nothing run yet) only once the promise returned resolves; undefined answers at once. */
+  hold?: (command: string, attributes: Record<string, string>) => Promise<void> | undefined;
 }
 
 export interface FakeRest {
@@ -383,6 +385,8 @@ export async function startFakeRest(options: FakeRestOptions = {}): Promise<Fake
         return json(res, 400, { error: 400, message: 'Bad Request', detail: e.message });
       }
     };
+    const held = options.hold?.(command, attributes);
+    if (held) await held;
     if (options.delayMs) setTimeout(reply, options.delayMs);
     else reply();
   };

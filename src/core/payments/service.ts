@@ -1,13 +1,14 @@
 // Payment intents and the one webhook intake. A payment moves one way only (PENDING → COMPLETED | FAILED |
 // EXPIRED), in exactly one function (`transition`), which also tells the owning module inside the same
 // transaction. A webhook is stored and handed to a job in one transaction, so it answers fast and a crash
-// between receiving and processing loses nothing.
+// between receiving and processing loses nothing; right after that commit the receiving instance processes the
+// delivery itself (the job then finds it done), so a payment does not wait for a worker's next poll.
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Logger } from 'pino';
 import { safeEqual } from '../crypto.ts';
 import type { PaymentIntentsTable, Tables, Trx } from '../db/tables.ts';
-import { withTransaction } from '../db/transaction.ts';
+import { afterCommit, withTransaction } from '../db/transaction.ts';
 import { AppError } from '../http/errors.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 import { type CallbackFacts, type CallbackReader, readCallback } from './callbacks.ts';
@@ -100,59 +101,83 @@ export function createPayments(deps: {
     return updated;
   }
 
+  /**
+   * Processes one stored delivery: the payment's transition (and its module's listener), or the late payment, in
+   * one transaction. Idempotent: the delivery row is locked and marked processed in that transaction, so the
+   * in-process attempt after the intake's commit and the job each do it at most once between them.
+   */
+  async function processDelivery(deliveryId: number): Promise<void> {
+    await withTransaction(db, async (trx) => {
+      const delivery = await trx
+        .selectFrom('webhook_deliveries')
+        .selectAll()
+        .where('id', '=', deliveryId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!delivery || delivery.processed_at) return;
+      const facts = readCallback(delivery.body, readers);
+      const intent = await trx
+        .selectFrom('payment_intents')
+        .selectAll()
+        .where('reference', '=', delivery.reference ?? '')
+        .forUpdate()
+        .executeTakeFirst();
+      let result = 'no change';
+      let current = intent;
+      // Past its expiry but not yet swept: it is expired first, in this transaction, so that a payment arriving
+      // now is late exactly as it would be a minute later (the status read already shows EXPIRED).
+      if (current && facts && facts.status !== 'PENDING' && isDue(current)) {
+        current = (await transition(trx, current, 'EXPIRED', { reason: 'not paid in time' })) ?? current;
+      }
+      if (current && facts && facts.status !== 'PENDING') {
+        const changed = await transition(trx, current, facts.status, {
+          paidAt: facts.paidAt,
+          paymentId: facts.providerPaymentId,
+          reason: facts.status === 'FAILED' ? 'provider reported failure' : undefined,
+        });
+        if (changed) result = `${current.status} -> ${changed.status}`;
+        else if (facts.status === 'COMPLETED' && current.status === 'EXPIRED') {
+          // Paid after Loket gave up on it: the module's record stays EXPIRED; the money is owed back.
+          const recorded = await late.record(trx, current, {
+            paidAt: facts.paidAt ?? deps.now(),
+            paymentId: facts.providerPaymentId ?? null,
+            reason: lateReason(current),
+          });
+          result = recorded ? `late payment #${recorded.id} to refund` : 'late payment already recorded';
+          deps.logger.warn({ reference: current.reference }, 'payment completed after it expired: to refund');
+        } else result = `ignored: already ${current.status}`;
+      }
+      await trx
+        .updateTable('webhook_deliveries')
+        .set({ processed_at: deps.now(), result })
+        .where('id', '=', delivery.id)
+        .execute();
+    });
+  }
+
   deps.jobs.define<{ deliveryId: number }>({
     name: 'payments.process',
     retryLimit: 10,
     retryDelay: 2,
-    handler: async (job) => {
-      await withTransaction(db, async (trx) => {
-        const delivery = await trx
-          .selectFrom('webhook_deliveries')
-          .selectAll()
-          .where('id', '=', job.data.deliveryId)
-          .forUpdate()
-          .executeTakeFirst();
-        if (!delivery || delivery.processed_at) return;
-        const facts = readCallback(delivery.body, readers);
-        const intent = await trx
-          .selectFrom('payment_intents')
-          .selectAll()
-          .where('reference', '=', delivery.reference ?? '')
-          .forUpdate()
-          .executeTakeFirst();
-        let result = 'no change';
-        let current = intent;
-        // Past its expiry but not yet swept: it is expired first, in this transaction, so that a payment arriving
-        // now is late exactly as it would be a minute later (the status read already shows EXPIRED).
-        if (current && facts && facts.status !== 'PENDING' && isDue(current)) {
-          current = (await transition(trx, current, 'EXPIRED', { reason: 'not paid in time' })) ?? current;
-        }
-        if (current && facts && facts.status !== 'PENDING') {
-          const changed = await transition(trx, current, facts.status, {
-            paidAt: facts.paidAt,
-            paymentId: facts.providerPaymentId,
-            reason: facts.status === 'FAILED' ? 'provider reported failure' : undefined,
-          });
-          if (changed) result = `${current.status} -> ${changed.status}`;
-          else if (facts.status === 'COMPLETED' && current.status === 'EXPIRED') {
-            // Paid after Loket gave up on it: the module's record stays EXPIRED; the money is owed back.
-            const recorded = await late.record(trx, current, {
-              paidAt: facts.paidAt ?? deps.now(),
-              paymentId: facts.providerPaymentId ?? null,
-              reason: lateReason(current),
-            });
-            result = recorded ? `late payment #${recorded.id} to refund` : 'late payment already recorded';
-            deps.logger.warn({ reference: current.reference }, 'payment completed after it expired: to refund');
-          } else result = `ignored: already ${current.status}`;
-        }
-        await trx
-          .updateTable('webhook_deliveries')
-          .set({ processed_at: deps.now(), result })
-          .where('id', '=', delivery.id)
-          .execute();
-      });
-    },
+    handler: (job) => processDelivery(job.data.deliveryId),
   });
+
+  /** The in-process attempts still running (awaited before the database closes). */
+  const processing = new Set<Promise<void>>();
+  /**
+   * Right after the intake's commit: process the delivery in this process instead of waiting for a worker's poll.
+   * Only while this instance's workers run (not once it is stopping: the job does it then). A failure (a lock
+   * timeout, a listener's error) is left to the job, which retries with backoff.
+   */
+  function processSoon(deliveryId: number) {
+    if (!deps.jobs.started) return;
+    const attempt = processDelivery(deliveryId)
+      .catch((err: unknown) => {
+        deps.logger.warn({ err, deliveryId }, 'webhook delivery not processed at once; its job retries it');
+      })
+      .finally(() => processing.delete(attempt));
+    processing.add(attempt);
+  }
 
   deps.jobs.define({
     name: 'payments.expire',
@@ -301,6 +326,10 @@ export function createPayments(deps: {
     cancel,
     /** Late payments (paid after expiry or cancel): the operators' list and their refunds. */
     late,
+    /** Waits for the deliveries being processed in process (at shutdown, before the database closes). */
+    async idle(): Promise<void> {
+      while (processing.size > 0) await Promise.allSettled([...processing]);
+    },
     /** Expires the payment of `reference` now if its time is up (a read that must not wait for the sweep). */
     expireIfDue: (reference: string) => withTransaction(db, (trx) => expireIfDueIn(trx, reference)),
 
@@ -442,6 +471,7 @@ export function createPayments(deps: {
           return { ...base, status: 200, outcome: 'duplicate', message: 'Already received' };
         }
         await deps.jobs.enqueue(trx, 'payments.process', { deliveryId: inserted.id });
+        afterCommit(trx, () => processSoon(inserted.id));
         return { ...base, status: 200, outcome: 'accepted', message: 'Webhook received' };
       });
     },

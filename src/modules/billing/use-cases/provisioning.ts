@@ -10,7 +10,7 @@ import { open } from '../../../core/crypto.ts';
 import type { Executor } from '../../../core/db/tables.ts';
 import { AppError } from '../../../core/http/errors.ts';
 import type { PppActive, PppSecret, RouterClient } from '../providers/routeros/index.ts';
-import { RouterError, routerClient } from '../providers/routeros/index.ts';
+import { bulkLane, RouterError, routerClient } from '../providers/routeros/index.ts';
 import * as repo from '../repo/provisioning.ts';
 import * as routers from '../repo/routers.ts';
 import { targetOf } from './routers.ts';
@@ -75,10 +75,12 @@ async function runPipelined<T>(items: readonly T[], fn: (item: T) => Promise<unk
 export function createProvisioning(core: Core, sealKey: Buffer) {
   const { db } = core.database;
 
-  async function clientFor(routerId: number): Promise<RouterClient> {
+  /** A router's client; `bulk`: on the router's connections for batches (see `bulkLane`). */
+  async function clientFor(routerId: number, lane: 'single' | 'bulk' = 'single'): Promise<RouterClient> {
     const row = await routers.targetRow(db, routerId);
     if (!row) throw new AppError('NOT_FOUND', 'Router not found');
-    return routerClient(targetOf(sealKey, row));
+    const target = targetOf(sealKey, row);
+    return routerClient(lane === 'bulk' ? bulkLane(target) : target);
   }
 
   const passwordOf = (d: repo.Desired) => (d.password_enc ? open(sealKey, d.password_enc) : '');
@@ -221,7 +223,8 @@ export function createProvisioning(core: Core, sealKey: Buffer) {
     await Promise.all(
       [...byRouter].map(async ([routerId, group]) => {
         try {
-          const client = await clientFor(routerId);
+          // Its own connections: a restore written meanwhile does not queue behind these writes.
+          const client = await clientFor(routerId, 'bulk');
           const [secrets, sessions] = await Promise.all([client.secrets(), client.active()]);
           const secretOf = new Map(secrets.map((s) => [s.name, s]));
           const sessionsOf = new Map<string, PppActive[]>();

@@ -12,13 +12,25 @@ export { RouterError } from './port.ts';
 
 export const isSimulator = (host: string) => host.trim().toLowerCase() === 'simulator';
 
+/**
+ * The same router on connections of their own for bulk work (a batch of isolations): its pipelined commands fill
+ * those sockets, never the ones a single customer's change (a restore after a payment) is written on. The
+ * in-process simulator has no sockets and keeps its key (the key names its engine).
+ */
+export function bulkLane(target: RouterTarget): RouterTarget {
+  return isSimulator(target.host) ? target : { ...target, key: `${target.key}${BULK}` };
+}
+const BULK = '/bulk';
+
 export function routerClient(target: RouterTarget): RouterClient {
   if (isSimulator(target.host)) return simulatorClient(target);
   return clientOver(target.transport === 'rest' ? restTransport(target) : apiTransport(target));
 }
 
-/** Closes the pooled connections of one router (by `RouterTarget.key`), or of every router. */
+/** Closes the pooled connections of one router (by `RouterTarget.key`, its bulk lane too), or of every router. */
 export function closeRouterConnections(key?: string) {
-  closeApiConnections(key);
-  closeRestConnections(key);
+  for (const k of key === undefined ? [undefined] : [key, `${key}${BULK}`]) {
+    closeApiConnections(k);
+    closeRestConnections(k);
+  }
 }
