@@ -1,6 +1,8 @@
 // The dashboard and the reports (seed 003, CONTRACTS §4 and the original frontend's keys). Dates are billing's
 // calendar (UTC+7): a report from `start_date` to `end_date` covers the ledger journals dated from the start of the
 // first day to the end of the last. Money comes from the ledger (repo/reports.ts); aging is a snapshot on today.
+import { cacheStore, refreshing } from '../../../core/cache.ts';
+import type { Core } from '../../../core/context.ts';
 import type { Executor } from '../../../core/db/tables.ts';
 import { AppError } from '../../../core/http/errors.ts';
 import { jakartaDate } from '../dates.ts';
@@ -165,29 +167,38 @@ function topWithRest(entries: [string, number][], top: number): [string, number]
   return [...entries.slice(0, top), ['Lainnya', rest]];
 }
 
-/** How long a computed dashboard may be served while nothing it counts has changed (see `dashboardCache`). */
+/** The oldest a dashboard view may be when served: a change shows within this (see `cachedView`). */
 export const DASHBOARD_TTL_MS = 30_000;
+/** A change is picked up at most this often per view (one recomputation at a time, across instances). */
+export const DASHBOARD_MIN_INTERVAL_MS = 5_000;
+/** A view is recomputed in the background once this old, even when nothing it counts has changed. */
+export const DASHBOARD_REFRESH_MS = 20_000;
 
 /**
- * A dashboard view computed at most once per change: a computed one is served again while the day and the change
- * counter of what it counts are the same, for at most `DASHBOARD_TTL_MS` (a write counts when its statement runs,
- * so one read between that and its commit can keep the state before it; the TTL bounds how long). Requests that
- * arrive while it is being computed share the computation.
+ * A dashboard view (the dashboard, the package drill-down, the sidebar badges) served from its last computation
+ * while one recomputation runs (`refreshing` in the core; in Redis when there is one, so every instance serves the
+ * same computation). A recomputation starts when billing's change counter (migrations/0044) or the day moved and the
+ * last one started at least `DASHBOARD_MIN_INTERVAL_MS` ago, or when the view is `DASHBOARD_REFRESH_MS` old; a view
+ * whose computation started `DASHBOARD_TTL_MS` ago is never served, so a payment shows within 30 s under any load.
  */
-export function cachedByChanges<T>(db: Executor, now: () => Date, compute: (db: Executor, now: Date) => Promise<T>) {
-  let cached: { key: string; until: number; value: Promise<T> } | undefined;
-  return async (): Promise<T> => {
-    const at = now();
-    const key = `${jakartaDate(at)}|${await repo.fingerprint(db)}`;
-    if (cached && cached.key === key && at.getTime() < cached.until) return cached.value;
-    const value = compute(db, at);
-    const entry = { key, until: at.getTime() + DASHBOARD_TTL_MS, value };
-    cached = entry;
-    value.catch(() => {
-      if (cached === entry) cached = undefined;
-    });
-    return value;
-  };
+export function cachedView<T>(
+  core: Pick<Core, 'database' | 'redis' | 'config' | 'now' | 'logger'>,
+  name: string,
+  compute: (db: Executor, now: Date) => Promise<T>,
+): () => Promise<T> {
+  const { db } = core.database;
+  return refreshing({
+    store: cacheStore(core.redis, `${core.config.redisPrefix}cache:billing:`),
+    key: `dashboard:${name}`,
+    now: core.now,
+    maxAgeMs: DASHBOARD_TTL_MS,
+    refreshAfterMs: DASHBOARD_REFRESH_MS,
+    minIntervalMs: DASHBOARD_MIN_INTERVAL_MS,
+    version: async () => `${jakartaDate(core.now())}|${await repo.fingerprint(db)}`,
+    compute: (at) => compute(db, at),
+    onError: (err) =>
+      core.logger.warn({ err: { message: (err as Error).message }, view: name }, 'dashboard view not recomputed'),
+  });
 }
 
 /** `GET /api/dashboard/paket-details`: per `paket_chart` label, the customers by address and by brand. */
