@@ -185,7 +185,7 @@ ${pauseMs > 0 ? `delay = function() return ${pauseMs} end` : ''}`;
   console.log(
     `${label}, ${CONNECTIONS} connections, ${model}, ${seconds} s: ${describeLoad(r)}; CPU per answer: server ${per(
       node1.user + node1.sys - node0.user - node0.sys,
-    )} ms, PostgreSQL ${per(pg1 - pg0)} ms; load average ${loadBefore} → ${loadavg()}`,
+    )} ms, PostgreSQL ${per(pg1 - pg0)} ms; server RSS ${rssMb(server.pid).toFixed(0)} MB; load average ${loadBefore} → ${loadavg()}`,
   );
   return r;
 }

@@ -26,28 +26,34 @@ export interface CacheStore {
 /** Redis when there is one (keys under `prefix`), else this process's memory (at most `maxEntries` values). */
 export function cacheStore(redis: Redis | undefined, prefix: string, maxEntries = 10_000): CacheStore {
   if (redis) {
+    // Redis is glue, not the source of truth: when a command fails, a read finds nothing, a write is dropped and a
+    // lease is granted, so callers compute from the database themselves (the connection logs the problem).
     return {
       shared: true,
       async get(key) {
-        const raw = await redis.get(prefix + key);
+        const raw = await redis.get(prefix + key).catch(() => null);
         return raw === null ? undefined : (JSON.parse(raw) as unknown);
       },
       async set(key, value, ttlMs) {
-        await redis.set(prefix + key, JSON.stringify(value), 'PX', Math.max(1, Math.ceil(ttlMs)));
+        await redis.set(prefix + key, JSON.stringify(value), 'PX', Math.max(1, Math.ceil(ttlMs))).catch(() => {});
       },
       async lease(key, ttlMs) {
         const token = randomBytes(9).toString('base64url');
-        const ok = await redis.set(`${prefix}${key}:lease`, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
+        const ok = await redis
+          .set(`${prefix}${key}:lease`, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')
+          .catch(() => 'OK' as const);
         return ok === 'OK' ? token : undefined;
       },
       async release(key, token) {
         // Only the holder's own lease: one that expired and was taken by another instance stays.
-        await redis.eval(
-          "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
-          1,
-          `${prefix}${key}:lease`,
-          token,
-        );
+        await redis
+          .eval(
+            "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+            1,
+            `${prefix}${key}:lease`,
+            token,
+          )
+          .catch(() => {});
       },
     };
   }

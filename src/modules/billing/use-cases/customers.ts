@@ -203,7 +203,8 @@ function revivePage(raw: unknown): Page {
 export function customerList(core: Pick<Core, 'database' | 'redis' | 'config'>) {
   const { db } = core.database;
   const store = cacheStore(core.redis, `${core.config.redisPrefix}cache:billing:pelanggan:`);
-  const pages = versioned<Page>({ store, ttlMs: LIST_CACHE_TTL_MS, revive: revivePage });
+  // A page of 15 customers is about 20 kB of objects: at most 2,000 pages (~40 MB) stay in the process.
+  const pages = versioned<Page>({ store, ttlMs: LIST_CACHE_TTL_MS, maxLocal: 2_000, revive: revivePage });
   const counts = versioned<number>({ store, ttlMs: LIST_CACHE_TTL_MS });
   return async (f: customers.CustomerFilter): Promise<Page> => {
     const version = await customers.listVersion(db);
