@@ -198,3 +198,38 @@ describe('versioned', () => {
     );
   }
 });
+
+describe('a Redis that does not answer', () => {
+  it('is passed over: the value is computed from the source, and computed again when asked under a new version', async () => {
+    // Nothing listens on port 1; with no offline queue every command fails at once.
+    const down = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    down.on('error', () => {});
+    try {
+      const store = cacheStore(down, 'loket-test-down:');
+      const state = { version: 'v1', value: 'A' };
+      let computed = 0;
+      const get = refreshing<string>({
+        store,
+        key: 'view',
+        now: () => new Date(1_000_000),
+        maxAgeMs: 30_000,
+        refreshAfterMs: 20_000,
+        minIntervalMs: 5_000,
+        version: async () => state.version,
+        compute: async () => {
+          computed++;
+          return state.value;
+        },
+      });
+      expect(await get()).toBe('A');
+      expect(await get()).toBe('A');
+      expect(computed).toBe(1);
+      const list = versioned<string>({ store, ttlMs: 60_000 });
+      expect(await list.get('k', '1', async () => ({ value: 'x', keep: true }))).toBe('x');
+      expect(await list.get('k', '1', async () => ({ value: 'y', keep: true }))).toBe('x');
+      expect(await list.get('k', '2', async () => ({ value: 'z', keep: true }))).toBe('z');
+    } finally {
+      down.disconnect();
+    }
+  });
+});
