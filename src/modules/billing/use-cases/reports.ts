@@ -243,14 +243,14 @@ export async function dashboard(db: Executor, now: Date) {
   const month = { from: startOf(`${periode}-01`), to: new Date(startOf(lastDayOf(periode)).getTime() + DAY) };
   const periods = Array.from({ length: 6 }, (_, k) => monthsBefore(periode, 5 - k));
   const growthMonths = Array.from({ length: 12 }, (_, k) => monthsBefore(periode, 11 - k));
-  const [tallies, brands, revenue, owed, segments, invoices] = await Promise.all([
-    repo.customerTallies(db),
-    repo.brandNames(db),
-    repo.paymentsByBrand(db, month),
-    repo.outstanding(db),
-    repo.segmentCounts(db, today),
-    repo.invoiceCounts(db, periods),
-  ]);
+  // One statement after another: the dashboard is computed in the background while the last one is served, and six
+  // heavy statements at once (each with its parallel workers) took every core from the requests meanwhile.
+  const tallies = await repo.customerTallies(db);
+  const brands = await repo.brandNames(db);
+  const revenue = await repo.paymentsByBrand(db, month);
+  const owed = await repo.outstanding(db);
+  const segments = await repo.segmentCounts(db, today);
+  const invoices = await repo.invoiceCounts(db, periods);
   const brandName = new Map(brands.map((b) => [b.id_brand, b.brand]));
   const nameOf = (id: string | null) => (id === null ? 'Tanpa Brand' : (brandName.get(id) ?? id));
 
