@@ -5,7 +5,8 @@
 // Run: npm run bench:billing    (needs PostgreSQL; BENCH_PG_URL overrides postgres://postgres@127.0.0.1:5432)
 // Env: BENCH_REUSE=1 keeps an existing base (else it is built again), BENCH_CUSTOMERS (100000), BENCH_MONTHS (24),
 //      BENCH_SECONDS (15), BENCH_CONNECTIONS (50), BENCH_DB (loket_bench_billing), BENCH_PHASES
-//      (search,list,dashboard,generate), BENCH_REPEAT (2: each measurement twice), BENCH_PAUSE_MS (250).
+//      (search,list,dashboard,generate), BENCH_REPEAT (2: each measurement twice), BENCH_PAUSE_MS (250),
+//      BENCH_REDIS_URL (the server's REDIS_URL; unset: in-process caches).
 // Load: wrk (Debian package), 50 connections, each measurement closed loop (a connection sends its next request when
 // the last is answered) and paced (BENCH_PAUSE_MS between a connection's requests), with the CPU time per answer of
 // the server and of its PostgreSQL backends, and the load average before and after (the machine is shared).
@@ -50,6 +51,8 @@ const serverEnv: Record<string, string> = {
   LOKET_RATE_LIMITS: 'off',
   LOG_LEVEL: 'warn',
   NODE_ENV: 'development',
+  // BENCH_REDIS_URL: the server shares its caches through this Redis (as instances in production do).
+  ...(process.env.BENCH_REDIS_URL ? { REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
 };
 
 async function query<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
@@ -182,7 +185,7 @@ ${pauseMs > 0 ? `delay = function() return ${pauseMs} end` : ''}`;
   console.log(
     `${label}, ${CONNECTIONS} connections, ${model}, ${seconds} s: ${describeLoad(r)}; CPU per answer: server ${per(
       node1.user + node1.sys - node0.user - node0.sys,
-    )} ms, PostgreSQL ${per(pg1 - pg0)} ms; load average ${loadBefore} → ${loadavg()}`,
+    )} ms, PostgreSQL ${per(pg1 - pg0)} ms; server RSS ${rssMb(server.pid).toFixed(0)} MB; load average ${loadBefore} → ${loadavg()}`,
   );
   return r;
 }

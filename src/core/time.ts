@@ -26,20 +26,25 @@ function makeZone(zone: string) {
     minute: 'numeric',
     second: 'numeric',
   });
-  // Offsets change at most every quarter hour (DST transitions); one answer per quarter is kept, so the formatter,
-  // slow compared with the rest, runs about once per quarter hour in steady use.
+  // Offsets change at most every quarter hour (DST transitions); the answer per quarter is kept (the formatter is slow
+  // compared with the rest). A list's rows carry times from many quarters (a customer's creation, an invoice's
+  // date), so many quarters are kept, not only the last one; at most QUARTERS_KEPT, the oldest kept going first.
   const QUARTER = 15 * 60_000;
-  let bucket = Number.NaN;
-  let offsetMs = 0;
+  const QUARTERS_KEPT = 50_000;
+  const offsets = new Map<number, number>();
   const offsetAt = (ms: number): number => {
     const b = Math.floor(ms / QUARTER);
-    if (b === bucket) return offsetMs;
+    const known = offsets.get(b);
+    if (known !== undefined) return known;
     const at = b * QUARTER;
     const f = Object.fromEntries(parts.formatToParts(new Date(at)).map((p) => [p.type, Number(p.value)]));
     const local = Date.UTC(f.year ?? 0, (f.month ?? 1) - 1, f.day ?? 1, f.hour ?? 0, f.minute ?? 0, f.second ?? 0);
-    bucket = b;
-    offsetMs = local - at;
-    return offsetMs;
+    if (offsets.size >= QUARTERS_KEPT) {
+      const first = offsets.keys().next();
+      if (!first.done) offsets.delete(first.value);
+    }
+    offsets.set(b, local - at);
+    return local - at;
   };
   return (d: Date): string => {
     const ms = Math.floor(d.getTime() / 1000) * 1000;

@@ -162,34 +162,10 @@ const customerOf = (r: Joined): Customer => ({
       : null,
 });
 
-// A list's total is counted once and reused by its other pages and by the same search again, while billing's change
-// counter (migrations/0044: every write statement on customers, invoices, brands or packages moves it) stands still,
-// and for at most COUNT_TTL_MS: a write whose counter moved before its commit could otherwise leave a count that
-// missed it in place until the next write.
-const COUNT_TTL_MS = 10_000;
-const COUNT_CACHE_MAX = 2_000;
-const counts = new WeakMap<object, Map<string, { version: string; n: number; at: number }>>();
-
-async function changeVersion(db: Executor): Promise<string> {
-  const row = await sql<{
-    v: string;
-  }>`SELECT last_value::text || '/' || is_called::text AS v FROM billing_changes_seq`.execute(db);
-  return String(row.rows[0]?.v ?? '');
-}
-
-async function countOf(db: Executor, f: CustomerFilter): Promise<number> {
-  const { skip: _skip, limit: _limit, ...filters } = f;
-  const key = JSON.stringify(filters);
-  let cache = counts.get(db);
-  if (!cache) {
-    cache = new Map();
-    counts.set(db, cache);
-  }
-  const version = await changeVersion(db);
-  const hit = cache.get(key);
-  if (hit && hit.version === version && Date.now() - hit.at < COUNT_TTL_MS) return hit.n;
+/** The number of live customers matching a list's filters (exact). */
+export async function countCustomers(db: Executor, f: Omit<CustomerFilter, 'skip' | 'limit'>): Promise<number> {
   // Search alone (or no filter): the narrow table holds exactly the live customers, so it is counted alone.
-  const { search, ...others } = filters;
+  const { search, ...others } = f;
   const narrow = Object.values(others).every((v) => v === undefined) && !search?.includes(SEPARATOR);
   const row = narrow
     ? await (search ? searchRows(db, search) : db.selectFrom('billing_customer_search as s'))
@@ -198,21 +174,44 @@ async function countOf(db: Executor, f: CustomerFilter): Promise<number> {
     : await filtered(db, f)
         .select((eb) => eb.fn.countAll<string>().as('n'))
         .executeTakeFirstOrThrow();
-  const n = Number(row.n);
-  if (cache.size >= COUNT_CACHE_MAX) cache.clear();
-  cache.set(key, { version, n, at: Date.now() });
-  return n;
+  return Number(row.n);
 }
 
 /**
  * A page of the list and the exact number of matches. The page is read first: when it is short and not past the
- * end (a rare term's few matches), the total is known without counting.
+ * end (a rare term's few matches), the total is known without counting. `count` may answer from a cache.
  */
-export async function listCustomers(db: Executor, f: CustomerFilter): Promise<{ rows: Customer[]; total: number }> {
+export async function listCustomers(
+  db: Executor,
+  f: CustomerFilter,
+  count: (f: Omit<CustomerFilter, 'skip' | 'limit'>) => Promise<number> = (filters) => countCustomers(db, filters),
+): Promise<{ rows: Customer[]; total: number }> {
   const rows = await withCatalogue(filtered(db, f)).orderBy('c.id').offset(f.skip).limit(f.limit).execute();
-  const total =
-    rows.length < f.limit && (rows.length > 0 || f.skip === 0) ? f.skip + rows.length : await countOf(db, f);
+  const { skip, limit, ...filters } = f;
+  const total = rows.length < limit && (rows.length > 0 || skip === 0) ? skip + rows.length : await count(filters);
   return { rows: rows.map(customerOf), total };
+}
+
+// The advisory lock key of migrations/0064: writers of customers, packages and brands hold it shared.
+const LIST_WRITERS_LOCK = 7310519064;
+
+/** The version of what customer lists show (migrations/0064): moves with every write of a customer, package or brand. */
+export async function listVersion(db: Executor): Promise<string> {
+  const row = await sql<{ v: string }>`
+    SELECT last_value::text || '/' || is_called::text AS v FROM billing_customer_list_seq`.execute(db);
+  return String(row.rows[0]?.v ?? '');
+}
+
+/**
+ * The version, then (a statement later) whether every writer that took it has ended (migrations/0064): when
+ * `settled` is true, a statement run after this one sees every write counted up to `version`.
+ */
+export async function settledListVersion(db: Executor): Promise<{ version: string; settled: boolean }> {
+  const version = await listVersion(db);
+  const row = await sql<{ settled: boolean }>`
+    SELECT CASE WHEN pg_try_advisory_lock(${sql.lit(LIST_WRITERS_LOCK)}::bigint)
+      THEN pg_advisory_unlock(${sql.lit(LIST_WRITERS_LOCK)}::bigint) ELSE false END AS settled`.execute(db);
+  return { version, settled: row.rows[0]?.settled === true };
 }
 
 /** Every live customer's id and name (the frontend's selection lists). */

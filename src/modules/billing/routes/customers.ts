@@ -11,7 +11,7 @@ import * as repo from '../repo/customers.ts';
 import { openInvoiceIds } from '../repo/invoices.ts';
 import { technicalOfCustomer } from '../repo/technical.ts';
 import { CustomerCreate, CustomerList, CustomerQuery, CustomerSchema, CustomerUpdate, IdParams } from '../schemas.ts';
-import { createCustomer, updateCustomer } from '../use-cases/customers.ts';
+import { createCustomer, customerList, updateCustomer } from '../use-cases/customers.ts';
 import { changeStatus } from '../use-cases/invoices.ts';
 import { recordChange } from '../use-cases/provisioning.ts';
 import { customerView, pick } from '../views.ts';
@@ -20,6 +20,7 @@ import { clampLimit, envelopePage } from './lists.ts';
 export function registerCustomerRoutes(router: Router, core: Core): void {
   const { now } = core;
   const limits = [BILLING_LIMITS.general];
+  const list = customerList(core);
 
   router.get(
     '/api/pelanggan/lokasi/unik',
@@ -61,7 +62,7 @@ export function registerCustomerRoutes(router: Router, core: Core): void {
           return envelopePage(rows, rows.length, 0, rows.length);
         }
         const limit = clampLimit(q.limit);
-        const page = await repo.listCustomers(db, {
+        const page = await list({
           search: q.search?.trim() || undefined,
           alamat: q.alamat,
           idBrand: q.id_brand?.trim() || undefined,

@@ -122,8 +122,9 @@ export function registerReportRoutes(router: Router, core: Core): void {
   const { db } = core.database;
   const auth = { level: 1 } as const;
   const limits = [BILLING_LIMITS.general];
-  const dashboard = reports.cachedByChanges(db, core.now, reports.dashboard);
-  const packageDetails = reports.cachedByChanges(db, core.now, reports.packageDetails);
+  const dashboard = reports.cachedView(core, 'main', reports.dashboard);
+  const packageDetails = reports.cachedView(core, 'paket-details', reports.packageDetails);
+  const badges = reports.cachedView(core, 'sidebar-badges', repo.badges);
 
   router.get(
     '/api/dashboard/',
@@ -150,7 +151,7 @@ export function registerReportRoutes(router: Router, core: Core): void {
         },
       },
     },
-    async () => repo.badges(db),
+    async () => badges(),
   );
 
   router.get(

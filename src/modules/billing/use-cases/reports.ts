@@ -1,6 +1,8 @@
 // The dashboard and the reports (seed 003, CONTRACTS §4 and the original frontend's keys). Dates are billing's
 // calendar (UTC+7): a report from `start_date` to `end_date` covers the ledger journals dated from the start of the
 // first day to the end of the last. Money comes from the ledger (repo/reports.ts); aging is a snapshot on today.
+import { cacheStore, refreshing } from '../../../core/cache.ts';
+import type { Core } from '../../../core/context.ts';
 import type { Executor } from '../../../core/db/tables.ts';
 import { AppError } from '../../../core/http/errors.ts';
 import { jakartaDate } from '../dates.ts';
@@ -165,29 +167,42 @@ function topWithRest(entries: [string, number][], top: number): [string, number]
   return [...entries.slice(0, top), ['Lainnya', rest]];
 }
 
-/** How long a computed dashboard may be served while nothing it counts has changed (see `dashboardCache`). */
+/** The oldest a dashboard view may be when served: a change shows within this (see `cachedView`). */
 export const DASHBOARD_TTL_MS = 30_000;
+/**
+ * A change is picked up at most this often per view (one recomputation at a time, across instances): on a base of
+ * 100,000 customers one computation of the dashboard takes seconds of PostgreSQL's time, and a base that issues and
+ * settles invoices all day moves the change counter every few milliseconds.
+ */
+export const DASHBOARD_MIN_INTERVAL_MS = 15_000;
+/** A view is recomputed in the background once this old, even when nothing it counts has changed. */
+export const DASHBOARD_REFRESH_MS = 20_000;
 
 /**
- * A dashboard view computed at most once per change: a computed one is served again while the day and the change
- * counter of what it counts are the same, for at most `DASHBOARD_TTL_MS` (a write counts when its statement runs,
- * so one read between that and its commit can keep the state before it; the TTL bounds how long). Requests that
- * arrive while it is being computed share the computation.
+ * A dashboard view (the dashboard, the package drill-down, the sidebar badges) served from its last computation
+ * while one recomputation runs (`refreshing` in the core; in Redis when there is one, so every instance serves the
+ * same computation). A recomputation starts when billing's change counter (migrations/0044) or the day moved and the
+ * last one started at least `DASHBOARD_MIN_INTERVAL_MS` ago, or when the view is `DASHBOARD_REFRESH_MS` old; a view
+ * whose computation started `DASHBOARD_TTL_MS` ago is never served, so a payment shows within 30 s under any load.
  */
-export function cachedByChanges<T>(db: Executor, now: () => Date, compute: (db: Executor, now: Date) => Promise<T>) {
-  let cached: { key: string; until: number; value: Promise<T> } | undefined;
-  return async (): Promise<T> => {
-    const at = now();
-    const key = `${jakartaDate(at)}|${await repo.fingerprint(db)}`;
-    if (cached && cached.key === key && at.getTime() < cached.until) return cached.value;
-    const value = compute(db, at);
-    const entry = { key, until: at.getTime() + DASHBOARD_TTL_MS, value };
-    cached = entry;
-    value.catch(() => {
-      if (cached === entry) cached = undefined;
-    });
-    return value;
-  };
+export function cachedView<T>(
+  core: Pick<Core, 'database' | 'redis' | 'config' | 'now' | 'logger'>,
+  name: string,
+  compute: (db: Executor, now: Date) => Promise<T>,
+): () => Promise<T> {
+  const { db } = core.database;
+  return refreshing({
+    store: cacheStore(core.redis, `${core.config.redisPrefix}cache:billing:`),
+    key: `dashboard:${name}`,
+    now: core.now,
+    maxAgeMs: DASHBOARD_TTL_MS,
+    refreshAfterMs: DASHBOARD_REFRESH_MS,
+    minIntervalMs: DASHBOARD_MIN_INTERVAL_MS,
+    version: async () => `${jakartaDate(core.now())}|${await repo.fingerprint(db)}`,
+    compute: (at) => compute(db, at),
+    onError: (err) =>
+      core.logger.warn({ err: { message: (err as Error).message }, view: name }, 'dashboard view not recomputed'),
+  });
 }
 
 /** `GET /api/dashboard/paket-details`: per `paket_chart` label, the customers by address and by brand. */
@@ -228,14 +243,14 @@ export async function dashboard(db: Executor, now: Date) {
   const month = { from: startOf(`${periode}-01`), to: new Date(startOf(lastDayOf(periode)).getTime() + DAY) };
   const periods = Array.from({ length: 6 }, (_, k) => monthsBefore(periode, 5 - k));
   const growthMonths = Array.from({ length: 12 }, (_, k) => monthsBefore(periode, 11 - k));
-  const [tallies, brands, revenue, owed, segments, invoices] = await Promise.all([
-    repo.customerTallies(db),
-    repo.brandNames(db),
-    repo.paymentsByBrand(db, month),
-    repo.outstanding(db),
-    repo.segmentCounts(db, today),
-    repo.invoiceCounts(db, periods),
-  ]);
+  // One statement after another: the dashboard is computed in the background while the last one is served, and six
+  // heavy statements at once (each with its parallel workers) took every core from the requests meanwhile.
+  const tallies = await repo.customerTallies(db);
+  const brands = await repo.brandNames(db);
+  const revenue = await repo.paymentsByBrand(db, month);
+  const owed = await repo.outstanding(db);
+  const segments = await repo.segmentCounts(db, today);
+  const invoices = await repo.invoiceCounts(db, periods);
   const brandName = new Map(brands.map((b) => [b.id_brand, b.brand]));
   const nameOf = (id: string | null) => (id === null ? 'Tanpa Brand' : (brandName.get(id) ?? id));
 
