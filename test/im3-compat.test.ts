@@ -324,6 +324,10 @@ describe('24. IM3_STATUS_NAMES=original', () => {
 
 describe('25 and 26. the IM3 profile', () => {
   it("read 30 times in a row: one question to the operator, no 429, the operator's own fields beside ours", async () => {
+    // The operator limit counts in fixed one-minute windows: note the window the account's first operator call
+    // (send-otp) falls in, to tell a window that ended during the test from a read that was not counted.
+    const windowOf = () => Math.floor(Date.now() / 60_000);
+    const firstWindow = windowOf();
     const u = await linked(viaHttp);
     const asked = () => fake.requests.filter((r) => r.path === '/api/v2/profile/get').length;
     const before = asked();
@@ -345,8 +349,11 @@ describe('25 and 26. the IM3 profile', () => {
     // Nothing named like a credential is passed on.
     expect(prof).not.toHaveProperty('tokenid_hint');
     expect(JSON.stringify(reads.map((r) => r.body))).not.toContain(fake.lastToken(u.phone));
-    // Only the read that reached the operator counted (send-otp, verify-otp, one profile: 3 of 10).
-    expect(reads[0]?.headers['x-ratelimit-remaining']).toBe('7');
+    // Only the read that reached the operator counted (send-otp, verify-otp, one profile: 3 of 10). When a minute
+    // ended between send-otp and that read, the new window holds fewer of them, never more.
+    const remaining = Number(reads[0]?.headers['x-ratelimit-remaining']);
+    if (windowOf() === firstWindow) expect(remaining).toBe(7);
+    else expect(remaining).toBeGreaterThanOrEqual(7);
   });
 
   it('a new OTP verification is read from the operator again, not from the earlier answer', async () => {
