@@ -135,14 +135,21 @@ export function createJobs(deps: {
     async start() {
       if (started) return;
       await startSerialized(pool, deps.embedded, () => boss.start());
+      // Creating a queue that exists changes nothing (pg-boss inserts it with ON CONFLICT DO NOTHING) but costs a
+      // locked statement each: a start creates only the queues the database does not have yet.
+      const names = [...definitions.keys()];
+      const existing = new Set(
+        names.length > 0 ? (await boss.getQueues(names, { limit: Math.max(1, names.length) })).map((q) => q.name) : [],
+      );
       for (const def of definitions.values()) {
-        await boss.createQueue(def.name, {
-          retryLimit: def.retryLimit ?? 5,
-          retryDelay: def.retryDelay ?? 2,
-          retryBackoff: true,
-          retryDelayMax: 600,
-          expireInSeconds: def.expireInSeconds ?? 300,
-        });
+        if (!existing.has(def.name))
+          await boss.createQueue(def.name, {
+            retryLimit: def.retryLimit ?? 5,
+            retryDelay: def.retryDelay ?? 2,
+            retryBackoff: true,
+            retryDelayMax: 600,
+            expireInSeconds: def.expireInSeconds ?? 300,
+          });
         await boss.work<object>(
           def.name,
           { pollingIntervalSeconds: deps.pollSeconds, batchSize: 1, localConcurrency: def.concurrency ?? 2 },
