@@ -2,25 +2,15 @@
 // server as the README starts it, then each `bash` block of the walkthrough through bash from the checkout, with
 // only the data directory and the backup file's path made this test's own.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { drain } from './helpers/child.ts';
+import { bashBlocks } from './helpers/docs.ts';
 import { freePort } from './helpers/net.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-
-/** The bash blocks of a docs file's section that starts with `heading` (up to the next heading of its level). */
-function bashBlocks(file: string, heading: string): string[] {
-  const text = readFileSync(join(ROOT, file), 'utf8');
-  const start = text.indexOf(`\n${heading}\n`);
-  if (start === -1) throw new Error(`${file} has no section ${heading}`);
-  const level = heading.split(' ')[0] as string;
-  const end = text.indexOf(`\n${level} `, start + heading.length + 2);
-  const section = text.slice(start, end === -1 ? undefined : end);
-  return [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'loket-walkthrough-'));
 const servers: ChildProcess[] = [];

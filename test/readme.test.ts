@@ -2,23 +2,16 @@
 // and demo data as the README starts it), then the section's bash blocks through bash, curl and jq, with only the
 // address changed. A README example that was never run is wrong.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { bashBlocks as readmeBlocks } from './helpers/docs.ts';
 import { freePort } from './helpers/net.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
-/** The bash blocks of the README section that starts with `heading` (up to the next `## `). */
-function bashBlocks(heading: string): string[] {
-  const start = README.indexOf(`\n${heading}`);
-  if (start === -1) throw new Error(`README has no section ${heading}`);
-  const end = README.indexOf('\n## ', start + heading.length + 1);
-  const section = README.slice(start, end === -1 ? undefined : end);
-  return [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
-}
+const bashBlocks = (heading: string) => readmeBlocks('README.md', heading);
 
 const servers: ChildProcess[] = [];
 const dirs: string[] = [];
