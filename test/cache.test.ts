@@ -52,6 +52,17 @@ for (const kind of ['memory', 'redis'] as const) {
   const skip = kind === 'redis' && !redis;
   const newStore = () =>
     cacheStore(kind === 'redis' ? redis : undefined, `loket-test-${randomBytes(6).toString('hex')}:`);
+  /** A view computed once (value 'A' under version 'v1'), its clock and what it is computed from. */
+  const warmed = async () => {
+    const clock = { t: 1_000_000 };
+    const state = { version: 'v1', value: 'A' };
+    const { get, g } = setup(newStore(), clock, state);
+    const first = get();
+    await until(() => g.started === 1);
+    g.finishAll();
+    const firstValue = await first;
+    return { clock, state, get, g, firstValue };
+  };
 
   describe.skipIf(skip)(`refreshing (${kind}${kind === 'redis' ? ', two instances' : ''})`, () => {
     it('50 callers with nothing cached start one computation and all get its value', async () => {
@@ -66,13 +77,8 @@ for (const kind of ['memory', 'redis'] as const) {
     });
 
     it('after a change, the last value is served while one recomputation runs; then the new one', async () => {
-      const clock = { t: 1_000_000 };
-      const state = { version: 'v1', value: 'A' };
-      const { get, g } = setup(newStore(), clock, state);
-      const first = get();
-      await until(() => g.started === 1);
-      g.finishAll();
-      expect(await first).toBe('A');
+      const { clock, state, get, g, firstValue } = await warmed();
+      expect(firstValue).toBe('A');
       state.version = 'v2';
       state.value = 'B';
       // Within the minimum interval a change is not picked up yet.
@@ -89,13 +95,7 @@ for (const kind of ['memory', 'redis'] as const) {
     });
 
     it('a value whose computation started 30 s ago is never served: callers wait for a new one', async () => {
-      const clock = { t: 1_000_000 };
-      const state = { version: 'v1', value: 'A' };
-      const { get, g } = setup(newStore(), clock, state);
-      const first = get();
-      await until(() => g.started === 1);
-      g.finishAll();
-      await first;
+      const { clock, state, get, g } = await warmed();
       state.value = 'B'; // a change the version did not show (a write counted before it committed)
       clock.t += 30_000;
       let settled = false;
@@ -110,13 +110,7 @@ for (const kind of ['memory', 'redis'] as const) {
     });
 
     it('a value older than the refresh age is recomputed in the background though nothing changed', async () => {
-      const clock = { t: 1_000_000 };
-      const state = { version: 'v1', value: 'A' };
-      const { get, g } = setup(newStore(), clock, state);
-      const first = get();
-      await until(() => g.started === 1);
-      g.finishAll();
-      await first;
+      const { clock, state, get, g } = await warmed();
       state.value = 'B';
       clock.t += 20_000;
       expect(await get()).toBe('A');
