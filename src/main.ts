@@ -7,6 +7,7 @@ import { type Config, ConfigError, loadConfig, renderConfigTable, renderEnvExamp
 import { DataDirLocked, lockHolder } from './core/db/lock.ts';
 import { migrate } from './core/db/migrate.ts';
 import { AppError } from './core/http/errors.ts';
+import { compilePendingValidators } from './core/http/validation.ts';
 import { createLogger } from './core/log.ts';
 import { sendControl, startControlServer } from './core/ops/control.ts';
 import { MODULE_LOADERS } from './modules/index.ts';
@@ -93,6 +94,11 @@ async function serve(config: Config): Promise<void> {
       rss_mb: Math.round(process.memoryUsage().rss / 1e6),
     },
     `Loket is listening on ${base} (API docs: ${base}/docs)`,
+  );
+  // Request validators compile on first use (core/http/validation.ts); the rest are compiled now, between requests.
+  compilePendingValidators().then(
+    (count) => app.log.debug({ count }, 'request validators compiled'),
+    (err) => app.log.error({ err }, 'a request validator does not compile'),
   );
 }
 

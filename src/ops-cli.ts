@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { App } from './app.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
-import { schemaImagePath } from './core/db/cluster-image.ts';
+import { prepareSpareCluster, schemaImagePath } from './core/db/cluster-image.ts';
 import { openDatabase } from './core/db/database.ts';
 import { DataDirLocked, lockHolder } from './core/db/lock.ts';
 import { migrate, migrationsKey } from './core/db/migrate.ts';
@@ -171,7 +171,8 @@ export async function dbCommand(config: Config, args: string[]): Promise<void> {
 /**
  * `db prepare` (run by `npm install`): makes the images a new embedded database starts from (the empty cluster and
  * the schema image, core/db/cluster-image.ts) on an in-memory database of its own, so that even the first start on
- * a new machine skips initdb and the migrations. Never touches DATABASE_URL's server nor LOKET_DATA_DIR.
+ * a new machine skips initdb and the migrations, and the schema image unpacked once as the spare cluster that the
+ * first new data directory takes by renaming. Never touches DATABASE_URL's server nor LOKET_DATA_DIR.
  */
 async function prepareImages(config: Config): Promise<void> {
   const schema = schemaImagePath(config.embeddedImageDir, migrationsKey());
@@ -180,6 +181,7 @@ async function prepareImages(config: Config): Promise<void> {
     return;
   }
   if (existsSync(schema)) {
+    prepareSpareCluster(schema);
     write(`embedded database images are ready: ${dirname(schema)}\n`);
     return;
   }
@@ -193,6 +195,7 @@ async function prepareImages(config: Config): Promise<void> {
     await db.close();
   }
   if (!existsSync(schema)) throw new OpsError(`could not write the embedded database images in ${dirname(schema)}`);
+  prepareSpareCluster(schema);
   write(`embedded database images ready: ${dirname(schema)}\n`);
 }
 

@@ -10,7 +10,7 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { clusterImagePath, schemaImagePath } from '../src/core/db/cluster-image.ts';
+import { clusterImagePath, schemaImagePath, spareClusterPath } from '../src/core/db/cluster-image.ts';
 import { openDatabase } from '../src/core/db/database.ts';
 import { MIGRATIONS_DIR, migrationsKey } from '../src/core/db/migrate.ts';
 import { LogCapture, testConfig } from './helpers/app.ts';
@@ -169,11 +169,14 @@ describe('a new embedded database from the schema image (migrations already appl
     const current = join(schemaImages, schemaFile() as string);
     const stale = current.replace(/-schema-[0-9a-f]+\.tar$/, '-schema-0000000000000000.tar');
     renameSync(current, stale);
+    const staleSpare = spareClusterPath(stale);
+    mkdirSync(join(staleSpare, 'base'), { recursive: true });
     const third = await start('s3');
     try {
       expect(third.image).toBe('empty');
       expect(third.migrated).toBe(migrationCount);
       expect(existsSync(stale)).toBe(false);
+      expect(existsSync(staleSpare)).toBe(false);
       expect(existsSync(current)).toBe(true);
     } finally {
       await third.app.close();
@@ -213,10 +216,12 @@ describe('db prepare (what npm install runs)', () => {
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toContain('embedded database images ready');
     const made = readdirSync(prepared).sort();
+    const schema = schemaImagePath(prepared, migrationsKey()) as string;
     expect(made).toEqual(
       [
         basename(clusterImagePath(prepared) as string),
-        basename(schemaImagePath(prepared, migrationsKey()) as string),
+        basename(schema),
+        basename(spareClusterPath(schema)), // the schema image unpacked once, for the first new data directory
       ].sort(),
     );
     expect(existsSync(join(dir, 'never-created'))).toBe(false);
@@ -224,6 +229,61 @@ describe('db prepare (what npm install runs)', () => {
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toContain('embedded database images are ready');
     expect(readdirSync(prepared).sort()).toEqual(made);
+
+    // The first new data directory takes the spare by renaming it: migrated, nothing to migrate, and the spare is
+    // gone, so no second database can share its files. The next new one unpacks the image; `db prepare` makes a
+    // new spare.
+    const startOn = async (name: string) => {
+      const logs = new LogCapture();
+      const app = await buildApp(
+        testConfig({
+          LOKET_DATA_DIR: join(dir, name),
+          LOKET_EMBEDDED_IMAGE_DIR: prepared,
+          LOKET_MODULES: 'staff',
+          LOG_LEVEL: 'debug',
+        }),
+        { logStream: logs },
+      );
+      const records = logs.records();
+      return {
+        app,
+        image: records.find((l) => l.msg === 'embedded PostgreSQL (PGlite) ready')?.image,
+        migrated: records.filter((l) => l.msg === 'migration applied').length,
+        warned: records.some((l) => l.level === 40 && String(l.msg).includes('spare cluster did not open')),
+      };
+    };
+    const migrationCount = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
+    const took = await startOn('from-spare');
+    try {
+      expect(took.image).toBe('spare');
+      expect(took.migrated).toBe(0);
+      expect(existsSync(spareClusterPath(schema))).toBe(false);
+      const { rows } = await took.app.loket.database.pool.query('SELECT count(*)::int AS n FROM schema_migrations');
+      expect(rows[0]?.n).toBe(migrationCount);
+      await took.app.loket.database.pool.query("INSERT INTO staff_jabatan (nama_jabatan) VALUES ('Kasir')");
+    } finally {
+      await took.app.close();
+    }
+    const next = await startOn('after-spare');
+    try {
+      expect(next.image).toBe('schema');
+      const { rows } = await next.app.loket.database.pool.query('SELECT count(*)::int AS n FROM staff_jabatan');
+      expect(rows[0]?.n).toBe(0); // the first one's row is in its own files only
+    } finally {
+      await next.app.close();
+    }
+
+    // A damaged spare costs an unpacking of the image, with a warning, not a failed start.
+    expect(run().status).toBe(0);
+    writeFileSync(join(spareClusterPath(schema), 'global', 'pg_control'), 'not a control file');
+    const damaged = await startOn('damaged-spare');
+    try {
+      expect(damaged.warned).toBe(true);
+      expect(damaged.image).toBe('schema');
+      expect(damaged.migrated).toBe(0);
+    } finally {
+      await damaged.app.close();
+    }
   });
 });
 

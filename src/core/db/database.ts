@@ -11,6 +11,7 @@ import {
   readClusterImage,
   saveClusterImage,
   schemaImagePath,
+  takeSpareCluster,
 } from './cluster-image.ts';
 import { lockDataDir } from './lock.ts';
 import { migrationsKey } from './migrate.ts';
@@ -148,7 +149,7 @@ async function startEmbedded(
     db,
     worker: db,
     fresh,
-    ...(schemaPath && image !== 'schema'
+    ...(schemaPath && image !== 'schema' && image !== 'spare'
       ? {
           saveSchemaImage: async () => {
             // The app's one connection is held so that nothing is written while the files are read.
@@ -228,6 +229,15 @@ async function createCluster(
       ...(loadDataDir ? { loadDataDir } : {}),
     });
   const onDisk = !dataDir.startsWith('memory://');
+  if (onDisk && schemaPath && takeSpareCluster(schemaPath, dataDir)) {
+    try {
+      return { lite: await start(undefined), image: 'spare' as const, schemaPath };
+    } catch (err) {
+      logger.warn({ err, dataDir }, 'embedded database: the spare cluster did not open; unpacking the image');
+      rmSync(dataDir, { recursive: true, force: true });
+      mkdirSync(dataDir, { recursive: true });
+    }
+  }
   for (const [kind, path] of [
     ['schema', schemaPath],
     ['empty', emptyPath],

@@ -115,7 +115,7 @@ function hostileText(value: unknown, path: string, schema: Schema | undefined, o
 
 type FastifyValidate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
-function wrap(validate: ValidateFunction, schema: Schema, lax: boolean): FastifyValidate {
+function wrap(compiled: () => ValidateFunction, schema: Schema, lax: boolean): FastifyValidate {
   const run: FastifyValidate = (data: unknown) => {
     if (lax) data = laxNumbers(schema, data);
     const found: ErrorObject[] = [];
@@ -124,11 +124,46 @@ function wrap(validate: ValidateFunction, schema: Schema, lax: boolean): Fastify
       run.errors = found;
       return false;
     }
+    const validate = compiled();
     const ok = validate(data);
     run.errors = ok ? null : validate.errors;
     return ok;
   };
   return run;
+}
+
+/**
+ * Validators not compiled yet. Ajv turns a schema into code on its first use, not when the route is registered:
+ * compiling the few hundred route schemas up front was about 0.3 s of every start (docs/PERFORMANCE.md). A server
+ * that has started compiles the rest in the background (`compilePendingValidators`), so that no request waits.
+ */
+const pending = new Set<() => ValidateFunction>();
+
+function lazy(ajv: Ajv, schema: object): () => ValidateFunction {
+  let validate: ValidateFunction | undefined;
+  const compile = () => {
+    if (!validate) {
+      validate = ajv.compile(schema);
+      pending.delete(compile);
+    }
+    return validate;
+  };
+  pending.add(compile);
+  return compile;
+}
+
+/**
+ * Compiles every validator not compiled yet, one per turn of the event loop so that requests arriving meanwhile are
+ * served between them; answers how many it compiled. Throws the first schema Ajv refuses.
+ */
+export async function compilePendingValidators(): Promise<number> {
+  let count = 0;
+  for (const compile of [...pending]) {
+    compile();
+    count++;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return count;
 }
 
 interface RouteSchema {
@@ -155,8 +190,7 @@ function makeValidator(_externalSchemas?: unknown, options?: { customOptions?: o
   addFormats.default(exact);
   return ({ schema, httpPart }: RouteSchema) => {
     const isBody = httpPart === 'body';
-    const validate = (isBody ? exact : coercing).compile(schema);
-    return wrap(validate, schema as Schema, isBody);
+    return wrap(lazy(isBody ? exact : coercing, schema), schema as Schema, isBody);
   };
 }
 
@@ -165,8 +199,10 @@ function makeValidator(_externalSchemas?: unknown, options?: { customOptions?: o
  * the rules a JSON body gets; its `errors` are Ajv's findings, for `fieldErrors`.
  */
 export function bodyValidator(schema: object): FastifyValidate {
-  return makeValidator()({ schema, httpPart: 'body' });
+  standalone ??= makeValidator();
+  return standalone({ schema, httpPart: 'body' });
 }
+let standalone: ReturnType<typeof makeValidator> | undefined;
 
 /**
  * Whether a JSON text nests deeper than `max` (arrays and objects), found in one pass without parsing, so a
