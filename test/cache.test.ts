@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CacheStore, cacheStore, refreshing, versioned } from '../src/core/cache.ts';
+import { type CacheStore, cacheStore, freshRead, refreshing, versioned } from '../src/core/cache.ts';
 import { REDIS_URL } from './helpers/db.ts';
 import { until } from './helpers/until.ts';
 
@@ -225,5 +225,49 @@ describe('a Redis that does not answer', () => {
     } finally {
       down.disconnect();
     }
+  });
+});
+
+describe('freshRead (a version read shared by callers that arrive together)', () => {
+  it('a caller never gets a read that started before it asked; callers arriving during one read share the next', async () => {
+    // The "database": a counter that a write moves; each read reports the counter when it started.
+    let counter = 0;
+    let reads = 0;
+    const pending: (() => void)[] = [];
+    const read = freshRead(() => {
+      reads++;
+      const seen = counter;
+      return new Promise<number>((resolve) => pending.push(() => resolve(seen)));
+    });
+    const flush = async () => {
+      while (pending.length > 0) {
+        pending.shift()?.();
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    const first = read(); // starts read 1 (sees 0)
+    counter = 1; // a write commits while read 1 is in flight
+    const late = [read(), read(), read()]; // they asked after the write: they must see it
+    expect(reads).toBe(1);
+    await flush();
+    expect(await first).toBe(0);
+    expect(await Promise.all(late)).toEqual([1, 1, 1]);
+    expect(reads).toBe(2); // the three late callers shared one read
+    // Alone again: a caller starts its own read at once.
+    const alone = read();
+    expect(reads).toBe(3);
+    await flush();
+    expect(await alone).toBe(1);
+  });
+
+  it('a failed read fails its callers only; the next callers read again', async () => {
+    let fail = true;
+    const read = freshRead(async () => {
+      if (fail) throw new Error('connection lost');
+      return 'v2';
+    });
+    await expect(read()).rejects.toThrow('connection lost');
+    fail = false;
+    expect(await read()).toBe('v2');
   });
 });

@@ -209,12 +209,13 @@ export interface VersionedOptions<T> {
 /**
  * Values per key, each valid only under the version it was computed with. `get(key, version, compute)`: the value
  * cached under exactly `version`, else `compute()`'s result, kept when `compute` says it may be (`keep: true`).
- * Concurrent callers of one key and version share one computation in this process.
+ * Concurrent callers of one key and version share one computation in this process. `lookup` answers the same and
+ * says whether the value is one kept under `version` (so what a caller derives from it may be kept under it too).
  */
 export function versioned<T>(o: VersionedOptions<T>) {
   const maxLocal = o.maxLocal ?? 5_000;
   const local = new Map<string, { version: string; value: T; until: number }>();
-  const running = new Map<string, Promise<T>>();
+  const running = new Map<string, Promise<{ value: T; keep: boolean }>>();
 
   const remember = (key: string, version: string, value: T) => {
     local.delete(key);
@@ -231,7 +232,7 @@ export function versioned<T>(o: VersionedOptions<T>) {
       if (raw && raw.version === version) {
         const value = o.revive ? o.revive(raw.value) : (raw.value as T);
         remember(key, version, value);
-        return value;
+        return { value, keep: true };
       }
     }
     const r = await compute();
@@ -239,20 +240,59 @@ export function versioned<T>(o: VersionedOptions<T>) {
       remember(key, version, r.value);
       if (o.store.shared) await o.store.set(key, { version, value: r.value }, o.ttlMs);
     }
-    return r.value;
+    return r;
+  }
+
+  function lookup(
+    key: string,
+    version: string,
+    compute: () => Promise<{ value: T; keep: boolean }>,
+  ): Promise<{ value: T; keep: boolean }> {
+    const hit = local.get(key);
+    if (hit && hit.version === version && hit.until > Date.now()) return Promise.resolve({ value: hit.value, keep: true });
+    const flight = `${version}\u0000${key}`;
+    let p = running.get(flight);
+    if (!p) {
+      p = load(key, version, compute).finally(() => running.delete(flight));
+      running.set(flight, p);
+    }
+    return p;
   }
 
   return {
+    lookup,
     async get(key: string, version: string, compute: () => Promise<{ value: T; keep: boolean }>): Promise<T> {
-      const hit = local.get(key);
-      if (hit && hit.version === version && hit.until > Date.now()) return hit.value;
-      const flight = `${version}\u0000${key}`;
-      let p = running.get(flight);
-      if (!p) {
-        p = load(key, version, compute).finally(() => running.delete(flight));
-        running.set(flight, p);
-      }
-      return p;
+      return (await lookup(key, version, compute)).value;
     },
+  };
+}
+
+/**
+ * A cheap read (a version counter) shared by the callers that ask for it at about the same time, without ever
+ * answering a caller with a read that started before it asked: a caller that arrives while a read is in flight gets
+ * the next read, which starts when that one ends and serves everyone who arrived meanwhile. Under load that is at
+ * most two reads per round trip instead of one per caller, and a caller that has just seen its own write committed
+ * still reads a version taken after that commit.
+ */
+export function freshRead<T>(read: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  let next: Promise<T> | undefined;
+  const start = (): Promise<T> => {
+    const p = read();
+    inFlight = p;
+    const done = () => {
+      if (inFlight === p) inFlight = undefined;
+    };
+    p.then(done, done);
+    return p;
+  };
+  const ignore = () => {};
+  return () => {
+    if (!inFlight) return start();
+    next ??= inFlight.then(ignore, ignore).then(() => {
+      next = undefined;
+      return start();
+    });
+    return next;
   };
 }

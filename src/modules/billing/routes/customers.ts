@@ -2,9 +2,11 @@
 // document's `{data, total_count, skip, limit}` with search, address, brand and status filters, `fields` to trim the
 // rows and `for_invoice_selection` for the frontend's select lists (every row, id and name).
 import { Type } from 'typebox';
+import { cacheStore, versioned } from '../../../core/cache.ts';
 import type { Core } from '../../../core/context.ts';
 import { resource } from '../../../core/http/resource.ts';
 import type { Router } from '../../../core/http/route.ts';
+import { localTimes } from '../../../core/time.ts';
 import { BILLING_LIMITS } from '../limits.ts';
 import { customerCreated, notifyBilling } from '../notifications.ts';
 import * as repo from '../repo/customers.ts';
@@ -21,6 +23,8 @@ export function registerCustomerRoutes(router: Router, core: Core): void {
   const { now } = core;
   const limits = [BILLING_LIMITS.general];
   const list = customerList(core);
+  // Answers of the list as sent, per query and list version, in this process only (~5–10 kB each).
+  const bodies = versioned<string>({ store: cacheStore(undefined, ''), ttlMs: 60_000, maxLocal: 2_000 });
 
   router.get(
     '/api/pelanggan/lokasi/unik',
@@ -56,26 +60,34 @@ export function registerCustomerRoutes(router: Router, core: Core): void {
       summary: 'List customers: search in nama, email and no_telp; filter by alamat, id_brand, status',
       query: CustomerQuery,
       response: CustomerList,
-      run: async (db, q) => {
+      run: async (db, q, _req, reply) => {
         if (q.for_invoice_selection) {
           const rows = await repo.customerChoices(db);
           return envelopePage(rows, rows.length, 0, rows.length);
         }
         const limit = clampLimit(q.limit);
-        const page = await list({
+        const filters = {
           search: q.search?.trim() || undefined,
           alamat: q.alamat,
           idBrand: q.id_brand?.trim() || undefined,
           status: q.status,
           skip: q.skip,
           limit,
-        });
+        };
         const fields = q.fields
           ?.split(',')
           .map((f) => f.trim())
           .filter(Boolean);
-        const rows = page.rows.map((c) => pick(customerView(c), fields?.length ? fields : undefined));
-        return envelopePage(rows, page.total, q.skip, limit);
+        // The answer's text is kept under the list's version like the page it shows (a search repeated by many
+        // operators is served without building, converting and serializing its rows again).
+        const version = await list.version();
+        const { value: body } = await bodies.lookup(JSON.stringify([filters, fields ?? []]), version, async () => {
+          const page = await list.page(filters, version);
+          const rows = page.value.rows.map((c) => pick(customerView(c), fields?.length ? fields : undefined));
+          const shown = localTimes(envelopePage(rows, page.value.total, q.skip, limit));
+          return { value: reply.serialize(shown) as string, keep: page.keep };
+        });
+        return reply.type('application/json; charset=utf-8').send(body);
       },
     },
     get: {

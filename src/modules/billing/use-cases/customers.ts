@@ -1,7 +1,7 @@
 // Customers: the brand must exist, the package is named by id (`paket_layanan_id`) or by name (`layanan`, matched
 // within the brand) and must belong to the customer's brand; phone numbers are stored as 08…; both spellings of the
 // installation date are read. Every problem is a 422 naming its field, and nothing is written.
-import { cacheStore, versioned } from '../../../core/cache.ts';
+import { cacheStore, freshRead, versioned } from '../../../core/cache.ts';
 import type { Core } from '../../../core/context.ts';
 import type { Executor } from '../../../core/db/tables.ts';
 import { AppError, type FieldErrors } from '../../../core/http/errors.ts';
@@ -194,29 +194,34 @@ function revivePage(raw: unknown): Page {
 /**
  * `/api/pelanggan/`'s pages and exact totals, cached per query under the version of what a list shows
  * (migrations/0064: it moves with every write of a customer, package or brand, never with invoices), in Redis when
- * there is one so every instance shares them. A request reads the version (one cheap statement) and is answered from
- * the cache when a page was kept under it; else it reads the database, and keeps the result only when every writer
- * counted in that version had ended before the read (`settledListVersion`), so a page read while a customer's write
- * was still committing is never kept under the version that write took. A write on any instance moves the version
- * in the database, so the next list on every instance reads again.
+ * there is one so every instance shares them. A request reads the version (one cheap statement, shared by the
+ * requests that arrive while it runs: `freshRead`) and is answered from the cache when a page was kept under it;
+ * else it reads the database, and keeps the result only when every writer counted in that version had ended before
+ * the read (`settledListVersion`), so a page read while a customer's write was still committing is never kept under
+ * the version that write took. A write on any instance moves the version in the database, so the next list on every
+ * instance reads again.
  */
 export function customerList(core: Pick<Core, 'database' | 'redis' | 'config'>) {
   const { db } = core.database;
   const store = cacheStore(core.redis, `${core.config.redisPrefix}cache:billing:pelanggan:`);
-  // A page of 15 customers is about 20 kB of objects: at most 2,000 pages (~40 MB) stay in the process.
-  const pages = versioned<Page>({ store, ttlMs: LIST_CACHE_TTL_MS, maxLocal: 2_000, revive: revivePage });
+  // A page of 15 customers is about 20 kB of objects: at most 500 pages (~10 MB) stay in the process (the route
+  // keeps its answers' text besides).
+  const pages = versioned<Page>({ store, ttlMs: LIST_CACHE_TTL_MS, maxLocal: 500, revive: revivePage });
   const counts = versioned<number>({ store, ttlMs: LIST_CACHE_TTL_MS });
-  return async (f: customers.CustomerFilter): Promise<Page> => {
-    const version = await customers.listVersion(db);
-    return pages.get(`page:${JSON.stringify(f)}`, version, async () => {
-      const check = await customers.settledListVersion(db);
-      const keep = check.settled && check.version === version;
-      const count = (filters: Omit<customers.CustomerFilter, 'skip' | 'limit'>) =>
-        counts.get(`count:${JSON.stringify(filters)}`, version, async () => ({
-          value: await customers.countCustomers(db, filters),
-          keep,
-        }));
-      return { value: await customers.listCustomers(db, f, count), keep };
-    });
+  return {
+    /** The list's version now (a read that started after this call). */
+    version: freshRead(() => customers.listVersion(db)),
+    /** One page under `version`, and whether what is derived from it may be kept under that version too. */
+    page: (f: customers.CustomerFilter, version: string): Promise<{ value: Page; keep: boolean }> =>
+      pages.lookup(`page:${JSON.stringify(f)}`, version, async () => {
+        const check = await customers.settledListVersion(db);
+        const keep = check.settled && check.version === version;
+        const count = (filters: Omit<customers.CustomerFilter, 'skip' | 'limit'>) =>
+          counts.get(`count:${JSON.stringify(filters)}`, version, async () => ({
+            value: await customers.countCustomers(db, filters),
+            keep,
+          }));
+        return { value: await customers.listCustomers(db, f, count), keep };
+      }),
   };
 }
