@@ -249,7 +249,8 @@ export function versioned<T>(o: VersionedOptions<T>) {
     compute: () => Promise<{ value: T; keep: boolean }>,
   ): Promise<{ value: T; keep: boolean }> {
     const hit = local.get(key);
-    if (hit && hit.version === version && hit.until > Date.now()) return Promise.resolve({ value: hit.value, keep: true });
+    if (hit && hit.version === version && hit.until > Date.now())
+      return Promise.resolve({ value: hit.value, keep: true });
     const flight = `${version}\u0000${key}`;
     let p = running.get(flight);
     if (!p) {
