@@ -13,7 +13,7 @@ import * as repo from '../repo/customers.ts';
 import { openInvoiceIds } from '../repo/invoices.ts';
 import { technicalOfCustomer } from '../repo/technical.ts';
 import { CustomerCreate, CustomerList, CustomerQuery, CustomerSchema, CustomerUpdate, IdParams } from '../schemas.ts';
-import { createCustomer, customerList, updateCustomer } from '../use-cases/customers.ts';
+import { createCustomer, customerList, LIST_CACHE_TTL_MS, updateCustomer } from '../use-cases/customers.ts';
 import { changeStatus } from '../use-cases/invoices.ts';
 import { recordChange } from '../use-cases/provisioning.ts';
 import { customerView, pick } from '../views.ts';
@@ -24,7 +24,7 @@ export function registerCustomerRoutes(router: Router, core: Core): void {
   const limits = [BILLING_LIMITS.general];
   const list = customerList(core);
   // Answers of the list as sent, per query and list version, in this process only (~5–10 kB each).
-  const bodies = versioned<string>({ store: cacheStore(undefined, ''), ttlMs: 60_000, maxLocal: 2_000 });
+  const bodies = versioned<string>({ store: cacheStore(undefined, ''), ttlMs: LIST_CACHE_TTL_MS, maxLocal: 2_000 });
 
   router.get(
     '/api/pelanggan/lokasi/unik',
