@@ -90,6 +90,8 @@ describe.skipIf(!REAL_PG || !REDIS_URL)(
       const statsSocket = join(dir, 'haproxy.sock');
       const common: Record<string, string> = {
         DATABASE_URL: db.url as string,
+        // The other test file running beside this one shares the server's 100 connections.
+        DATABASE_POOL_SIZE: '4',
         REDIS_URL: REDIS_URL as string,
         REDIS_PREFIX: `deploy${pf}:`,
         LOKET_MODULES: 'ppob',

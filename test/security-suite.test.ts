@@ -156,6 +156,10 @@ describe('security suite: the route table', () => {
 
   for (const { route: r, protection: p } of onKit) {
     const where = `${label(r)} (${p.kind === 'public' ? 'public' : p.kind === 'apiKey' ? `${p.module} key` : `${p.module} ≥ ${p.level}${p.apiKey ? ' or key' : ''}`})`;
+    const inputs = r.body || r.querystring || r.params ? malformedInputs(r) : [];
+    // A public route with no malformed input to try (no schemas, or schemas that accept anything the walk can
+    // send) has no token and no input check for the walk to make.
+    if (p.kind === 'public' && inputs.length === 0) continue;
     describe(where, () => {
       if (p.kind !== 'public') {
         it('401 without credentials, in its envelope', async () => {
@@ -179,9 +183,7 @@ describe('security suite: the route table', () => {
           expectEnvelope(r, res, 'without membership');
         });
       }
-      if (p.kind === 'bearer' && p.level === 0) {
-        it.skip('403 below the level: level 0 admits any live session, nothing is lower', () => {});
-      }
+      // A bearer route at level 0 admits any live session: there is no lower level to refuse.
 
       if (p.kind === 'apiKey' || (p.kind === 'bearer' && p.apiKey)) {
         const other = otherModule(p.module);
@@ -200,27 +202,19 @@ describe('security suite: the route table', () => {
         });
       }
 
-      if (p.kind === 'public' && !r.body && !r.querystring && !r.params) {
-        it.skip('public and without schemas: nothing for the walk to check', () => {});
-      }
-
-      if (r.body || r.querystring || r.params) {
-        const inputs = malformedInputs(r);
-        if (inputs.length === 0) {
-          it.skip('malformed input: its schemas accept anything the walk can send', () => {});
-        } else {
-          it(`malformed input (${inputs.length} variants) → 4xx in its envelope, nothing written`, async () => {
-            const headers = await passing(p);
-            const before = await snapshot(t.app);
-            for (const input of inputs) {
-              const res = await call(r, headers, input.url, input.payload);
-              expect(res.statusCode, `${input.what}: ${res.body}`).toBeGreaterThanOrEqual(400);
-              expect(res.statusCode, `${input.what}: ${res.body}`).toBeLessThan(500);
-              expectEnvelope(r, res, input.what);
-            }
-            expect(await snapshot(t.app)).toEqual(before);
-          });
-        }
+      // Schemas that accept anything the walk can send leave it no malformed input to try.
+      if (inputs.length > 0) {
+        it(`malformed input (${inputs.length} variants) → 4xx in its envelope, nothing written`, async () => {
+          const headers = await passing(p);
+          const before = await snapshot(t.app);
+          for (const input of inputs) {
+            const res = await call(r, headers, input.url, input.payload);
+            expect(res.statusCode, `${input.what}: ${res.body}`).toBeGreaterThanOrEqual(400);
+            expect(res.statusCode, `${input.what}: ${res.body}`).toBeLessThan(500);
+            expectEnvelope(r, res, input.what);
+          }
+          expect(await snapshot(t.app)).toEqual(before);
+        });
       }
     });
   }

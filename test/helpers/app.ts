@@ -47,6 +47,9 @@ export function testConfig(env: Record<string, string> = {}, overrides: Partial<
       LOKET_DEMO: '0',
       JOB_POLL_SECONDS: '1',
       LOKET_OUTBOUND_ALLOW: '127.0.0.1,::1,localhost',
+      // Two test files run at once, some with two instances each, on a server that allows 100 connections: a
+      // small pool per instance keeps the run inside that (a test that wants more passes its own).
+      DATABASE_POOL_SIZE: '4',
       ...env,
     }),
     ...overrides,
