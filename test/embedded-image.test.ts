@@ -17,6 +17,31 @@ import { LogCapture, testConfig } from './helpers/app.ts';
 import { freePort } from './helpers/net.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'loket-embedded-image-'));
+
+/**
+ * Builds the whole app (migrations on start) on a new data directory with `imageDir`'s images; returns which image
+ * it started from, how many migrations it applied and whether it logged `warning`.
+ */
+async function startOn(imageDir: string, name: string, warning: string) {
+  const logs = new LogCapture();
+  const app = await buildApp(
+    testConfig({
+      LOKET_DATA_DIR: join(dir, name),
+      LOKET_EMBEDDED_IMAGE_DIR: imageDir,
+      LOKET_MODULES: 'staff',
+      LOG_LEVEL: 'debug',
+    }),
+    { logStream: logs },
+  );
+  const records = logs.records();
+  return {
+    app,
+    image: records.find((l) => l.msg === 'embedded PostgreSQL (PGlite) ready')?.image,
+    migrated: records.filter((l) => l.msg === 'migration applied').length,
+    warned: records.some((l) => l.level === 40 && String(l.msg).includes(warning)),
+  };
+}
+const SPARE_WARNING = 'spare cluster did not open';
 const images = join(dir, 'images');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -114,26 +139,7 @@ describe('a new embedded database from the schema image (migrations already appl
   const files = () => readdirSync(schemaImages).filter((f) => f.endsWith('.tar'));
   const schemaFile = () => files().find((f) => f.includes('-schema-'));
 
-  /** Builds the whole app (migrations on start) on a new data directory; the log lines are collected. */
-  async function start(name: string) {
-    const logs = new LogCapture();
-    const app = await buildApp(
-      testConfig({
-        LOKET_DATA_DIR: join(dir, name),
-        LOKET_EMBEDDED_IMAGE_DIR: schemaImages,
-        LOKET_MODULES: 'staff',
-        LOG_LEVEL: 'debug',
-      }),
-      { logStream: logs },
-    );
-    const records = logs.records();
-    return {
-      app,
-      image: records.find((l) => l.msg === 'embedded PostgreSQL (PGlite) ready')?.image,
-      migrated: records.filter((l) => l.msg === 'migration applied').length,
-      warned: records.some((l) => l.level === 40 && String(l.msg).includes('cluster image did not load')),
-    };
-  }
+  const start = (name: string) => startOn(schemaImages, name, 'cluster image did not load');
   const migrationCount = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
 
   it('the first new database is migrated and saved as the schema image; the next one starts from it with nothing to migrate', {
@@ -233,27 +239,8 @@ describe('db prepare (what npm install runs)', () => {
     // The first new data directory takes the spare by renaming it: migrated, nothing to migrate, and the spare is
     // gone, so no second database can share its files. The next new one unpacks the image; `db prepare` makes a
     // new spare.
-    const startOn = async (name: string) => {
-      const logs = new LogCapture();
-      const app = await buildApp(
-        testConfig({
-          LOKET_DATA_DIR: join(dir, name),
-          LOKET_EMBEDDED_IMAGE_DIR: prepared,
-          LOKET_MODULES: 'staff',
-          LOG_LEVEL: 'debug',
-        }),
-        { logStream: logs },
-      );
-      const records = logs.records();
-      return {
-        app,
-        image: records.find((l) => l.msg === 'embedded PostgreSQL (PGlite) ready')?.image,
-        migrated: records.filter((l) => l.msg === 'migration applied').length,
-        warned: records.some((l) => l.level === 40 && String(l.msg).includes('spare cluster did not open')),
-      };
-    };
     const migrationCount = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
-    const took = await startOn('from-spare');
+    const took = await startOn(prepared, 'from-spare', SPARE_WARNING);
     try {
       expect(took.image).toBe('spare');
       expect(took.migrated).toBe(0);
@@ -264,7 +251,7 @@ describe('db prepare (what npm install runs)', () => {
     } finally {
       await took.app.close();
     }
-    const next = await startOn('after-spare');
+    const next = await startOn(prepared, 'after-spare', SPARE_WARNING);
     try {
       expect(next.image).toBe('schema');
       const { rows } = await next.app.loket.database.pool.query('SELECT count(*)::int AS n FROM staff_jabatan');
@@ -276,7 +263,7 @@ describe('db prepare (what npm install runs)', () => {
     // A damaged spare costs an unpacking of the image, with a warning, not a failed start.
     expect(run().status).toBe(0);
     writeFileSync(join(spareClusterPath(schema), 'global', 'pg_control'), 'not a control file');
-    const damaged = await startOn('damaged-spare');
+    const damaged = await startOn(prepared, 'damaged-spare', SPARE_WARNING);
     try {
       expect(damaged.warned).toBe(true);
       expect(damaged.image).toBe('schema');
