@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit, balanceOf } from '../src/core/ledger/ledger.ts';
+import { invoiceCallback } from '../src/core/payments/callbacks.ts';
 import { proratedPrice, upcomingPeriod } from '../src/modules/billing/use-cases/generate.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { bearer, makeAccount, tokensFor } from './helpers/identity.ts';
@@ -53,6 +54,28 @@ const balanced = async () => {
   expect(a).toEqual({ unbalancedJournals: 0, driftedAccounts: 0, total: 0 });
 };
 const payViaSimulator = (reference: string) => t.app.inject({ method: 'POST', url: `/_dev/payments/${reference}/pay` });
+/** The invoice's payment reference once its link job made it. */
+async function linkOf(invoiceId: number): Promise<string> {
+  await until(async () => (await call('GET', `/api/invoices/${invoiceId}`, viewer)).json().payment_link !== null);
+  const row = await t.app.loket.database.db
+    .selectFrom('billing_invoices')
+    .select('payment_reference')
+    .where('id', '=', invoiceId)
+    .executeTakeFirstOrThrow();
+  return row.payment_reference as string;
+}
+/** Waits until every accepted callback of `reference` has been processed. */
+const settledDeliveries = (reference: string) =>
+  until(async () => {
+    const pending = await t.app.loket.database.db
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('reference', '=', reference)
+      .where('outcome', '=', 'accepted')
+      .where('processed_at', 'is', null)
+      .executeTakeFirst();
+    return pending === undefined;
+  });
 
 beforeAll(async () => {
   t = await startTestApp({ config: { modules: ['billing'] } });
@@ -161,34 +184,16 @@ describe('billing invoices', () => {
     await balanced();
   });
 
-  it('a cash payment racing the Xendit callback settles once; the second payment becomes the customer credit', async () => {
+  it('a cash payment racing the Xendit callback settles once; a second payment is listed to refund, never lost', async () => {
     const c = await customer();
     const inv = await invoice(c.id, '2026-09');
-    await until(async () => (await call('GET', `/api/invoices/${inv.id}`, viewer)).json().payment_link !== null);
-    const { payment_reference } = await t.app.loket.database.db
-      .selectFrom('billing_invoices')
-      .select('payment_reference')
-      .where('id', '=', inv.id)
-      .executeTakeFirstOrThrow();
-    const [cash] = await Promise.all([
+    const payment_reference = await linkOf(inv.id);
+    const [cash, xendit] = await Promise.all([
       call('POST', `/api/invoices/${inv.id}/mark-as-paid`, operator, { metode_pembayaran: 'Cash' }),
-      payViaSimulator(payment_reference as string),
+      payViaSimulator(payment_reference),
     ]);
-    await until(async () => {
-      const intent = await t.app.loket.payments.find(payment_reference as string);
-      return intent?.status === 'COMPLETED';
-    });
-    // Let the payment job finish its transaction.
-    await until(async () => {
-      const pending = await t.app.loket.database.db
-        .selectFrom('webhook_deliveries')
-        .select('id')
-        .where('reference', '=', payment_reference)
-        .where('outcome', '=', 'accepted')
-        .where('processed_at', 'is', null)
-        .executeTakeFirst();
-      return pending === undefined;
-    });
+    await until(async () => (await t.app.loket.payments.find(payment_reference))?.status !== 'PENDING');
+    await settledDeliveries(payment_reference);
     const final = (await call('GET', `/api/invoices/${inv.id}`, viewer)).json();
     expect(final.status_invoice).toBe('Lunas');
     const payments = await t.app.loket.database.db
@@ -199,13 +204,96 @@ describe('billing invoices', () => {
       .execute();
     expect(payments).toHaveLength(1);
     expect(await receivable(c.id)).toBe(0);
-    const credit = await balanceOf(t.app.loket.database.db, `wallet:billing:${c.id}`);
-    // Cash won the race → the Xendit money is owed back; Xendit won → the operator's request was refused.
-    if (cash.statusCode === 200) expect(credit).toBe(333_000);
-    else {
+    const late = (await call('GET', '/api/late-payments/?status=TO_REFUND', admin)).json().data as {
+      payment_reference: string;
+      amount: number;
+      reason: string;
+      nomor_invoice: string;
+    }[];
+    const owed = late.filter((l) => l.payment_reference === payment_reference);
+    if (cash.statusCode !== 200) {
+      // Xendit first: the operator's request was refused, nothing is owed.
       expect(cash.statusCode).toBe(409);
-      expect(credit).toBe(0);
+      expect(owed).toEqual([]);
+    } else if (xendit.statusCode === 200) {
+      // Cash first, and the link was paid before it could be closed: the Xendit money is owed back, listed once.
+      expect(owed).toEqual([
+        expect.objectContaining({ amount: 333_000, reason: 'after_settle', nomor_invoice: inv.nomor_invoice }),
+      ]);
+    } else {
+      // Cash first, and the link was already closed: the page refused the payment.
+      expect(xendit.statusCode).toBe(409);
+      expect(owed).toEqual([]);
     }
+    await balanced();
+  });
+
+  it('paid in cash or cancelled: the Xendit link is closed, the page refuses it; money that came anyway is owed back once', async () => {
+    const c = await customer();
+    // Paid in cash: the link stops taking money.
+    const paid = await invoice(c.id, '2026-06');
+    const paidRef = await linkOf(paid.id);
+    expect((await call('POST', `/api/invoices/${paid.id}/mark-as-paid`, operator, {})).statusCode).toBe(200);
+    await until(async () => (await t.app.loket.payments.find(paidRef))?.status === 'EXPIRED');
+    const refused = await payViaSimulator(paidRef);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().detail).toContain('can no longer be paid');
+    // Cancelled: the same.
+    const cancelled = await invoice(c.id, '2026-07');
+    const cancelledRef = await linkOf(cancelled.id);
+    expect((await call('DELETE', `/api/invoices/${cancelled.id}`, operator)).statusCode).toBe(204);
+    await until(async () => (await t.app.loket.payments.find(cancelledRef))?.status === 'EXPIRED');
+    expect((await payViaSimulator(cancelledRef)).statusCode).toBe(409);
+    expect((await call('GET', `/api/invoices/${cancelled.id}`, viewer)).json().status_invoice).toBe('Dibatalkan');
+
+    // A payment Xendit took just before the link was closed (its callback arrives afterwards): owed back, once.
+    const intent = await t.app.loket.payments.find(paidRef);
+    const callback = invoiceCallback({
+      providerId: intent?.provider_id as string,
+      reference: paidRef,
+      amount: paid.total_harga,
+      status: 'PAID',
+      paidAt: new Date(),
+    });
+    for (let i = 0; i < 2; i++) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/webhooks/xendit',
+        headers: { 'x-callback-token': t.config.xenditCallbackToken ?? '' },
+        payload: callback,
+      });
+      expect(res.statusCode, res.body).toBeLessThan(300);
+    }
+    await settledDeliveries(paidRef);
+    const late = (await call('GET', '/api/late-payments/', admin)).json();
+    const mine = late.data.filter((l: { payment_reference: string }) => l.payment_reference === paidRef);
+    expect(mine).toEqual([
+      expect.objectContaining({
+        amount: paid.total_harga,
+        reason: 'after_cancel',
+        status: 'TO_REFUND',
+        invoice_id: paid.id,
+        nomor_invoice: paid.nomor_invoice,
+        pelanggan_id: c.id,
+      }),
+    ]);
+    // The invoice stays paid once; the administrators were told; a viewer cannot see the list.
+    expect((await call('GET', `/api/invoices/${paid.id}`, viewer)).json().metode_pembayaran).toBe('Tunai');
+    const note = (await call('GET', '/api/notifications/', admin))
+      .json()
+      .data.find((n: { type: string }) => n.type === 'late_payment');
+    expect(note?.message).toContain(paid.nomor_invoice);
+    expect((await call('GET', '/api/late-payments/', operator)).statusCode).toBe(403);
+    // Refunded by hand: marked once, and the ledger no longer owes it.
+    const id = mine[0].id;
+    const owedBefore = await balanceOf(t.app.loket.database.db, 'clearing:billing:late-refunds');
+    const done = await call('POST', `/api/late-payments/${id}/refunded`, admin);
+    expect(done.statusCode, done.body).toBe(200);
+    expect(done.json()).toMatchObject({ status: 'REFUNDED', nomor_invoice: paid.nomor_invoice });
+    expect((await call('POST', `/api/late-payments/${id}/refunded`, admin)).statusCode).toBe(409);
+    expect(await balanceOf(t.app.loket.database.db, 'clearing:billing:late-refunds')).toBe(
+      owedBefore - paid.total_harga,
+    );
     await balanced();
   });
 

@@ -228,6 +228,7 @@ describe('isolation', () => {
       const result = await paymentCompleted(
         trx,
         { reference: String(row.payment_reference), amount: Number(row.total_harga), paidAt: null },
+        t.app.loket.jobs,
         clock.now(),
       );
       settled();

@@ -21,6 +21,7 @@ const clock = fakeClock();
 let fake: FakeXendit;
 let t: TestApp;
 let base: string;
+let adminAccount: { id: number; email: string; password: string };
 let admin: Record<string, string>;
 let operatorAccount: { id: number; email: string; password: string };
 let operator: Record<string, string>;
@@ -113,7 +114,8 @@ beforeAll(async () => {
   });
   await t.app.listen({ host: '127.0.0.1', port });
   fake.setCallbackUrl(`${base}/webhooks/xendit`);
-  admin = bearer((await tokensFor(t.app, await makeAccount(t.app, { billing: 50 }))).access_token);
+  adminAccount = await makeAccount(t.app, { billing: 50 });
+  admin = bearer((await tokensFor(t.app, adminAccount)).access_token);
   operatorAccount = await makeAccount(t.app, { billing: 10 });
   operator = bearer((await tokensFor(t.app, operatorAccount)).access_token);
   viewerAccount = await makeAccount(t.app, { billing: 1 });
@@ -213,6 +215,7 @@ describe('per-brand Xendit accounts', () => {
     // Tokens issued before the jump have expired.
     operator = bearer((await tokensFor(t.app, operatorAccount)).access_token);
     viewer = bearer((await tokensFor(t.app, viewerAccount)).access_token);
+    admin = bearer((await tokensFor(t.app, adminAccount)).access_token);
     const shown = await call('GET', `/api/invoices/${inv.id}`, viewer);
     expect(shown.json().payment_link_status).toBe('Expired');
     const renewed = await call('POST', `/api/invoices/${inv.id}/payment-link`, operator);
@@ -241,7 +244,7 @@ describe('per-brand Xendit accounts', () => {
       }),
       fake.pay(row.payment_reference as string),
     ]);
-    await until(async () => (await intentOf(row.payment_reference)).status === 'COMPLETED');
+    await until(async () => (await intentOf(row.payment_reference)).status !== 'PENDING');
     await until(async () => {
       const open = await db()
         .selectFrom('webhook_deliveries')
@@ -255,15 +258,22 @@ describe('per-brand Xendit accounts', () => {
     expect(final.status_invoice).toBe('Lunas');
     expect(await settlements(inv.id)).toBe(1);
     expect(await balanceOf(db(), `receivable:billing:${inv.pelanggan_id}`)).toBe(0);
-    const credit = await balanceOf(db(), `wallet:billing:${inv.pelanggan_id}`);
+    const owed = (await call('GET', '/api/late-payments/', admin))
+      .json()
+      .data.filter((l: { payment_reference: string }) => l.payment_reference === row.payment_reference);
     if (cash.statusCode === 200) {
-      // Cash first: recorded with the operator who took it; the Xendit money is the customer's credit.
+      // Cash first: recorded with the operator who took it; the Xendit money (paid before the link could be
+      // closed) is listed for the administrators to refund.
       expect(final).toMatchObject({ metode_pembayaran: 'Tunai', paid_by: operatorAccount.id });
-      expect(credit).toBe(200_000);
+      // (Had the link been closed before Xendit took the money, Xendit would have refused it: nothing owed.)
+      const paidAtXendit = (await intentOf(row.payment_reference)).status === 'COMPLETED';
+      expect(owed).toEqual(
+        paidAtXendit ? [expect.objectContaining({ amount: 200_000, reason: 'after_settle', status: 'TO_REFUND' })] : [],
+      );
     } else {
       expect(cash.statusCode).toBe(409);
       expect(final).toMatchObject({ metode_pembayaran: 'Xendit', paid_by: null });
-      expect(credit).toBe(0);
+      expect(owed).toEqual([]);
     }
     await balanced();
   });

@@ -1,6 +1,7 @@
-// Late payments: money that reached the provider for a payment Loket no longer waited for (it had expired, or the
-// kiosk cancelled it). The module's record stays as it was (EXPIRED never becomes COMPLETED); the payment is kept
-// here for an operator to refund, and the ledger holds it as owed to the payer:
+// Late payments: money that reached the provider for a payment Loket no longer waited for (it had expired, the
+// kiosk cancelled it, or its module had already been paid another way, e.g. in cash). The module's record stays as
+// it was (EXPIRED never becomes COMPLETED, nothing is paid twice); the payment is kept here for an operator to
+// refund, and the ledger holds it as owed to the payer:
 //   received  `payments.late`         cash:<module>:late −amount, clearing:<module>:late-refunds +amount
 //   refunded  `payments.late-refund`  clearing:<module>:late-refunds −amount, cash:<module>:late +amount
 // Both journals are unique per late payment (the ledger's (kind, reference)), so it is owed once and repaid once, and
@@ -33,7 +34,8 @@ declare module '../db/tables.ts' {
   }
 }
 
-export type LateReason = 'after_expiry' | 'after_cancel';
+/** Paid after the intent expired, after it was cancelled, or after its module settled the thing another way. */
+export type LateReason = 'after_expiry' | 'after_cancel' | 'after_settle';
 export type LateStatus = 'TO_REFUND' | 'REFUNDED';
 export type LatePayment = Selectable<LatePaymentsTable>;
 
@@ -45,9 +47,19 @@ export function latePostings(module: string, amount: number): Posting[] {
   ];
 }
 
+/** Told, inside the recording transaction, of each new late payment of its module (throw to undo it). */
+export type LateListener = (trx: Trx, row: LatePayment) => Promise<void>;
+
 export function createLatePayments(deps: { db: Executor; now: () => Date }) {
   const { db } = deps;
+  const listeners = new Map<string, LateListener>();
   return {
+    /** A module asks to be told of its late payments, e.g. to tell the people who refund them. */
+    onRecorded(module: string, listener: LateListener) {
+      if (listeners.has(module)) throw new Error(`late payment listener for ${module} registered twice`);
+      listeners.set(module, listener);
+    },
+
     /**
      * Records a payment that arrived after its intent stopped being PENDING, in the caller's transaction (the one
      * that processes the callback). A second callback for the same payment records nothing more.
@@ -78,6 +90,7 @@ export function createLatePayments(deps: { db: Executor; now: () => Date }) {
         latePostings(intent.module, intent.amount),
       );
       if (!posted.ok) throw new Error(`late payment ${row.id} could not be booked: ${posted.reason}`);
+      await listeners.get(intent.module)?.(trx, row);
       return row;
     },
 

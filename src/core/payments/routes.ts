@@ -171,6 +171,9 @@ export function registerPaymentRoutes(
         );
       } else {
         const inv = simulator.markInvoice(intent.provider_id, 'PAID', core.now());
+        // As on Xendit's page: an expired invoice (its time ran out, or it was expired on purpose) cannot be paid.
+        if (inv.status !== 'PAID')
+          throw new AppError('CONFLICT', `The invoice is ${inv.status} and can no longer be paid`);
         webhook = await deliver(
           invoiceCallback({
             providerId: intent.provider_id,

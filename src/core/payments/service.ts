@@ -144,9 +144,10 @@ export function createPayments(deps: {
   }
 
   /**
-   * Cancels a PENDING QR payment: the provider is asked to close the code (outside any transaction), then the
-   * intent becomes EXPIRED with the reason `cancelled` (the module's listener follows). Refused with 409 when it
-   * was paid, here or at the provider; an intent already expired or failed is answered as it is.
+   * Cancels a PENDING payment: the provider is asked to close the QR code or expire the hosted invoice (outside any
+   * transaction), then the intent becomes EXPIRED with the reason `cancelled` (the module's listener follows).
+   * Refused with 409 when it was paid, here or at the provider; an intent already expired or failed is answered as
+   * it is. Money that still arrives afterwards is a late payment to refund (late.ts).
    */
   async function cancel(reference: string): Promise<PaymentIntent> {
     const before = await db
@@ -169,6 +170,10 @@ export function createPayments(deps: {
       // Paid at the provider and its callback still on the way: the payment completes, it is not cancelled.
       if (state.qr.status === 'COMPLETED') throw paid();
     }
+    if (before.kind === 'invoice' && before.provider_id) {
+      const status = await expireHostedInvoice(gatewayOf(before.account), before.provider_id, reference);
+      if (status === 'PAID' || status === 'SETTLED') throw paid();
+    }
     return withTransaction(db, async (trx) => {
       const intent = await expireIfDueIn(trx, reference);
       if (!intent) throw new AppError('NOT_FOUND', 'No payment with this reference');
@@ -176,6 +181,31 @@ export function createPayments(deps: {
       if (intent.status !== 'PENDING') return intent;
       return (await transition(trx, intent, 'EXPIRED', { reason: CANCELLED })) ?? intent;
     });
+  }
+
+  /**
+   * Expires a hosted invoice at the provider and answers its state afterwards. A refusal (an invoice that can no
+   * longer be expired) is answered by reading the invoice; a provider that cannot be reached is a 502 to retry.
+   */
+  async function expireHostedInvoice(gw: PaymentGateway, providerId: string, reference: string) {
+    try {
+      return (await gw.expireInvoice(providerId)).status;
+    } catch (err) {
+      deps.logger.warn({ reference, err: { message: (err as Error).message } }, 'invoice could not be expired');
+      const unreachable = () =>
+        new AppError('EXTERNAL_SERVICE_ERROR', 'The payment provider could not expire the invoice; please try again');
+      let status: Awaited<ReturnType<PaymentGateway['getInvoice']>>['status'];
+      try {
+        status = (await gw.getInvoice(providerId)).status;
+      } catch (readErr) {
+        // The provider does not know it (the simulator forgets its invoices on restart): nothing can pay it there.
+        if (readErr instanceof GatewayError && readErr.httpStatus === 404) return 'EXPIRED';
+        throw unreachable();
+      }
+      // Still payable there: not cancelled here either (the caller tries again).
+      if (status === 'PENDING') throw unreachable();
+      return status;
+    }
   }
 
   async function recordFailure(reference: string, err: unknown): Promise<never> {

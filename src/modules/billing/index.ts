@@ -7,10 +7,11 @@ import { defineModule } from '../../core/module.ts';
 import { billingActivityLog } from './activity.ts';
 import { billingEnvelope } from './envelope.ts';
 import { BILLING_LIMITS } from './limits.ts';
-import { invoicePaid, notifyBilling } from './notifications.ts';
+import { invoicePaid, latePaymentReceived, notifyBilling } from './notifications.ts';
 import { closeRouterConnections } from './providers/routeros/index.ts';
 import { getBrand, insertBrand } from './repo/brands.ts';
 import { insertCustomer } from './repo/customers.ts';
+import { getInvoice, invoiceIdByPayment } from './repo/invoices.ts';
 import { insertPackage } from './repo/packages.ts';
 import { insertRouter } from './repo/routers.ts';
 import { registerBrandRoutes } from './routes/brands.ts';
@@ -18,6 +19,7 @@ import { registerCustomerCsvRoutes } from './routes/customer-csv.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
 import { registerInvoiceRoutes } from './routes/invoices.ts';
 import { registerIsolationRoutes } from './routes/isolation.ts';
+import { registerLatePaymentRoutes } from './routes/late-payments.ts';
 import { registerNotificationRoutes } from './routes/notifications.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
 import { registerReportRoutes } from './routes/reports.ts';
@@ -27,7 +29,7 @@ import { registerSubscriptionRoutes } from './routes/subscriptions.ts';
 import { registerTechnicalRoutes } from './routes/technical.ts';
 import { registerTechnicalHelperRoutes } from './routes/technical-helpers.ts';
 import { createGeneration, PAYMENT_LINK_JOB } from './use-cases/generate.ts';
-import { paymentCompleted } from './use-cases/invoices.ts';
+import { LINK_CLOSE_JOB, paymentCompleted } from './use-cases/invoices.ts';
 import { createIsolation, ISOLATION_JOB } from './use-cases/isolation.ts';
 import { createPaymentLinks } from './use-cases/payment-links.ts';
 import {
@@ -57,6 +59,7 @@ export const billingModule = defineModule({
     '/api/reports',
     '/api/mikrotik_servers',
     '/api/notifications',
+    '/api/late-payments',
     // The original frontend's sign-in and log paths (their errors in billing's envelope).
     '/api/auth/token',
     '/api/auth/refresh',
@@ -129,6 +132,13 @@ export const billingModule = defineModule({
       retryDelay: 30,
       handler: async (job: JobContext<{ invoiceId: number }>) => void (await links.ensure(job.data.invoiceId)),
     },
+    // A link its invoice no longer needs (paid another way, cancelled, replaced) is expired at Xendit.
+    {
+      name: LINK_CLOSE_JOB,
+      retryLimit: 20,
+      retryDelay: 30,
+      handler: async (job: JobContext<{ reference: string }>) => links.close(job.data.reference),
+    },
     // Daily at 01:00 UTC (08:00 WIB): the coming period's invoices on each brand's schedule, and overdue marking.
     {
       name: 'billing.daily',
@@ -152,6 +162,7 @@ export const billingModule = defineModule({
       const result = await paymentCompleted(
         trx,
         { reference: intent.reference, amount: intent.amount, paidAt: intent.paid_at },
+        core.jobs,
         core.now(),
       );
       if (result.outcome === 'settled') {
@@ -159,7 +170,20 @@ export const billingModule = defineModule({
         // An isolated customer with nothing else overdue is restored in this transaction and on the router right
         // after the commit.
         await isolation.restoreIfPaid(trx, result.invoice.pelanggan_id, 'pembayaran diterima');
-      } else core.logger.warn({ reference: intent.reference, outcome: result.outcome }, 'billing payment not settled');
+      } else if (result.outcome === 'already') {
+        // Paid in cash (or cancelled) first, and the link was paid before it could be closed: owed back.
+        await core.payments.late.record(trx, intent, {
+          paidAt: intent.paid_at ?? core.now(),
+          paymentId: intent.payment_id,
+          reason: 'after_settle',
+        });
+      } else core.logger.warn({ reference: intent.reference }, 'billing payment for no known invoice');
+    });
+    // Every late payment of billing's (after a link was closed, or the case above) reaches the administrators.
+    core.payments.late.onRecorded('billing', async (trx, row) => {
+      const invoiceId = await invoiceIdByPayment(trx, row.reference);
+      const invoice = invoiceId === undefined ? undefined : await getInvoice(trx, invoiceId);
+      await notifyBilling(core, trx, latePaymentReceived(row, invoice));
     });
   },
   async onClose() {
@@ -178,6 +202,7 @@ export const billingModule = defineModule({
     registerRouterRoutes(router, core, { sealKey, health, provisioning });
     registerIsolationRoutes(router, core, isolation);
     registerReportRoutes(router, core);
+    registerLatePaymentRoutes(router, core);
     registerNotificationRoutes(router, core);
   },
   commands: {

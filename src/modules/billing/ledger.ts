@@ -3,9 +3,9 @@
 //   issue:       receivable −total,  revenue +subtotal,  PPN payable +ppn      (the customer owes the total)
 //   payment:     cash −total,        receivable +total                         (the debt is paid, cash came in)
 //   cancel:      receivable +total,  revenue −subtotal,  PPN payable −ppn      (the issue reversed)
-//   overpayment: cash −amount,       customer credit +amount                   (paid twice: owed back to them)
-// Each journal's reference is the invoice id (the payment reference for an overpayment), and (kind, reference) is
-// unique in the ledger, so an invoice is issued, paid and cancelled at most once each.
+// Each journal's reference is the invoice id, and (kind, reference) is unique in the ledger, so an invoice is issued,
+// paid and cancelled at most once each. Money paid for an invoice that was already paid or cancelled is not billing's
+// to post: the payments core books it as a late payment to refund (core/payments/late.ts).
 import type { Executor } from '../../core/db/tables.ts';
 import { postUnrefusable } from '../../core/ledger/bulk.ts';
 import { type LedgerAccountRef, type Posting, post } from '../../core/ledger/ledger.ts';
@@ -19,7 +19,6 @@ const receivable = (pelangganId: number): LedgerAccountRef => ({
 export const REVENUE: LedgerAccountRef = { code: 'revenue:billing', kind: 'revenue' };
 export const PPN_PAYABLE: LedgerAccountRef = { code: 'tax:billing:ppn', kind: 'clearing' };
 const cash = (channel: 'xendit' | 'manual'): LedgerAccountRef => ({ code: `cash:billing:${channel}`, kind: 'cash' });
-const credit = (pelangganId: number): LedgerAccountRef => ({ code: `wallet:billing:${pelangganId}`, kind: 'wallet' });
 
 export const receivableCode = (pelangganId: number) => receivable(pelangganId).code;
 /** The accounts by code and kind, for postings written in SQL (the demo-data generator's history). */
@@ -86,12 +85,6 @@ export const postCancel = (db: Executor, inv: Amounts, at: Date) =>
     { account: receivable(inv.pelanggan_id), amount: inv.total_harga },
     { account: REVENUE, amount: -inv.subtotal },
     { account: PPN_PAYABLE, amount: -inv.ppn },
-  ]);
-
-export const postOverpayment = (db: Executor, pelangganId: number, reference: string, amount: number, at: Date) =>
-  journal(db, 'billing.overpayment', reference, at, [
-    { account: cash('xendit'), amount: -amount },
-    { account: credit(pelangganId), amount },
   ]);
 
 /** What the reports read back (src/core/ledger/read.ts): the journals an invoice's money moves in, and the prefix

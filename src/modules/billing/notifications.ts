@@ -15,6 +15,7 @@
 // `new_payment`), so every event about a customer carries it.
 import type { Core } from '../../core/context.ts';
 import type { Executor } from '../../core/db/tables.ts';
+import type { LatePayment } from '../../core/payments/late.ts';
 import { localTimeOrNull } from '../../core/time.ts';
 import type { Customer } from './repo/customers.ts';
 import type { Invoice } from './repo/invoices.ts';
@@ -28,6 +29,7 @@ export const BILLING_EVENTS = [
   'import_done',
   'new_customer_for_noc',
   'new_technical_data',
+  'late_payment',
 ] as const;
 
 export type BillingEventType = (typeof BILLING_EVENTS)[number];
@@ -86,6 +88,24 @@ export const invoicePaid = (inv: Invoice): BillingEvent => ({
     metode_pembayaran: inv.metode_pembayaran,
     paid_at: localTimeOrNull(inv.paid_at),
   },
+});
+
+/**
+ * Money came through a payment link after its invoice was paid another way or cancelled (or after the link was
+ * closed): the administrators owe it back (`GET /api/late-payments/`). For them only (level 50).
+ */
+export const latePaymentReceived = (row: LatePayment, inv: Invoice | undefined): BillingEvent => ({
+  type: 'late_payment',
+  message: `Pembayaran ganda Rp ${row.amount.toLocaleString('id-ID')}${inv ? ` untuk ${inv.nomor_invoice} dari ${inv.pelanggan_nama}` : ''}: perlu dikembalikan`,
+  data: {
+    late_payment_id: row.id,
+    payment_reference: row.reference,
+    amount: row.amount,
+    reason: row.reason,
+    ...(inv ? invoiceData(inv) : {}),
+    status_invoice: inv?.status_invoice ?? null,
+  },
+  minLevel: 50,
 });
 
 /** A customer was created: the NOC prepares the installation. */

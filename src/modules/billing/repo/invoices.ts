@@ -254,3 +254,19 @@ export async function openInvoiceIds(db: Executor, pelangganId: number): Promise
     .execute();
   return rows.map((r) => r.id);
 }
+
+/** The invoices (with their customer's name) that payment references belong to, current or replaced links. */
+export async function invoicesByPayment(
+  db: Executor,
+  references: readonly string[],
+): Promise<Map<string, { id: number; nomor_invoice: string; pelanggan_id: number; pelanggan_nama: string | null }>> {
+  if (references.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('billing_payment_links as l')
+    .innerJoin('billing_invoices as i', 'i.id', 'l.invoice_id')
+    .leftJoin('billing_customers as c', 'c.id', 'i.pelanggan_id')
+    .select(['l.reference', 'i.id', 'i.nomor_invoice', 'i.pelanggan_id', 'c.nama as pelanggan_nama'])
+    .where('l.reference', 'in', references)
+    .execute();
+  return new Map(rows.map(({ reference, ...inv }) => [reference, inv]));
+}

@@ -129,7 +129,7 @@ export function registerCustomerRoutes(router: Router, core: Core): void {
       run: async (trx, id, before, actor) => {
         // Open invoices are cancelled (their receivables reversed); paid ones stay for the tax records.
         for (const invoiceId of await openInvoiceIds(trx, id)) {
-          await changeStatus(trx, invoiceId, 'Dibatalkan', { actor }, now());
+          await changeStatus(trx, invoiceId, 'Dibatalkan', { actor, jobs: core.jobs }, now());
         }
         await repo.softDeleteCustomer(trx, id, now());
         // The PPPoE secret leaves the router through a provisioning job.

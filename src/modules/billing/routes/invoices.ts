@@ -160,7 +160,7 @@ export function registerInvoiceRoutes(
           trx,
           req.params.id,
           to,
-          { method: req.body.metode_pembayaran, actor: actorOf(req) },
+          { method: req.body.metode_pembayaran, actor: actorOf(req), jobs: core.jobs },
           core.now(),
         );
         if (to === 'Menunggu Pembayaran') {
@@ -197,7 +197,7 @@ export function registerInvoiceRoutes(
             trx,
             req.params.id,
             'Lunas',
-            { method: req.body.metode_pembayaran ?? 'Tunai', actor: actorOf(req) },
+            { method: req.body.metode_pembayaran ?? 'Tunai', actor: actorOf(req), jobs: core.jobs },
             core.now(),
           );
           await notifyBilling(core, trx, invoicePaid(paid));
@@ -221,7 +221,7 @@ export function registerInvoiceRoutes(
     },
     async (req, reply) => {
       await withTransaction(db, (trx) =>
-        changeStatus(trx, req.params.id, 'Dibatalkan', { actor: actorOf(req) }, core.now()),
+        changeStatus(trx, req.params.id, 'Dibatalkan', { actor: actorOf(req), jobs: core.jobs }, core.now()),
       );
       return reply.code(204).send();
     },

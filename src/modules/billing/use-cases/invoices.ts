@@ -6,13 +6,20 @@ import type { Actor } from '../../../core/audit/audit.ts';
 import { recordAction } from '../../../core/audit/audit.ts';
 import type { Executor } from '../../../core/db/tables.ts';
 import { AppError } from '../../../core/http/errors.ts';
+import type { Jobs } from '../../../core/jobs/jobs.ts';
 import { dayOfPeriod, jakartaDate } from '../dates.ts';
-import { postCancel, postIssue, postOverpayment, postPayment } from '../ledger.ts';
+import { postCancel, postIssue, postPayment } from '../ledger.ts';
 import * as brands from '../repo/brands.ts';
 import * as customers from '../repo/customers.ts';
 import * as invoices from '../repo/invoices.ts';
 
 type Status = invoices.InvoiceStatus;
+
+/**
+ * Closes a payment link that can no longer be used (its invoice was paid another way, cancelled, or got a new
+ * link): the payments core expires the hosted invoice at the provider, so the customer cannot pay it a second time.
+ */
+export const LINK_CLOSE_JOB = 'billing.payment-link.close';
 
 const NEXT: Record<Status, Status[]> = {
   Draft: ['Menunggu Pembayaran', 'Dibatalkan'],
@@ -109,7 +116,16 @@ export async function changeStatus(
   trx: Executor,
   id: number,
   to: Status,
-  opts: { method?: string; channel?: 'xendit' | 'manual'; paidAt?: Date; actor: Actor | null },
+  opts: {
+    method?: string;
+    channel?: 'xendit' | 'manual';
+    /** The payment reference a Xendit payment came through (another live link of the invoice is then closed). */
+    paidWith?: string;
+    paidAt?: Date;
+    actor: Actor | null;
+    /** Where the job that closes the invoice's payment link is enqueued (in this transaction). */
+    jobs: Pick<Jobs, 'enqueue'>;
+  },
   now: Date,
 ): Promise<invoices.Invoice> {
   const before = await mustGet(trx, id, true);
@@ -132,6 +148,12 @@ export async function changeStatus(
     if (to === 'Dibatalkan' && before.status_invoice !== 'Draft') await postCancel(trx, before, now);
     await invoices.updateInvoice(trx, id, { status_invoice: to }, now);
   }
+  // Paid (in cash, by transfer, or through an older link) or cancelled: the current Xendit link must not take the
+  // money a second time.
+  const linkDone = to === 'Dibatalkan' || to === 'Lunas';
+  if (linkDone && before.payment_reference && before.payment_reference !== opts.paidWith) {
+    await opts.jobs.enqueue(trx, LINK_CLOSE_JOB, { reference: before.payment_reference });
+  }
   const after = await mustGet(trx, id);
   if (opts.actor) await recordAction(trx, opts.actor, `billing.invoice.${actionOf(to)}`, id, now, { before, after });
   return after;
@@ -142,14 +164,15 @@ const actionOf = (to: Status) =>
 
 /**
  * A Xendit payment of an invoice completed (called inside the payments core's transaction). Settles a payable
- * invoice once; money for an invoice that is already paid or cancelled is recorded as the customer's credit (to be
- * refunded), never lost and never counted twice.
+ * invoice once. Money for an invoice already paid another way or cancelled is `already`: the caller records it as a
+ * late payment to refund (core/payments/late.ts), never lost and never counted twice.
  */
 export async function paymentCompleted(
   trx: Executor,
   payment: { reference: string; amount: number; paidAt: Date | null },
+  jobs: Pick<Jobs, 'enqueue'>,
   now: Date,
-): Promise<{ outcome: 'settled'; invoice: invoices.Invoice } | { outcome: 'credited' | 'unknown' }> {
+): Promise<{ outcome: 'settled' | 'already'; invoice: invoices.Invoice } | { outcome: 'unknown' }> {
   const id = await invoices.invoiceIdByPayment(trx, payment.reference);
   if (id === undefined) return { outcome: 'unknown' };
   const inv = await mustGet(trx, id, true);
@@ -158,11 +181,17 @@ export async function paymentCompleted(
       trx,
       id,
       'Lunas',
-      { method: 'Xendit', channel: 'xendit', paidAt: payment.paidAt ?? now, actor: null },
+      {
+        method: 'Xendit',
+        channel: 'xendit',
+        paidWith: payment.reference,
+        paidAt: payment.paidAt ?? now,
+        actor: null,
+        jobs,
+      },
       now,
     );
     return { outcome: 'settled', invoice };
   }
-  await postOverpayment(trx, inv.pelanggan_id, payment.reference, payment.amount, payment.paidAt ?? now);
-  return { outcome: 'credited' };
+  return { outcome: 'already', invoice: inv };
 }

@@ -6,15 +6,18 @@ import { randomBytes } from 'node:crypto';
 import type { Core } from '../../../core/context.ts';
 import { withTransaction } from '../../../core/db/transaction.ts';
 import { AppError } from '../../../core/http/errors.ts';
+import type { Jobs } from '../../../core/jobs/jobs.ts';
 import * as brands from '../repo/brands.ts';
 import * as invoices from '../repo/invoices.ts';
-import { mustGet } from './invoices.ts';
+import { LINK_CLOSE_JOB, mustGet } from './invoices.ts';
 
 const PAYABLE: invoices.InvoiceStatus[] = ['Menunggu Pembayaran', 'Jatuh Tempo'];
 /** A link stays valid this long (Xendit's invoice duration). */
 const LINK_TTL_SECONDS = 30 * 24 * 3600;
 
-export function createPaymentLinks(core: Pick<Core, 'database' | 'payments' | 'now'>) {
+export function createPaymentLinks(
+  core: Pick<Core, 'database' | 'payments' | 'now'> & { jobs: Pick<Jobs, 'enqueue'> },
+) {
   const { db } = core.database;
 
   return {
@@ -54,6 +57,10 @@ export function createPaymentLinks(core: Pick<Core, 'database' | 'payments' | 'n
       return withTransaction(db, async (trx) => {
         const now = await mustGet(trx, inv.id, true);
         if (PAYABLE.includes(now.status_invoice)) {
+          // A link it replaces (expired, or replaced on purpose) is closed, so only the new one can be paid.
+          if (now.payment_reference && now.payment_reference !== reference) {
+            await core.jobs.enqueue(trx, LINK_CLOSE_JOB, { reference: now.payment_reference });
+          }
           await invoices.updateInvoice(
             trx,
             inv.id,
@@ -67,6 +74,20 @@ export function createPaymentLinks(core: Pick<Core, 'database' | 'payments' | 'n
         }
         return mustGet(trx, inv.id);
       });
+    },
+
+    /**
+     * Closes the link of `reference` at the provider (the job LINK_CLOSE_JOB). A link paid first is left to its
+     * payment, which settles the invoice or becomes a late payment to refund; a provider that cannot be reached
+     * makes the job try again.
+     */
+    async close(reference: string): Promise<void> {
+      try {
+        await core.payments.cancel(reference);
+      } catch (err) {
+        if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND')) return;
+        throw err;
+      }
     },
   };
 }
