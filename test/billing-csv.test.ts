@@ -1,5 +1,6 @@
 // Billing customers as CSV, called as an operator's spreadsheet round trip would: the template, the export with
-// the list's filters, the import with its dry run, per-row errors, skip_invalid and re-import without duplicates.
+// the list's filters, the import with its dry run, per-row errors, skip_invalid and re-import without duplicates,
+// the original's extra columns (Alamat 2, Blok, Unit) and an export carried to another Loket.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeRouterConnections } from '../src/modules/billing/providers/routeros/index.ts';
@@ -18,6 +19,8 @@ let brandA: string;
 let brandB: string;
 
 const HEADER = 'Nama,No KTP,Email,No Telepon,Layanan,Alamat,Tanggal Instalasi (YYYY-MM-DD),ID Brand';
+/** The original system's files (and the export): the document's eight, then three more. */
+const ORIGINAL_HEADER = `${HEADER},Alamat 2,Blok,Unit`;
 const code = () => `C${randomBytes(3).toString('hex').toUpperCase()}`;
 const count = async (table: 'billing_customers' | 'activity_logs') =>
   Number(
@@ -112,7 +115,7 @@ describe('billing CSV import', () => {
 
     const first = await upload(csv, admin);
     expect(first.statusCode, first.body).toBe(200);
-    expect(first.json()).toMatchObject({ dry_run: false, total_rows: 3, created: 3, skipped: 0 });
+    expect(first.json()).toMatchObject({ dry_run: false, total_rows: 3, created: 3, skipped: 0, ignored_columns: [] });
     expect(await count('billing_customers')).toBe(before + 3);
     const list = await get('/api/pelanggan/?limit=100', viewer);
     const byName = Object.fromEntries(list.json().data.map((c: { nama: string }) => [c.nama, c]));
@@ -124,6 +127,9 @@ describe('billing CSV import', () => {
       id_brand: brandA,
       layanan: 'Internet 50Mbps',
       status: 'Aktif',
+      alamat_2: null,
+      blok: null,
+      unit: null,
     });
     // The package by name within the row's brand (case does not matter).
     expect(byName['Bayu Putra']).toMatchObject({
@@ -233,6 +239,78 @@ describe('billing CSV import', () => {
     expect(await count('billing_customers')).toBe(before);
   });
 
+  it("a file with the original's eleven columns stores Alamat 2, Blok and Unit; importing it again creates nobody twice", async () => {
+    const tag = randomBytes(3).toString('hex');
+    const csv = [
+      ORIGINAL_HEADER,
+      `Eko Prasetyo,,eko-${tag}@example.com,,Internet 50Mbps,Jl. Melati No. 7,2025-04-01,${brandA},"Perumahan Griya, Tahap 2",C3,12A`,
+      `Fitri Handayani,,fitri-${tag}@example.com,,,Jl. Melati No. 8,,,,,`,
+    ].join('\r\n');
+    const first = await upload(`\uFEFF${csv}`, admin);
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toMatchObject({ created: 2, skipped: 0, errors: [], ignored_columns: [] });
+
+    const again = await upload(`\uFEFF${csv}`, admin);
+    expect(again.json()).toMatchObject({ created: 0, skipped: 2 });
+    const [eko, fitri] = again.json().skipped_rows.map((s: { pelanggan_id: number }) => s.pelanggan_id);
+    const ekoRes = await get(`/api/pelanggan/${eko}`, viewer);
+    expect(ekoRes.statusCode).toBe(200);
+    expect(ekoRes.json()).toMatchObject({
+      nama: 'Eko Prasetyo',
+      alamat: 'Jl. Melati No. 7',
+      alamat_2: 'Perumahan Griya, Tahap 2',
+      blok: 'C3',
+      unit: '12A',
+      layanan: 'Internet 50Mbps',
+      id_brand: brandA,
+    });
+    // Empty cells are no value, as an empty field is through the API.
+    expect((await get(`/api/pelanggan/${fitri}`, viewer)).json()).toMatchObject({
+      nama: 'Fitri Handayani',
+      alamat_2: null,
+      blok: null,
+      unit: null,
+    });
+
+    // An existing customer is never changed by an import: a new Blok for Eko is skipped with the row.
+    const changed = await upload(`${ORIGINAL_HEADER}\nEko Prasetyo,,eko-${tag}@example.com,,,,,,,D9,`, admin);
+    expect(changed.json()).toMatchObject({ created: 0, skipped: 1 });
+    expect((await get(`/api/pelanggan/${eko}`, viewer)).json()).toMatchObject({ blok: 'C3', unit: '12A' });
+  });
+
+  it('checks Alamat 2, Blok and Unit with the limits of POST /api/pelanggan/ and names their columns', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const csv = [
+      ORIGINAL_HEADER,
+      `Long Blok,,lb-${tag}@example.com,,,,,,,${'B'.repeat(51)},`,
+      `Long Unit,,lu-${tag}@example.com,,,,,,,,${'U'.repeat(51)}`,
+      `Long Alamat,,la-${tag}@example.com,,,,,,${'A'.repeat(501)},,`,
+      `At The Limit,,al-${tag}@example.com,,,,,,${'A'.repeat(500)},${'B'.repeat(50)},${'U'.repeat(50)}`,
+    ].join('\n');
+    const before = await count('billing_customers');
+    const res = await upload(csv, admin);
+    expect(res.statusCode).toBe(422);
+    expect(res.json().detail.errors).toEqual([
+      { row: 2, field: 'Blok', message: 'must NOT have more than 50 characters' },
+      { row: 3, field: 'Unit', message: 'must NOT have more than 50 characters' },
+      { row: 4, field: 'Alamat 2', message: 'must NOT have more than 500 characters' },
+    ]);
+    expect(await count('billing_customers')).toBe(before);
+    // The same value is refused by the API in the same words.
+    const api = await t.app.inject({
+      method: 'POST',
+      url: '/api/pelanggan/',
+      headers: operator,
+      payload: { nama: 'Long Blok', blok: 'B'.repeat(51) },
+    });
+    expect(api.statusCode).toBe(422);
+    expect(api.json().detail.errors).toEqual([
+      expect.objectContaining({ field: 'blok', message: 'must NOT have more than 50 characters' }),
+    ]);
+    const partial = await upload(csv, admin, '?skip_invalid=true');
+    expect(partial.json()).toMatchObject({ created: 1, invalid: 3 });
+  });
+
   it('needs level 50', async () => {
     const csv = `${HEADER}\nLevel Test,,,,,,,`;
     expect((await upload(csv, {})).statusCode).toBe(401);
@@ -330,7 +408,7 @@ describe('billing CSV import and the routers', () => {
 });
 
 describe('billing CSV export', () => {
-  it("streams the list's filters with the template's headers, guards formulas, and imports again unchanged", async () => {
+  it("streams the list's filters with the import's eleven headers, guards formulas, and imports again unchanged", async () => {
     const brand = code();
     await t.app.inject({ method: 'POST', url: '/api/brands/', headers: admin, payload: { id_brand: brand, brand } });
     const pkg = await t.app.inject({
@@ -342,7 +420,15 @@ describe('billing CSV export', () => {
     expect(pkg.statusCode).toBe(201);
     const people = [
       { nama: '=HYPERLINK("http://evil")', email: 'formula@example.com', alamat: '-Blok A; No. 5' },
-      { nama: 'Dewi Sartika', no_telp: '081233334444', alamat: 'Jl. Dago\nBandung', no_ktp: '3273000000000001' },
+      {
+        nama: 'Dewi Sartika',
+        no_telp: '081233334444',
+        alamat: 'Jl. Dago\nBandung',
+        no_ktp: '3273000000000001',
+        alamat_2: 'Komplek Dago Asri, Blok',
+        blok: 'C',
+        unit: '-12',
+      },
       { nama: '@Rina', alamat: '+ Jalan Baru', tanggal_instalasi: '2025-03-01' },
     ];
     for (const p of people) {
@@ -360,14 +446,15 @@ describe('billing CSV export', () => {
     expect(res.headers['x-total-count']).toBe('3');
     expect(res.rawPayload.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
     const text = res.body.replace(/^\uFEFF/, '');
-    expect(text.split('\r\n')[0]).toBe(HEADER);
+    expect(text.split('\r\n')[0]).toBe(ORIGINAL_HEADER);
     expect(text).toContain(
-      `"'=HYPERLINK(""http://evil"")",,formula@example.com,,"Paket ""Hemat"", 10M",'-Blok A; No. 5,,${brand}\r\n`,
+      `"'=HYPERLINK(""http://evil"")",,formula@example.com,,"Paket ""Hemat"", 10M",'-Blok A; No. 5,,${brand},,,\r\n`,
     );
     expect(text).toContain(
-      `Dewi Sartika,3273000000000001,,081233334444,"Paket ""Hemat"", 10M","Jl. Dago\nBandung",,${brand}`,
+      `Dewi Sartika,3273000000000001,,081233334444,"Paket ""Hemat"", 10M","Jl. Dago\nBandung",,${brand},` +
+        `"Komplek Dago Asri, Blok",C,'-12\r\n`,
     );
-    expect(text).toContain(`'@Rina,,,,"Paket ""Hemat"", 10M",'+ Jalan Baru,2025-03-01,${brand}`);
+    expect(text).toContain(`'@Rina,,,,"Paket ""Hemat"", 10M",'+ Jalan Baru,2025-03-01,${brand},,,\r\n`);
 
     // Filters and paging: search, skip and limit.
     const one = await get(`/api/pelanggan/export/csv?id_brand=${brand}&search=dewi`, operator);
@@ -401,8 +488,76 @@ describe('billing CSV export', () => {
     const res = await get('/api/pelanggan/export/csv?search=nobody-matches-this', operator);
     expect(res.statusCode).toBe(200);
     expect(res.headers['x-total-count']).toBe('0');
-    expect(res.body).toBe(`\uFEFF${HEADER}\r\n`);
+    expect(res.body).toBe(`\uFEFF${ORIGINAL_HEADER}\r\n`);
   });
+
+  it('an export moves customers to another Loket with Alamat 2, Blok and Unit', async () => {
+    const brand = code();
+    await t.app.inject({ method: 'POST', url: '/api/brands/', headers: admin, payload: { id_brand: brand, brand } });
+    const pkg = { id_brand: brand, nama_paket: 'Rumah 30M', harga: 150_000, kecepatan: 30 };
+    expect(
+      (await t.app.inject({ method: 'POST', url: '/api/paket_layanan/', headers: admin, payload: pkg })).statusCode,
+    ).toBe(201);
+    const people = [
+      {
+        nama: 'Gilang Ramadhan',
+        email: 'gilang@example.com',
+        alamat: 'Jl. Anggrek 1',
+        alamat_2: 'RT 01/RW 02',
+        blok: 'A',
+        unit: '1',
+      },
+      { nama: 'Hana Pertiwi', no_telp: '081255556666', alamat: 'Jl. Anggrek 2', blok: '=B', unit: '+2' },
+      { nama: 'Indra Kusuma', alamat: 'Jl. Anggrek 3' },
+    ];
+    for (const p of people) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/pelanggan/',
+        headers: operator,
+        payload: { ...p, id_brand: brand, layanan: pkg.nama_paket },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const file = await get(`/api/pelanggan/export/csv?id_brand=${brand}`, operator);
+    expect(file.statusCode).toBe(200);
+
+    const other = await startTestApp({ config: { modules: ['billing'] } });
+    try {
+      const otherAdmin = bearer(
+        (await tokensFor(other.app, await makeAccount(other.app, { billing: 50 }))).access_token,
+      );
+      await other.app.inject({
+        method: 'POST',
+        url: '/api/brands/',
+        headers: otherAdmin,
+        payload: { id_brand: brand, brand },
+      });
+      await other.app.inject({ method: 'POST', url: '/api/paket_layanan/', headers: otherAdmin, payload: pkg });
+      const imported = await upload(file.rawPayload, otherAdmin, '', other);
+      expect(imported.statusCode, imported.body).toBe(200);
+      expect(imported.json()).toMatchObject({ created: 3, skipped: 0, errors: [], ignored_columns: [] });
+      const list = await other.app.inject({ method: 'GET', url: '/api/pelanggan/?limit=100', headers: otherAdmin });
+      expect(list.json().total_count).toBe(3);
+      for (const c of list.json().data as { id: number; nama: string }[]) {
+        const res = await other.app.inject({ method: 'GET', url: `/api/pelanggan/${c.id}`, headers: otherAdmin });
+        const p = people.find((x) => x.nama === c.nama);
+        expect(res.json()).toMatchObject({
+          alamat: p?.alamat,
+          alamat_2: p?.alamat_2 ?? null,
+          blok: p?.blok ?? null,
+          unit: p?.unit ?? null,
+          layanan: pkg.nama_paket,
+          id_brand: brand,
+        });
+      }
+      // And the other Loket's export is the same file.
+      const back = await other.app.inject({ method: 'GET', url: '/api/pelanggan/export/csv', headers: otherAdmin });
+      expect(back.body).toBe(file.body);
+    } finally {
+      await other.close();
+    }
+  }, 60_000); // a second app, on a database of its own
 
   it('needs level 10 and refuses a limit above 50,000', async () => {
     expect((await get('/api/pelanggan/export/csv', {})).statusCode).toBe(401);

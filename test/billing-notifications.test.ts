@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../src/core/db/transaction.ts';
-import { CSV_HEADERS, TEMPLATE_EXAMPLE } from '../src/modules/billing/customer-csv.ts';
+import { TEMPLATE_EXAMPLE, TEMPLATE_HEADERS } from '../src/modules/billing/customer-csv.ts';
 import { notifyBilling } from '../src/modules/billing/notifications.ts';
 import { startTestApp, startTwoInstances, type TestApp } from './helpers/app.ts';
 import { fakeClock } from './helpers/clock.ts';
@@ -259,7 +259,7 @@ describe('billing notifications: the list', () => {
   });
 
   it('a customer import tells the account that uploaded it (import_done), nobody else', async () => {
-    const csv = `${CSV_HEADERS.join(',')}\r\n${TEMPLATE_EXAMPLE.join(',')}\r\n`;
+    const csv = `${TEMPLATE_HEADERS.join(',')}\r\n${TEMPLATE_EXAMPLE.join(',')}\r\n`;
     const form = multipart([{ name: 'file', filename: 'p.csv', contentType: 'text/csv', data: Buffer.from(csv) }]);
     const before = await list(headers.viewer);
     const res = await t.app.inject({

@@ -1,6 +1,7 @@
-// The customers' CSV file (seed 003, "CSV Template"): its columns in the document's order, the field each one
-// fills, the template's example row, and the request and answer shapes of the export and the import. The export
-// writes these headers, so an exported file imports again.
+// The customers' CSV file (seed 003, "CSV Template"): its columns in the document's order, then the three the
+// original system's files add (`Alamat 2`, `Blok`, `Unit`, optional on import), the field each one fills, the
+// template's example row, and the request and answer shapes of the export and the import. The export writes all
+// eleven headers, so an exported file imports again with nothing lost; the template stays the document's eight.
 import { Type } from 'typebox';
 import type { CsvCustomer } from './repo/customer-csv.ts';
 import { CustomerCreate, CustomerQuery } from './schemas.ts';
@@ -16,9 +17,17 @@ export const CSV_COLUMNS: readonly { header: string; field: CsvField; aliases?: 
   { header: 'Alamat', field: 'alamat' },
   { header: 'Tanggal Instalasi (YYYY-MM-DD)', field: 'tanggal_instalasi', aliases: ['Tanggal Instalasi'] },
   { header: 'ID Brand', field: 'id_brand' },
+  // The original's additions (billing-frontend.md §2): a file may have them or not.
+  { header: 'Alamat 2', field: 'alamat_2' },
+  { header: 'Blok', field: 'blok' },
+  { header: 'Unit', field: 'unit' },
 ];
 
+/** The export's header row: every column. */
 export const CSV_HEADERS = CSV_COLUMNS.map((c) => c.header);
+
+/** The template's header row: the document's eight columns. */
+export const TEMPLATE_HEADERS = CSV_HEADERS.slice(0, 8);
 
 /** The document's example row. */
 export const TEMPLATE_EXAMPLE = [
@@ -55,7 +64,7 @@ export const CustomerExportQuery = Type.Object({
   status: CustomerQuery.properties.status,
 });
 
-/** One CSV record as a create's body: the same rules as `POST /api/pelanggan/` for the template's columns. */
+/** One CSV record as a create's body: the same rules as `POST /api/pelanggan/` for the file's columns. */
 export const CustomerImportRow = Type.Pick(CustomerCreate, [
   'nama',
   'no_ktp',
@@ -65,6 +74,9 @@ export const CustomerImportRow = Type.Pick(CustomerCreate, [
   'alamat',
   'tanggal_instalasi',
   'id_brand',
+  'alamat_2',
+  'blok',
+  'unit',
 ]);
 
 export const ImportQuery = Type.Object({
@@ -88,5 +100,5 @@ export const ImportAnswer = Type.Object({
     }),
   ),
   errors: Type.Array(RowProblem),
-  ignored_columns: Type.Array(Type.String(), { description: 'header cells that are not template columns' }),
+  ignored_columns: Type.Array(Type.String(), { description: 'header cells that are not import columns' }),
 });

@@ -17,6 +17,9 @@ export interface CsvCustomer {
   alamat: string | null;
   tanggal_instalasi: string | null;
   id_brand: string | null;
+  alamat_2: string | null;
+  blok: string | null;
+  unit: string | null;
 }
 
 export async function countForExport(db: Executor, f: ExportFilter): Promise<number> {
@@ -47,6 +50,9 @@ export async function exportPage(
       'c.alamat',
       sql<string | null>`to_char(c.tanggal_instalasi, 'YYYY-MM-DD')`.as('tanggal_instalasi'),
       'c.id_brand',
+      'c.alamat_2',
+      'c.blok',
+      'c.unit',
     ])
     .where('c.id', '>', page.afterId)
     .orderBy('c.id')

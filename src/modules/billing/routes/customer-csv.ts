@@ -11,7 +11,7 @@ import type { Core } from '../../../core/context.ts';
 import { BOM, csvLine } from '../../../core/csv.ts';
 import { AppError } from '../../../core/http/errors.ts';
 import { createRouter, type Router } from '../../../core/http/route.ts';
-import { CSV_HEADERS, CustomerExportQuery, ImportAnswer, ImportQuery, TEMPLATE_EXAMPLE } from '../customer-csv.ts';
+import { CustomerExportQuery, ImportAnswer, ImportQuery, TEMPLATE_EXAMPLE, TEMPLATE_HEADERS } from '../customer-csv.ts';
 import { BILLING_LIMITS } from '../limits.ts';
 import { exportChunks, startExport } from '../use-cases/export-customers.ts';
 import { importCustomers, MAX_IMPORT_BYTES } from '../use-cases/import-customers.ts';
@@ -76,7 +76,7 @@ export async function registerCustomerCsvRoutes(router: Router, core: Core): Pro
       reply
         .type(CSV_TYPE)
         .header('content-disposition', attachment('template-pelanggan.csv'))
-        .send(BOM + csvLine(CSV_HEADERS) + csvLine(TEMPLATE_EXAMPLE)),
+        .send(BOM + csvLine(TEMPLATE_HEADERS) + csvLine(TEMPLATE_EXAMPLE)),
   );
 
   router.get(
@@ -86,7 +86,8 @@ export async function registerCustomerCsvRoutes(router: Router, core: Core): Pro
       limits: [general, BILLING_LIMITS.export],
       schema: {
         summary:
-          "Export customers as CSV (the list's filters, up to 50,000 rows, streamed; the import template's columns). " +
+          "Export customers as CSV (the list's filters, up to 50,000 rows, streamed; the template's " +
+          'eight columns then Alamat 2, Blok, Unit). ' +
           'No match is a file with the header row only; X-Total-Count gives the number of rows.',
         querystring: CustomerExportQuery,
         produces: ['text/csv'],
@@ -130,7 +131,8 @@ export async function registerCustomerCsvRoutes(router: Router, core: Core): Pro
         errors: [400, 413, 415],
         schema: {
           summary:
-            'Import customers from the CSV template (multipart "file"; delimiter , or ;). A file with bad rows writes ' +
+            'Import customers from the CSV template (multipart "file"; delimiter , or ;; Alamat 2, Blok and Unit ' +
+            'columns optional). A file with bad rows writes ' +
             'nothing (422, each problem as {row, field, message}) unless skip_invalid; dry_run writes nothing; rows ' +
             'naming an existing customer (e-mail, else phone, else name and address) are skipped',
           querystring: ImportQuery,

@@ -1,6 +1,7 @@
 // CSV export of customers: the list's filters, at most 50,000 rows, written as it is read. The rows come in keyset
 // pages (id order, a few thousand at a time), so memory holds one page whatever the size of the export; the file is
-// UTF-8 with a byte-order mark and the import template's headers, so it imports again unchanged.
+// UTF-8 with a byte-order mark and the import's eleven headers (the template's eight, then `Alamat 2`, `Blok`,
+// `Unit`), so it imports again with nothing lost.
 import { type Actor, recordAction } from '../../../core/audit/audit.ts';
 import { BOM, csvLine } from '../../../core/csv.ts';
 import type { Executor } from '../../../core/db/tables.ts';

@@ -1,11 +1,13 @@
-// CSV import of customers (the document's template). Every record is checked with the rules of
-// `POST /api/pelanggan/` (the create's schema, then `checkCustomer`), packages matched by name within the row's brand
-// and brands by id. A file with any bad row writes nothing (422, each problem as `{row, field, message}`) unless
-// `skip_invalid` is asked; `dry_run` checks everything and writes nothing.
+// CSV import of customers (the document's template, optionally followed by the original's `Alamat 2`, `Blok` and
+// `Unit`). Every record is checked with the rules of `POST /api/pelanggan/` (the create's schema, then
+// `checkCustomer`), packages matched by name within the row's brand and brands by id. A file with any bad row writes
+// nothing (422, each problem as `{row, field, message}`) unless `skip_invalid` is asked; `dry_run` checks everything
+// and writes nothing.
 //
 // Identity, so that importing a file again creates nobody twice: a customer is its e-mail (case-insensitive) when
 // it has one, else its phone number (as stored, 08…), else its name and address (case-insensitive). A row whose
-// identity is a live customer's, or an earlier row's in the same file, is skipped, not an error.
+// identity is a live customer's, or an earlier row's in the same file, is skipped, not an error: an import never
+// changes an existing customer, not even to fill an empty `alamat_2`, `blok` or `unit`.
 //
 // The checks against the catalogue, the duplicate search and the inserts (set-based, a few statements) run in one
 // transaction, and imports take turns (an advisory lock), so two uploads of one file at once cannot both create.
