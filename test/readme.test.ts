@@ -117,6 +117,10 @@ describe('README, billing', () => {
     expect(out).toContain('{"created":2,"skipped":0,"invalid":1}');
     expect(out).toContain('{"created":0,"skipped":2,"invalid":1}');
     expect(out.toLowerCase()).toContain('x-total-count: 4');
+    expect(out).toContain(
+      'Rina Wati,3201010101010001,rina@example.com,081211110001,Internet 50Mbps,"Jl. Kenanga No. 1, Bogor",' +
+        '2025-01-15,JAKINET,Perumahan Kenanga,C3,12',
+    );
     expect(out).toContain('{"created":0,"skipped":4}');
   }, 180_000);
 
