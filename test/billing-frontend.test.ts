@@ -238,6 +238,55 @@ describe('lists and names (PelangganView, DataTeknisView, HargaLayananView)', ()
     expect(packages).toContainEqual(expect.objectContaining({ id: pkg.id, kecepatan: 20, harga: 200_000 }));
   });
 
+  it('PelangganView saves the whole row it read, edited in its own names: the edits are kept, the echo changes nothing', async () => {
+    const c = await customer();
+    const other = await api('POST', '/api/paket_layanan/', admin, {
+      id_brand: brand,
+      nama_paket: `Internet 50Mbps ${brand}`,
+      kecepatan: 50,
+      harga: 350_000,
+    });
+    expect(other.statusCode, other.body).toBe(201);
+    const read = async () =>
+      (await api('GET', `/api/pelanggan/?search=${encodeURIComponent(c.nama)}`, viewer)).json().data[0];
+    // The row sent back as it was read: nothing changes.
+    const row = await read();
+    const same = await api('PATCH', `/api/pelanggan/${c.id}`, operator, { ...row });
+    expect(same.statusCode, same.body).toBe(200);
+    expect(await read()).toMatchObject({
+      layanan: pkg.nama_paket,
+      paket_layanan_id: pkg.id,
+      tgl_instalasi: '2026-01-15',
+    });
+    // The form edits `layanan` and `tgl_instalasi`; `paket_layanan_id` and `tanggal_instalasi` ride along unchanged.
+    const edited = await api('PATCH', `/api/pelanggan/${c.id}`, operator, {
+      ...row,
+      layanan: other.json().nama_paket,
+      tgl_instalasi: '2026-03-01',
+    });
+    expect(edited.statusCode, edited.body).toBe(200);
+    expect(await read()).toMatchObject({
+      layanan: other.json().nama_paket,
+      paket_layanan_id: other.json().id,
+      tgl_instalasi: '2026-03-01',
+      tanggal_instalasi: '2026-03-01',
+      harga_layanan: { harga: 350_000 },
+    });
+    // The document's names, edited beside echoed frontend names, win the same way.
+    const back = await read();
+    const doc = await api('PATCH', `/api/pelanggan/${c.id}`, operator, {
+      ...back,
+      paket_layanan_id: pkg.id,
+      tanggal_instalasi: '2026-02-01',
+    });
+    expect(doc.statusCode, doc.body).toBe(200);
+    expect(await read()).toMatchObject({
+      paket_layanan_id: pkg.id,
+      layanan: pkg.nama_paket,
+      tgl_instalasi: '2026-02-01',
+    });
+  });
+
   it('technical data: {data, total_count} with limit=500; by-pelanggan is an array; the password reads null', async () => {
     const c = await customer();
     const ip = `10.${Number.parseInt(code().slice(1, 3), 16)}.${Number.parseInt(code().slice(1, 3), 16)}.7`;

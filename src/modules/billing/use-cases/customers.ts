@@ -89,7 +89,14 @@ export async function checkCustomer(
       else problems.no_telp = ['must be an Indonesian mobile number (08…, 628… or +628…)'];
     }
   }
-  const installed = v.tanggal_instalasi !== undefined ? v.tanggal_instalasi : v.tgl_instalasi;
+  // Both spellings in one change (the original frontend sends back the whole row it read, with its own names
+  // edited): the one that differs from the stored value is the edit.
+  const echoed = (given: unknown, stored: unknown) => current !== undefined && given === stored;
+  const installed =
+    v.tanggal_instalasi !== undefined &&
+    !(v.tgl_instalasi !== undefined && echoed(v.tanggal_instalasi, current?.tanggal_instalasi))
+      ? v.tanggal_instalasi
+      : v.tgl_instalasi;
   if (installed !== undefined) out.tanggal_instalasi = installed;
   if (v.status !== undefined) out.status = v.status;
 
@@ -99,11 +106,16 @@ export async function checkCustomer(
     out.id_brand = idBrand ?? null;
   }
   let pkg: packages.Package | undefined;
-  if (v.paket_layanan_id !== undefined && v.paket_layanan_id !== null) {
+  const byName = v.layanan !== undefined && v.layanan !== null && v.layanan.trim() !== '';
+  if (
+    v.paket_layanan_id !== undefined &&
+    v.paket_layanan_id !== null &&
+    !(byName && echoed(v.paket_layanan_id, current?.paket_layanan_id))
+  ) {
     pkg = await catalogue.packageById(v.paket_layanan_id);
     if (!pkg) problems.paket_layanan_id = ['package does not exist'];
-  } else if (v.layanan !== undefined && v.layanan !== null && v.layanan.trim() !== '') {
-    const found = await catalogue.packagesByName(v.layanan, idBrand);
+  } else if (byName) {
+    const found = await catalogue.packagesByName(v.layanan as string, idBrand);
     if (found.length === 1) pkg = found[0];
     else if (found.length === 0) problems.layanan = ['no package with this name'];
     else problems.layanan = ['several brands have a package with this name; give id_brand'];
