@@ -252,4 +252,49 @@ describe('billing reminders', () => {
     expect(mail?.body).toContain(`Silakan bayar melalui tautan berikut: ${fresh}`);
     expect(mail?.body).toContain(inv.nomor_invoice);
   });
+
+  it('a customer installed after the due date gets this month prorated from the next daily run, once, and not again once cancelled', async () => {
+    at('2027-05-16T00:30:00Z'); // 07:30 WIB, six days after May's due date (10): May's run is long over
+    operator = bearer((await tokensFor(t.app, await makeAccount(t.app, { billing: 10 }))).access_token);
+    const installed = async (tgl: string) => {
+      const res = await call('POST', '/api/pelanggan/', operator, {
+        nama: `Pelanggan ${code()}`,
+        email: `${code().toLowerCase()}@example.com`,
+        paket_layanan_id: pkg,
+        tanggal_instalasi: tgl,
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json() as { id: number };
+    };
+    const fresh = await installed('2027-05-15');
+    const earlier = await installed('2027-04-20'); // last month: not this run's business
+    const invoicesOf = (pelangganId: number) =>
+      t.app.loket.database.db
+        .selectFrom('billing_invoices')
+        .select(['id', 'periode', 'subtotal', 'status_invoice', 'tanggal_jatuh_tempo'])
+        .where('pelanggan_id', '=', pelangganId)
+        .execute();
+    const generation = createGeneration(t.app.loket);
+    at('2027-05-16T01:00:00Z'); // 08:00 WIB, the daily job
+    await generation.daily();
+    // 17 of May's 31 days (15th to 31st) of 250,000.
+    expect(await invoicesOf(fresh.id)).toEqual([
+      expect.objectContaining({
+        periode: '2027-05',
+        subtotal: Math.round((250_000 * 17) / 31),
+        status_invoice: 'Menunggu Pembayaran',
+      }),
+    ]);
+    expect(await invoicesOf(earlier.id)).toEqual([]);
+    await generation.daily();
+    expect(await invoicesOf(fresh.id)).toHaveLength(1);
+    // Waived by an operator: the next day's run does not make it again.
+    const [first] = await invoicesOf(fresh.id);
+    expect((await call('DELETE', `/api/invoices/${first?.id}`, operator)).statusCode).toBe(204);
+    at('2027-05-17T01:00:00Z');
+    await generation.daily();
+    await generation.daily();
+    expect((await invoicesOf(fresh.id)).map((i) => i.status_invoice)).toEqual(['Dibatalkan']);
+    expect(await audit(t.app.loket.database.db)).toEqual({ unbalancedJournals: 0, driftedAccounts: 0, total: 0 });
+  });
 });

@@ -51,7 +51,15 @@ export interface Candidate {
 export async function candidates(
   db: Executor,
   periode: string,
-  o: { afterId: number; limit: number; idBrand?: string; pelangganId?: number },
+  o: {
+    afterId: number;
+    limit: number;
+    idBrand?: string;
+    pelangganId?: number;
+    installedFrom?: string;
+    /** A cancelled invoice of the period counts as one (the customer is skipped, not invoiced again). */
+    cancelledCounts?: boolean;
+  },
 ): Promise<Candidate[]> {
   const rows = await sql<{
     id: number;
@@ -66,7 +74,8 @@ export async function candidates(
     SELECT c.id, c.id_brand, p.nama_paket, p.harga, to_char(c.tanggal_instalasi, 'YYYY-MM-DD') AS tanggal_instalasi,
            b.pajak, b.due_day,
            (SELECT i.nomor_invoice FROM billing_invoices i
-             WHERE i.pelanggan_id = c.id AND i.periode = ${periode} AND i.status_invoice <> 'Dibatalkan'
+             WHERE i.pelanggan_id = c.id AND i.periode = ${periode}
+               ${o.cancelledCounts ? sql`` : sql`AND i.status_invoice <> 'Dibatalkan'`}
              LIMIT 1) AS live
       FROM billing_customers c
       JOIN billing_packages p ON p.id = c.paket_layanan_id
@@ -74,6 +83,7 @@ export async function candidates(
      WHERE c.deleted_at IS NULL AND c.status <> 'Berhenti' AND c.id > ${o.afterId}
        ${o.idBrand === undefined ? sql`` : sql`AND c.id_brand = ${o.idBrand}`}
        ${o.pelangganId === undefined ? sql`` : sql`AND c.id = ${o.pelangganId}`}
+       ${o.installedFrom === undefined ? sql`` : sql`AND c.tanggal_instalasi >= ${o.installedFrom}`}
      ORDER BY c.id
      LIMIT ${o.limit}`.execute(db);
   return rows.rows.map((r) => ({

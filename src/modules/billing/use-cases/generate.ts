@@ -47,7 +47,13 @@ export function createGeneration(
   async function batch(
     periode: string,
     actor: Actor | null,
-    scope: { afterId: number; idBrand?: string; pelangganId?: number },
+    scope: {
+      afterId: number;
+      idBrand?: string;
+      pelangganId?: number;
+      installedFrom?: string;
+      cancelledCounts?: boolean;
+    },
     out: GenerationResult,
   ): Promise<number | undefined> {
     const now = core.now();
@@ -140,24 +146,37 @@ export function createGeneration(
       return out;
     },
 
-    /** Every active customer's invoice for `periode` (of one brand when given), a batch per transaction. */
-    async all(periode: string, actor: Actor | null, idBrand?: string): Promise<GenerationResult> {
+    /**
+     * Every active customer's invoice for `periode` (of one brand when given), a batch per transaction. `catchUp`:
+     * only customers installed on or after that day, and not one whose invoice of the period was cancelled.
+     */
+    async all(periode: string, actor: Actor | null, idBrand?: string, catchUp?: string): Promise<GenerationResult> {
       const out: GenerationResult = { periode, created: [], skipped: [] };
+      const scope = catchUp ? { idBrand, installedFrom: catchUp, cancelledCounts: true } : { idBrand };
       let afterId: number | undefined = 0;
-      while (afterId !== undefined) afterId = await batch(periode, actor, { afterId, idBrand }, out);
+      while (afterId !== undefined) afterId = await batch(periode, actor, { afterId, ...scope }, out);
       return out;
     },
 
     /**
      * The daily run: for each brand, the next period whose due date is at most the brand's lead days away is
-     * generated; and invoices unpaid past their due date become Jatuh Tempo. Safe to run any number of times.
+     * generated; customers installed this month after its period was generated get this month's prorated invoice;
+     * and invoices unpaid past their due date become Jatuh Tempo. Safe to run any number of times.
      */
     async daily(): Promise<{ generated: GenerationResult[]; overdue: number }> {
       const today = jakartaDate(core.now());
+      const thisMonth = today.slice(0, 7);
       const generated: GenerationResult[] = [];
       for (const b of (await brands.listBrands(db, 0, 10_000)).rows) {
         const periode = upcomingPeriod(today, b.due_day, b.invoice_days_before);
         if (periode) generated.push(await this.all(periode, null, b.id_brand));
+        // Past this month's due date its period's run is over; a customer installed since then would otherwise
+        // get a first invoice only for next month, at full price, and the days of this month never. One an operator
+        // cancelled is not made again.
+        if (periode !== thisMonth && today > dayOfPeriod(thisMonth, b.due_day)) {
+          const late = await this.all(thisMonth, null, b.id_brand, `${thisMonth}-01`);
+          if (late.created.length > 0) generated.push(late);
+        }
       }
       const overdue = await generation.markOverdue(db, today, core.now());
       return { generated, overdue };
