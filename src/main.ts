@@ -76,7 +76,12 @@ async function serve(config: Config): Promise<void> {
   // On the embedded database this server owns the data directory: CLI commands reach it here (core/ops/control.ts).
   const control =
     app.loket.database.kind === 'embedded' && !config.dataDir.startsWith('memory://')
-      ? await startControlServer(config.dataDir, (argv, out) => onApp(app, argv, out))
+      ? await startControlServer(config.dataDir, (argv, out) =>
+          // A refusal crosses the socket as its one-line message, worded as when the command runs on its own.
+          onApp(app, argv, out).catch((err: unknown) => {
+            throw err instanceof AppError ? new Error(appErrorLine(err)) : err;
+          }),
+        )
       : undefined;
   if (control) app.addHook('onClose', () => control.close());
   process.once('SIGTERM', () => void stop('SIGTERM'));
@@ -209,6 +214,11 @@ async function onApp(app: App, argv: string[], write: (text: string) => void): P
   throw new Error(`unknown command: ${argv.join(' ')}; see npm run loket -- help`);
 }
 
+/** An expected refusal (a conflict, a validation error) as the one line the command line prints. */
+function appErrorLine(err: AppError): string {
+  return `${err.code}: ${err.message}${err.details ? ` (${JSON.stringify(err.details)})` : ''}`;
+}
+
 /**
  * Runs an app command. On the embedded database a running server holds the data directory (core/db/lock.ts): the
  * command then goes through its control socket; otherwise the command opens the database itself (taking the lock).
@@ -218,7 +228,13 @@ async function command(config: Config, argv: string[]): Promise<void> {
   if (!config.databaseUrl && !config.dataDir.startsWith('memory://')) {
     const holder = lockHolder(config.dataDir);
     if (holder) {
-      const exit = await sendControl(config.dataDir, argv, write);
+      let exit: number | undefined;
+      try {
+        exit = await sendControl(config.dataDir, argv, write);
+      } catch (err) {
+        // The server ran the command and it failed: its message, as if it had failed here (no stack).
+        throw new OpsError((err as Error).message);
+      }
       if (exit === undefined) throw new DataDirLocked(config.dataDir, holder);
       if (exit !== 0) process.exitCode = exit;
       return;
@@ -312,8 +328,7 @@ main(process.argv.slice(2)).catch((err) => {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(err instanceof OpsError ? err.exitCode : 1);
   } else if (err instanceof AppError) {
-    const details = err.details ? ` (${JSON.stringify(err.details)})` : '';
-    process.stderr.write(`${err.code}: ${err.message}${details}\n`);
+    process.stderr.write(`${appErrorLine(err)}\n`);
   } else {
     process.stderr.write(`Loket failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   }

@@ -85,6 +85,10 @@ describe('embedded database shared by a server and the CLI', () => {
     const list = await run(['admin', 'list'], env);
     expect(list.stdout).toContain('satu@example.com');
     expect(list.stdout).toContain('dua@example.com');
+    // A refusal through the server reads as it does without one: one line with its code, no stack, exit 1.
+    const again = await run(['admin', 'create', '--email', 'satu@example.com', '--password', 'Rahasia-satu-123'], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^CONFLICT: [^\n]+\n$/);
 
     // A second server on the same directory refuses, naming the first one's pid.
     const second = await run(['serve'], { ...env, PORT: String(await freePort()) });
