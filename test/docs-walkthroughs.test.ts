@@ -1,16 +1,67 @@
 // The walkthroughs in docs/ run as written, like the README's (test/readme.test.ts): a fresh embedded start of the
 // server as the README starts it, then each `bash` block of the walkthrough through bash from the checkout, with
-// only the data directory and the backup file's path made this test's own.
+// only the data directory and the backup file's path made this test's own. Every `bash` block of docs/*.md is either
+// run here or listed in NOT_RUN with the reason, and a block in neither fails the test.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { drain } from './helpers/child.ts';
-import { bashBlocks } from './helpers/docs.ts';
+import { allBashBlocks, type BlockKey, bashBlocks, pairBlocks } from './helpers/docs.ts';
 import { freePort } from './helpers/net.ts';
 
 const ROOT = join(import.meta.dirname, '..');
+
+/** The blocks of docs/ this file runs. */
+const RUN: (BlockKey & { file: string })[] = [
+  {
+    file: 'docs/OPERATIONS.md',
+    heading: '### Try it: a backup while the server runs',
+    has: 'backup /tmp/loket-backup.sql',
+  },
+];
+
+/** The blocks of docs/ that are not run, and why. */
+const NOT_RUN: (BlockKey & { file: string; why: string })[] = [
+  {
+    file: 'docs/PERFORMANCE.md',
+    heading: '## Start-up and idle memory',
+    has: 'createdb -h 127.0.0.1 -U postgres loket_bench',
+    why: 'a measurement by hand on PostgreSQL: a server started, its memory read from /proc',
+  },
+  ...[
+    ['## Credential checks', 'npm run bench:auth'],
+    ['## Webhook intake', 'npm run bench:webhook'],
+    ['## PPOB under load', 'npm run bench:ppob'],
+    ['## Photobox polling', 'npm run bench:photobox'],
+    ['## Billing on a generated base', 'npm run bench:billing'],
+    ['## RouterOS client', 'npm run bench:routeros'],
+    ['## Isolation engine at 10,000 customers', 'npm run bench:billing-isolation    # needs PostgreSQL'],
+    ['### Paid by Xendit', 'BENCH_TRANSPORT=api   npm run bench:billing-isolation'],
+  ].map(([heading, has]) => ({
+    file: 'docs/PERFORMANCE.md',
+    heading: heading as string,
+    has: has as string,
+    why: 'a measurement: minutes of load on PostgreSQL (and wrk, pgbench), its numbers written down in the page',
+  })),
+];
+
+describe('docs/*.md', () => {
+  it('every bash block of a walkthrough is run or listed with a reason', () => {
+    const docs = readdirSync(join(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`);
+    const problems = docs.flatMap((file) => {
+      const keys = [...RUN, ...NOT_RUN].filter((k) => k.file === file);
+      return pairBlocks(file, allBashBlocks(file), keys).problems;
+    });
+    for (const key of [...RUN, ...NOT_RUN]) {
+      if (!docs.includes(key.file)) problems.push(`${key.file} does not exist`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
 
 const dir = mkdtempSync(join(tmpdir(), 'loket-walkthrough-'));
 const servers: ChildProcess[] = [];
