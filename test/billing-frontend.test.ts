@@ -434,6 +434,42 @@ describe('subscriptions and invoices (LanggananView, InvoicesView)', () => {
     expect((await api('DELETE', `/api/invoices/${second.id}`, viewer)).statusCode).toBe(403);
     expect(await audit(t.app.loket.database.db)).toEqual({ unbalancedJournals: 0, driftedAccounts: 0, total: 0 });
   });
+  it('generate {langganan_id}: a refusal is never a 2xx; 404 "… tidak ditemukan" and 409 with a string detail', async () => {
+    // InvoicesView.vue shows "Invoice berhasil dibuat" for any 2xx and, on an error, `detail` (reloading its
+    // selection lists when it includes "tidak ditemukan").
+    const c = await customer();
+    expect((await api('POST', '/api/invoices/generate', operator, { langganan_id: c.id })).statusCode).toBe(200);
+    const again = await api('POST', '/api/invoices/generate', operator, { langganan_id: c.id });
+    expect(again.statusCode, again.body).toBe(409);
+    expect(again.json()).toMatchObject({ status: 'error', error_code: 'CONFLICT' });
+    expect(again.json().detail).toMatch(/^Invoice untuk periode ini \(\d{4}-\d{2}\) sudah ada\.$/);
+
+    const unknown = await api('POST', '/api/invoices/generate', operator, { langganan_id: 2_000_000_000 });
+    expect(unknown.statusCode, unknown.body).toBe(404);
+    expect(unknown.json()).toMatchObject({ status: 'error', error_code: 'NOT_FOUND' });
+    expect(unknown.json().detail).toContain('Langganan dengan ID 2000000000 tidak ditemukan');
+
+    // Stopped (Berhenti) and without a package: nothing to bill, the same 404; by pelanggan_id too.
+    const stopped = await customer();
+    const patched = await api('PATCH', `/api/pelanggan/${stopped.id}`, operator, { status: 'Berhenti' });
+    expect(patched.statusCode, patched.body).toBe(200);
+    const noPackage = await customer({ layanan: null });
+    for (const [body, subject] of [
+      [{ langganan_id: stopped.id }, 'Langganan'],
+      [{ langganan_id: noPackage.id }, 'Langganan'],
+      [{ pelanggan_id: noPackage.id }, 'Pelanggan'],
+    ] as const) {
+      const res = await api('POST', '/api/invoices/generate', operator, body);
+      expect(res.statusCode, res.body).toBe(404);
+      expect(typeof res.json().detail).toBe('string');
+      expect(res.json().detail).toContain(`${subject} dengan ID`);
+      expect(res.json().detail).toContain('tidak ditemukan');
+    }
+    // Nothing was invoiced for them.
+    for (const id of [stopped.id, noPackage.id]) {
+      expect((await api('GET', `/api/invoices/count?pelanggan_id=${id}`, viewer)).json()).toBe(0);
+    }
+  });
 });
 
 describe('activity log (ActivityLogView)', () => {

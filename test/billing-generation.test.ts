@@ -202,14 +202,17 @@ describe('generating a period in batches', () => {
       { periode: '2027-09', count: 1, first: first.created[0].nomor_invoice, last: first.created[0].nomor_invoice },
       { periode: '2027-09', count: 1, first: second.created[0].nomor_invoice, last: second.created[0].nomor_invoice },
     ]);
-    const missing = (
-      await call('POST', '/api/invoices/generate', operator, { pelanggan_id: 999_999, periode: '2027-09' })
-    ).json();
-    expect(missing).toEqual({
+    // One customer's generation refuses what it cannot do (the frontend takes any 2xx as done).
+    const twice = await call('POST', '/api/invoices/generate', operator, { pelanggan_id: id, periode: '2027-09' });
+    expect(twice.statusCode, twice.body).toBe(409);
+    expect(twice.json().detail).toBe('Invoice untuk periode ini (2027-09) sudah ada.');
+    const missing = await call('POST', '/api/invoices/generate', operator, {
+      pelanggan_id: 999_999,
       periode: '2027-09',
-      created: [],
-      skipped: [{ pelanggan_id: 999_999, reason: 'not an active customer with a package' }],
     });
+    expect(missing.statusCode, missing.body).toBe(404);
+    expect(missing.json()).toMatchObject({ status: 'error', error_code: 'NOT_FOUND' });
+    expect(missing.json().detail).toContain('Pelanggan dengan ID 999999 tidak ditemukan');
     expect(await audit(t.app.loket.database.db)).toEqual({ unbalancedJournals: 0, driftedAccounts: 0, total: 0 });
   });
 });

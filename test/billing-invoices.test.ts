@@ -314,11 +314,15 @@ describe('billing invoices', () => {
     expect(
       second.created.filter((x: { pelanggan_id: number }) => [full.id, fresh.id].includes(x.pelanggan_id)),
     ).toEqual([]);
-    const one = (
-      await call('POST', '/api/invoices/generate', operator, { langganan_id: full.id, periode: '2026-12' })
-    ).json();
-    expect(one.created).toEqual([]);
-    expect(one.skipped[0].reason).toMatch(/already has INV-/);
+    const one = await call('POST', '/api/invoices/generate', operator, { langganan_id: full.id, periode: '2026-12' });
+    expect(one.statusCode, one.body).toBe(409);
+    expect(one.json().detail).toBe('Invoice untuk periode ini (2026-12) sudah ada.');
+    const notYet = await call('POST', '/api/invoices/generate', operator, {
+      langganan_id: later.id,
+      periode: '2026-12',
+    });
+    expect(notYet.statusCode, notYet.body).toBe(409);
+    expect(notYet.json().detail).toContain('setelah periode 2026-12');
     await balanced();
   });
 

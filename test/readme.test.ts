@@ -192,6 +192,10 @@ const RUN: (BlockKey & { what: string; check: (out: string) => void })[] = [
       expect(new Set(successors).size).toBe(1);
       expect(out.toLowerCase()).toContain('location: /api/harga_layanan/');
       expect(out).toMatch(/\[\{"id":(\d+),"nomor_invoice":"INV-\d{4}-003","pelanggan_id":\d+,"total_harga":184815\}\]/);
+      // The same customer's generate again is refused in the original's words.
+      expect(out).toMatch(
+        /\{"detail":"Invoice untuk periode ini \(\d{4}-\d{2}\) sudah ada\.","status":"error","error_code":"CONFLICT"\}/,
+      );
       expect(out).toContain('Lunas');
       expect(out).toContain('409');
       const id = out.match(/\[\{"id":(\d+),"nomor_invoice"/)?.[1];

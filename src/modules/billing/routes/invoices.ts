@@ -247,19 +247,37 @@ export function registerInvoiceRoutes(
     {
       auth: operate,
       limits,
-      errors: [404],
+      errors: [404, 409],
       schema: {
         summary:
-          "Generate invoices for a period (default: this month): every active customer's, or one customer's (pelanggan_id or langganan_id); says what it created and skipped",
+          "Generate invoices for a period (default: this month): every active customer's (says what it created and skipped), or one customer's (pelanggan_id or langganan_id: 404 when the customer is not billable, 409 when the period's invoice exists)",
         body: GenerateRequest,
         response: { 200: GenerateAnswer },
       },
     },
     async (req) => {
       const periode = req.body.periode ?? jakartaDate(core.now()).slice(0, 7);
-      const one = req.body.pelanggan_id ?? req.body.langganan_id;
       const actor = actorOf(req);
-      return one === undefined ? deps.generation.all(periode, actor) : deps.generation.one(one, periode, actor);
+      const { pelanggan_id, langganan_id } = req.body;
+      const one = pelanggan_id ?? langganan_id;
+      if (one === undefined) return deps.generation.all(periode, actor);
+      // The original frontend treats any 2xx as "created" and reads a refusal's `detail` as a string; it checks
+      // for "tidak ditemukan" to reload its selection lists.
+      const got = await deps.generation.one(one, periode, actor);
+      const subject = pelanggan_id === undefined ? 'Langganan' : 'Pelanggan';
+      switch (got.outcome) {
+        case 'created':
+          return got.result;
+        case 'not-billable':
+          throw new AppError(
+            'NOT_FOUND',
+            `${subject} dengan ID ${one} tidak ditemukan, tidak aktif, atau belum memiliki paket layanan`,
+          );
+        case 'already-invoiced':
+          throw new AppError('CONFLICT', `Invoice untuk periode ini (${periode}) sudah ada.`);
+        case 'not-yet-installed':
+          throw new AppError('CONFLICT', `Pelanggan baru terpasang setelah periode ${periode}: belum ada tagihan.`);
+      }
     },
   );
 }

@@ -36,6 +36,15 @@ export interface GenerationResult {
   skipped: { pelanggan_id: number; reason: string }[];
 }
 
+/** A single customer's generation, in the product's words; the route answers each refusal with its own status. */
+export type OneGeneration =
+  | { outcome: 'created'; result: GenerationResult }
+  | { outcome: 'not-billable' }
+  | { outcome: 'already-invoiced' }
+  | { outcome: 'not-yet-installed' };
+
+const NOT_YET_INSTALLED = 'installed after this period';
+
 export function createGeneration(
   core: Pick<Core, 'database' | 'jobs' | 'now' | 'notifications'>,
   options: { batchSize?: number } = {},
@@ -71,7 +80,7 @@ export function createGeneration(
         }
         const harga = proratedPrice(c.harga, periode, c.tanggal_instalasi);
         if (harga === 0) {
-          skipped.push({ pelanggan_id: c.id, reason: 'installed after this period' });
+          skipped.push({ pelanggan_id: c.id, reason: NOT_YET_INSTALLED });
           continue;
         }
         // The brand's due day in the period; an invoice made after that day (a late one) is due the day it is made.
@@ -136,14 +145,18 @@ export function createGeneration(
   }
 
   return {
-    /** One customer's invoice for `periode`. */
-    async one(pelangganId: number, periode: string, actor: Actor | null): Promise<GenerationResult> {
+    /**
+     * One customer's invoice for `periode`, or why there is none: the customer is not billable (unknown, deleted,
+     * stopped or without a package), already has the period's invoice, or was installed after the period.
+     */
+    async one(pelangganId: number, periode: string, actor: Actor | null): Promise<OneGeneration> {
       const out: GenerationResult = { periode, created: [], skipped: [] };
       await batch(periode, actor, { afterId: pelangganId - 1, pelangganId }, out);
-      if (out.created.length === 0 && out.skipped.length === 0) {
-        out.skipped.push({ pelanggan_id: pelangganId, reason: 'not an active customer with a package' });
-      }
-      return out;
+      if (out.created.length > 0) return { outcome: 'created', result: out };
+      const [skip] = out.skipped;
+      if (!skip) return { outcome: 'not-billable' };
+      if (skip.reason === NOT_YET_INSTALLED) return { outcome: 'not-yet-installed' };
+      return { outcome: 'already-invoiced' };
     },
 
     /**
