@@ -474,9 +474,9 @@ describe('billing CSV export', () => {
     // Deleted, they come back from the same file exactly as they were.
     const ids = (await get(`/api/pelanggan/?id_brand=${brand}`, viewer)).json().data.map((c: { id: number }) => c.id);
     for (const id of ids) {
-      expect(
-        (await t.app.inject({ method: 'DELETE', url: `/api/pelanggan/${id}`, headers: operator })).statusCode,
-      ).toBe(204);
+      expect((await t.app.inject({ method: 'DELETE', url: `/api/pelanggan/${id}`, headers: admin })).statusCode).toBe(
+        204,
+      );
     }
     const restored = await upload(res.rawPayload, admin);
     expect(restored.json()).toMatchObject({ created: 3, skipped: 0 });

@@ -211,12 +211,17 @@ describe('billing customers', () => {
     expect(moved.json()).toMatchObject({ id_brand: brandB, paket_layanan_id: pb.id, harga_layanan: { pajak: 0 } });
 
     const before = await rows('billing_customers');
-    const del = await call('DELETE', `/api/pelanggan/${c.id}`, operator);
+    // Deleting is administration (CONTRACTS §4: level 50); an operator creates and changes, and is refused here.
+    const refused = await call('DELETE', `/api/pelanggan/${c.id}`, operator);
+    expect(refused.statusCode, refused.body).toBe(403);
+    expect(typeof refused.json().detail).toBe('string');
+    expect((await call('GET', `/api/pelanggan/${c.id}`, viewer)).statusCode).toBe(200);
+    const del = await call('DELETE', `/api/pelanggan/${c.id}`, admin);
     expect(del.statusCode).toBe(204);
     expect((await call('GET', `/api/pelanggan/${c.id}`, viewer)).statusCode).toBe(404);
     expect((await call('GET', '/api/pelanggan/?search=Ubah', viewer)).json().data).toEqual([]);
     expect(await rows('billing_customers')).toBe(before);
-    expect((await call('DELETE', `/api/pelanggan/${c.id}`, operator)).statusCode).toBe(404);
+    expect((await call('DELETE', `/api/pelanggan/${c.id}`, admin)).statusCode).toBe(404);
   });
 
   it('401 without a token, 403 for a viewer writing, 422 per field; nothing written', async () => {
@@ -316,6 +321,14 @@ describe('billing technical data', () => {
     const list = (await call('GET', '/api/data_teknis/?vlan=200', viewer)).json();
     expect(list.data.map((x: { id: number }) => x.id)).toContain(t1.id);
     expect(list.total_count).toBeGreaterThanOrEqual(1);
+
+    // Operators create and change technical data; deleting it is a billing admin's (level 50).
+    const refused = await call('DELETE', `/api/data_teknis/${t1.id}`, operator);
+    expect(refused.statusCode, refused.body).toBe(403);
+    expect(typeof refused.json().detail).toBe('string');
+    expect((await call('GET', `/api/data_teknis/${t1.id}`, viewer)).statusCode).toBe(200);
+    expect((await call('DELETE', `/api/data_teknis/${t1.id}`, admin)).statusCode).toBe(204);
+    expect((await call('GET', `/api/data_teknis/${t1.id}`, viewer)).statusCode).toBe(404);
   });
 
   it('vlan 1-4094, a valid IPv4, an existing customer; 403 for a viewer; nothing written', async () => {

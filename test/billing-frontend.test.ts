@@ -108,6 +108,9 @@ describe('sign-in and session (stores/auth.ts, services/api.ts)', () => {
     const opNames = op.role.permissions.map((p: { name: string }) => p.name);
     expect(opNames).toContain('create_invoices');
     expect(opNames).not.toContain('view_activity_log');
+    // The one delete an operator may make is an invoice's, which cancels it (CONTRACTS §4); deleting customers and
+    // technical data is a billing admin's.
+    expect(opNames.filter((n: string) => n.startsWith('delete_'))).toEqual(['delete_invoices']);
 
     const view = (await api('GET', '/api/users/me', viewer)).json();
     expect(view.role.name).toBe('viewer');
@@ -330,6 +333,20 @@ describe('lists and names (PelangganView, DataTeknisView, HargaLayananView)', ()
     expect(own.json()).toMatchObject({ is_taken: false, owner_id: null });
     const bad = await api('POST', '/api/data_teknis/check-ip', operator, { ip_address: '10.0.0.999' });
     expect(bad.statusCode).toBe(422);
+  });
+
+  it("deleting (PelangganView, DataTeknisView) is a billing admin's: an operator gets 403 with a string detail", async () => {
+    const c = await customer();
+    const td = await api('POST', '/api/data_teknis/', operator, { pelanggan_id: c.id, id_pelanggan: `pppoe-${c.id}` });
+    expect(td.statusCode, td.body).toBe(201);
+    for (const url of [`/api/data_teknis/${td.json().id}`, `/api/pelanggan/${c.id}`]) {
+      const refused = await api('DELETE', url, operator);
+      expect(refused.statusCode, refused.body).toBe(403);
+      expect(typeof refused.json().detail).toBe('string');
+      expect((await api('GET', url, viewer)).statusCode).toBe(200);
+      expect((await api('DELETE', url, admin)).statusCode).toBe(204);
+      expect((await api('GET', url, viewer)).statusCode).toBe(404);
+    }
   });
 });
 

@@ -360,7 +360,7 @@ describe('deleting a customer', () => {
     expect((await call('POST', `/api/invoices/${paid.id}/mark-as-paid`, operator, {})).statusCode).toBe(200);
     const open = await invoice(c.id, '2027-03');
     expect(await receivable(c.id)).toBe(-open.total_harga);
-    expect((await call('DELETE', `/api/pelanggan/${c.id}`, operator)).statusCode).toBe(204);
+    expect((await call('DELETE', `/api/pelanggan/${c.id}`, admin)).statusCode).toBe(204);
     expect((await call('GET', `/api/invoices/${open.id}`, viewer)).json().status_invoice).toBe('Dibatalkan');
     expect((await call('GET', `/api/invoices/${paid.id}`, viewer)).json().status_invoice).toBe('Lunas');
     expect(await receivable(c.id)).toBe(0);

@@ -36,7 +36,8 @@ export interface ResourceSpec<
   item: string;
   params: P;
   idOf(params: Static<P>): I;
-  access: { read: Access; write: Access };
+  /** Who lists and gets, who creates and updates, and who deletes (default: whoever writes). */
+  access: { read: Access; write: Access; delete?: Access };
   /** Another envelope than the router's (an admin API in the platform's). */
   envelope?: Envelope;
   limits?: RouteLimit[];
@@ -219,7 +220,7 @@ export function resource<Row, I extends Id, P extends TSchema, Q extends TSchema
     router.delete(
       spec.item,
       {
-        auth: spec.access.write,
+        auth: spec.access.delete ?? spec.access.write,
         envelope,
         limits: spec.limits,
         errors: [404, ...(remove.errors ?? [])],

@@ -1,4 +1,5 @@
-// Customers (pelanggan): operators (level 10) create, change and delete; every billing user reads. The list is the
+// Customers (pelanggan): operators (level 10) create and change, billing admins (50) delete (CONTRACTS §4); every
+// billing user reads. The list is the
 // document's `{data, total_count, skip, limit}` with search, address, brand and status filters, `fields` to trim the
 // rows and `for_invoice_selection` for the frontend's select lists (every row, id and name).
 import { Type } from 'typebox';
@@ -46,7 +47,7 @@ export function registerCustomerRoutes(router: Router, core: Core): void {
     item: '/api/pelanggan/:id',
     params: IdParams,
     idOf: (p) => p.id,
-    access: { read: { level: 1 }, write: { level: 10 } },
+    access: { read: { level: 1 }, write: { level: 10 }, delete: { level: 50 } },
     limits,
     audit: 'billing.customer',
     notFound: 'Customer not found',

@@ -1,5 +1,6 @@
-// Technical data (data_teknis): operators (level 10) write, every billing user reads. The document's
-// `/api/data_teknis/pelanggan/{id}` answers the one row; the frontend's `/by-pelanggan/{id}` an array of it.
+// Technical data (data_teknis): operators (level 10) create and change, billing admins (50) delete; every billing
+// user reads. The document's `/api/data_teknis/pelanggan/{id}` answers the one row; the frontend's
+// `/by-pelanggan/{id}` an array of it.
 import { Type } from 'typebox';
 import type { Core } from '../../../core/context.ts';
 import { AppError } from '../../../core/http/errors.ts';
@@ -66,7 +67,7 @@ export function registerTechnicalRoutes(router: Router, core: Core, sealKey: Buf
     item: '/api/data_teknis/:id',
     params: IdParams,
     idOf: (p) => p.id,
-    access: { read: { level: 1 }, write: { level: 10 } },
+    access: { read: { level: 1 }, write: { level: 10 }, delete: { level: 50 } },
     limits,
     audit: 'billing.technical',
     notFound: 'Technical data not found',
