@@ -451,6 +451,32 @@ describe('subscriptions and invoices (LanggananView, InvoicesView)', () => {
     expect((await api('DELETE', `/api/invoices/${second.id}`, viewer)).statusCode).toBe(403);
     expect(await audit(t.app.loket.database.db)).toEqual({ unbalancedJournals: 0, driftedAccounts: 0, total: 0 });
   });
+  it('metode_pembayaran null (an empty field sent as null, CONTRACTS §6) settles with the default method', async () => {
+    const generated = async () => {
+      const res = await api('POST', '/api/invoices/generate', operator, { langganan_id: (await customer()).id });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().created[0] as { id: number };
+    };
+    const first = await generated();
+    const paid = await api('POST', `/api/invoices/${first.id}/mark-as-paid`, operator, { metode_pembayaran: null });
+    expect(paid.statusCode, paid.body).toBe(200);
+    expect(paid.json()).toMatchObject({ status_invoice: 'Lunas', metode_pembayaran: 'Tunai' });
+    const second = await generated();
+    const changed = await api('PATCH', `/api/invoices/${second.id}/status`, operator, {
+      status_invoice: 'Lunas',
+      metode_pembayaran: null,
+    });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json()).toMatchObject({ status_invoice: 'Lunas', metode_pembayaran: 'Tunai' });
+    // A method that is there is still a string of 1 to 50 characters.
+    const third = await generated();
+    for (const metode_pembayaran of [1, '', 'x'.repeat(51)]) {
+      const res = await api('POST', `/api/invoices/${third.id}/mark-as-paid`, operator, { metode_pembayaran });
+      expect(res.statusCode, JSON.stringify(metode_pembayaran)).toBe(422);
+    }
+    expect(await audit(t.app.loket.database.db)).toEqual({ unbalancedJournals: 0, driftedAccounts: 0, total: 0 });
+  });
+
   it('generate {langganan_id}: a refusal is never a 2xx; 404 "… tidak ditemukan" and 409 with a string detail', async () => {
     // InvoicesView.vue shows "Invoice berhasil dibuat" for any 2xx and, on an error, `detail` (reloading its
     // selection lists when it includes "tidak ditemukan").

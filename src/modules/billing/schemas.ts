@@ -329,14 +329,17 @@ export const InvoiceQuery = Type.Object({
   end_date: Type.Optional(DateOnly),
 });
 
+/** How a payment was made (any text); null, as a client sends an empty field (CONTRACTS §6), is the default, Tunai. */
+const PaymentMethod = Type.Optional(
+  OrNull(Type.String({ minLength: 1, maxLength: 50, description: 'null or left out: Tunai' })),
+);
+
 export const InvoiceStatusChange = Type.Object({
   status_invoice: Type.Union(['Menunggu Pembayaran', 'Lunas', 'Jatuh Tempo', 'Dibatalkan'].map((s) => Type.Literal(s))),
-  metode_pembayaran: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+  metode_pembayaran: PaymentMethod,
 });
 
-export const MarkAsPaid = Type.Object({
-  metode_pembayaran: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
-});
+export const MarkAsPaid = Type.Object({ metode_pembayaran: PaymentMethod });
 
 export const GenerateRequest = Type.Object({
   periode: Type.Optional(Periode),

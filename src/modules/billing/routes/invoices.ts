@@ -160,7 +160,7 @@ export function registerInvoiceRoutes(
           trx,
           req.params.id,
           to,
-          { method: req.body.metode_pembayaran, actor: actorOf(req), jobs: core.jobs },
+          { method: req.body.metode_pembayaran ?? undefined, actor: actorOf(req), jobs: core.jobs },
           core.now(),
         );
         if (to === 'Menunggu Pembayaran') {
