@@ -477,6 +477,21 @@ describe('subscriptions and invoices (LanggananView, InvoicesView)', () => {
     expect(await audit(t.app.loket.database.db)).toEqual({ unbalancedJournals: 0, driftedAccounts: 0, total: 0 });
   });
 
+  it('an overdue invoice (Jatuh Tempo) shows payment_link_status Kadaluarsa, the word the page shows first', async () => {
+    const res = await api('POST', '/api/invoices/generate', operator, { langganan_id: (await customer()).id });
+    expect(res.statusCode, res.body).toBe(200);
+    const { id } = res.json().created[0] as { id: number };
+    expect((await api('GET', `/api/invoices/${id}`, viewer)).json().payment_link_status).toBe('Belum Dibayar');
+    const overdue = await api('PATCH', `/api/invoices/${id}/status`, operator, { status_invoice: 'Jatuh Tempo' });
+    expect(overdue.statusCode, overdue.body).toBe(200);
+    expect(overdue.json()).toMatchObject({ status_invoice: 'Jatuh Tempo', payment_link_status: 'Kadaluarsa' });
+    const late = await api('GET', '/api/invoices/?status_invoice=Kadaluarsa&limit=1000', viewer);
+    expect(late.json()).toContainEqual(expect.objectContaining({ id, payment_link_status: 'Kadaluarsa' }));
+    for (const i of late.json() as { payment_link_status: string }[]) {
+      expect(['Kadaluarsa', 'Expired']).toContain(i.payment_link_status);
+    }
+  });
+
   it('generate {langganan_id}: a refusal is never a 2xx; 404 "… tidak ditemukan" and 409 with a string detail', async () => {
     // InvoicesView.vue shows "Invoice berhasil dibuat" for any 2xx and, on an error, `detail` (reloading its
     // selection lists when it includes "tidak ditemukan").

@@ -86,10 +86,14 @@ export function invoiceView(i: Invoice, now: Date) {
   };
 }
 
-/** The original's words for the link: Lunas, Dibatalkan, Expired, or Belum Dibayar. */
+/**
+ * The original's words for the link, which its frontend shows before `status_invoice` (billing-frontend.md §6, row
+ * 9): Lunas, Dibatalkan, Expired (the link itself ran out), Kadaluarsa (past due: Jatuh Tempo), or Belum Dibayar.
+ */
 function linkStatus(i: Invoice, now: Date): string {
   if (i.status_invoice === 'Lunas' || i.status_invoice === 'Dibatalkan') return i.status_invoice;
   if (i.payment_link_expires_at && new Date(i.payment_link_expires_at) <= now) return 'Expired';
+  if (i.status_invoice === 'Jatuh Tempo') return 'Kadaluarsa';
   return 'Belum Dibayar';
 }
 
