@@ -559,14 +559,29 @@ describe('billing CSV export', () => {
     }
   }, 60_000); // a second app, on a database of its own
 
-  it('needs level 10 and refuses a limit above 50,000', async () => {
+  it('needs level 10; a limit above 50,000 is clamped to 50,000 (CONTRACTS §4), a limit below 1 refused', async () => {
     expect((await get('/api/pelanggan/export/csv', {})).statusCode).toBe(401);
     const low = await get('/api/pelanggan/export/csv', viewer);
     expect(low.statusCode).toBe(403);
     expect(low.json()).toMatchObject({ status: 'error', error_code: 'AUTHORIZATION_ERROR' });
-    const big = await get('/api/pelanggan/export/csv?limit=50001', operator);
-    expect(big.statusCode).toBe(422);
-    expect(big.json()).toMatchObject({ error_code: 'VALIDATION_ERROR', detail: { message: 'Validation failed' } });
+    const all = await get('/api/pelanggan/export/csv', operator);
+    expect(all.statusCode, all.body).toBe(200);
+    for (const limit of [50_001, 60_000]) {
+      const big = await get(`/api/pelanggan/export/csv?limit=${limit}`, operator);
+      expect(big.statusCode, big.body).toBe(200);
+      expect(big.headers['x-total-count']).toBe(all.headers['x-total-count']);
+      // The export's activity entry records the limit it ran with.
+      const entry = await t.app.loket.database.db
+        .selectFrom('activity_logs')
+        .select('after')
+        .where('action', '=', 'billing.customer.exported')
+        .where('request_id', '=', String(big.headers['x-request-id']))
+        .executeTakeFirstOrThrow();
+      expect(entry.after).toMatchObject({ limit: 50_000 });
+    }
+    const zero = await get('/api/pelanggan/export/csv?limit=0', operator);
+    expect(zero.statusCode).toBe(422);
+    expect(zero.json()).toMatchObject({ error_code: 'VALIDATION_ERROR', detail: { message: 'Validation failed' } });
   });
 });
 

@@ -57,7 +57,11 @@ export const MAX_CSV_ROWS = 50_000;
 
 export const CustomerExportQuery = Type.Object({
   skip: Type.Integer({ minimum: 0, default: 0 }),
-  limit: Type.Integer({ minimum: 1, maximum: MAX_CSV_ROWS, default: MAX_CSV_ROWS }),
+  limit: Type.Integer({
+    minimum: 1,
+    default: MAX_CSV_ROWS,
+    description: `at most ${MAX_CSV_ROWS.toLocaleString('en')}; a larger limit is clamped (CONTRACTS §4)`,
+  }),
   search: CustomerQuery.properties.search,
   alamat: CustomerQuery.properties.alamat,
   id_brand: CustomerQuery.properties.id_brand,

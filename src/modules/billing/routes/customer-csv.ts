@@ -11,7 +11,14 @@ import type { Core } from '../../../core/context.ts';
 import { BOM, csvLine } from '../../../core/csv.ts';
 import { AppError } from '../../../core/http/errors.ts';
 import { createRouter, type Router } from '../../../core/http/route.ts';
-import { CustomerExportQuery, ImportAnswer, ImportQuery, TEMPLATE_EXAMPLE, TEMPLATE_HEADERS } from '../customer-csv.ts';
+import {
+  CustomerExportQuery,
+  ImportAnswer,
+  ImportQuery,
+  MAX_CSV_ROWS,
+  TEMPLATE_EXAMPLE,
+  TEMPLATE_HEADERS,
+} from '../customer-csv.ts';
 import { BILLING_LIMITS } from '../limits.ts';
 import { exportChunks, startExport } from '../use-cases/export-customers.ts';
 import { importCustomers, MAX_IMPORT_BYTES } from '../use-cases/import-customers.ts';
@@ -104,7 +111,7 @@ export async function registerCustomerCsvRoutes(router: Router, core: Core): Pro
           status: q.status,
         },
         skip: q.skip,
-        limit: q.limit,
+        limit: Math.min(q.limit, MAX_CSV_ROWS),
       };
       const rows = await startExport(db, request, actorOf(req), core.now());
       const day = core.now().toISOString().slice(0, 10).replaceAll('-', '');
