@@ -395,4 +395,40 @@ describe('billing customer search (the narrow search table, migrations/0062)', (
     // A term with a line feed cannot match across two fields.
     expect(await list(`search=${encodeURIComponent(`ganti ${tag}\nt1.`)}`)).toMatchObject({ total_count: 0 });
   });
+
+  it('finds a phone number written as 08…, 628…, +628…, with spaces or dashes (CONTRACTS §6), after a change too', async () => {
+    const digits = () => String(randomBytes(4).readUInt32BE() % 100_000_000).padStart(8, '0');
+    const [a, b] = [digits(), digits()];
+    const spellings = (d: string) => [
+      `0812${d}`,
+      `62812${d}`,
+      `+62812${d}`,
+      `0812-${d.slice(0, 4)}-${d.slice(4)}`,
+      `+62 812 ${d.slice(0, 4)} ${d.slice(4)}`,
+      `62812${d.slice(0, 4)}\n${d.slice(4)}`, // a line feed is white space in a number
+    ];
+    const nama = `Nomor ${a.replace(/\d/g, (d) => 'abcdefghij'.charAt(Number(d)))}`; // no digits: only the phone has them
+    const made = await call('POST', '/api/pelanggan/', operator, { nama, no_telp: `+62 812-${a}` });
+    expect(made.statusCode, made.body).toBe(201);
+    const { id } = made.json();
+    expect(made.json().no_telp).toBe(`0812${a}`);
+    const found = async (term: string) => {
+      const res = await call('GET', `/api/pelanggan/?search=${encodeURIComponent(term)}`, viewer);
+      expect(res.statusCode, res.body).toBe(200);
+      const page = res.json();
+      return { ids: page.data.map((c: { id: number }) => c.id), total: page.total_count };
+    };
+    for (const term of spellings(a)) expect(await found(term), term).toEqual({ ids: [id], total: 1 });
+    // Part of a number, the name and the e-mail are searched as before.
+    expect((await found(a.slice(2))).ids).toContain(id);
+    expect(await found(nama.toLowerCase())).toEqual({ ids: [id], total: 1 });
+    // Each spelling was answered (and cached) under the list's version; a new number shows under every one.
+    const changed = await call('PATCH', `/api/pelanggan/${id}`, operator, { no_telp: `0812-${b}` });
+    expect(changed.statusCode, changed.body).toBe(200);
+    for (const term of spellings(a)) expect(await found(term), term).toEqual({ ids: [], total: 0 });
+    for (const term of spellings(b)) expect(await found(term), term).toEqual({ ids: [id], total: 1 });
+    // The export reads the same search.
+    const csv = await call('GET', `/api/pelanggan/export/csv?search=${encodeURIComponent(`+62812${b}`)}`, operator);
+    expect(csv.headers['x-total-count']).toBe('1');
+  });
 });

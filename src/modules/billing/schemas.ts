@@ -173,7 +173,12 @@ export const CustomerUpdate = Type.Object({ nama: Type.Optional(Name), ...custom
 export const CustomerQuery = Type.Object({
   skip: Type.Integer({ minimum: 0, default: 0 }),
   limit: Type.Integer({ minimum: 1, default: 15 }),
-  search: Type.Optional(Type.String({ maxLength: 100, description: 'in nama, email and no_telp' })),
+  search: Type.Optional(
+    Type.String({
+      maxLength: 100,
+      description: 'in nama, email and no_telp; a phone number also as 628…, +628…, with spaces or dashes',
+    }),
+  ),
   alamat: Type.Optional(Type.String({ maxLength: 500, description: 'exact address' })),
   id_brand: Type.Optional(Type.String({ maxLength: 50 })),
   status: Type.Optional(CustomerStatus),

@@ -3,6 +3,7 @@
 import { type Generated, type Selectable, sql } from 'kysely';
 import { containsPattern } from '../../../core/db/like.ts';
 import type { Executor, Timestamp } from '../../../core/db/tables.ts';
+import { nationalPhone } from '../../../core/phone.ts';
 
 export type CustomerStatus = 'Aktif' | 'Isolir' | 'Berhenti';
 
@@ -58,25 +59,42 @@ const live = (db: Executor) => db.selectFrom('billing_customers as c').where('c.
 const SEPARATOR = '\n';
 
 /**
- * Ids of live customers whose nama, email or no_telp contains `term` (case-insensitive), from the narrow search table
- * (migrations/0062: the three fields lower-cased, one trigram index).
+ * What a search term is looked for as: the term itself and, when it is a phone number in any accepted spelling
+ * (`628…`, `+628…`, with spaces or dashes; CONTRACTS §6), the stored form `08…` too. A list keyed by its term (the
+ * list cache) stays right: one term always finds the same rows.
+ */
+const searchForms = (term: string): string[] => {
+  const stored = nationalPhone(term);
+  return stored === undefined || stored === term ? [term] : [term, stored];
+};
+
+/**
+ * Live customers whose nama, email or no_telp contains one of the term's forms (case-insensitive), from the narrow
+ * search table (migrations/0062: the three fields lower-cased, one trigram index).
  */
 const searchRows = (db: Executor, term: string) =>
   db
     .selectFrom('billing_customer_search as s')
-    .where('s.haystack', 'like', sql<string>`lower(${containsPattern(term)})`);
+    .where((eb) =>
+      eb.or(searchForms(term).map((form) => eb('s.haystack', 'like', sql<string>`lower(${containsPattern(form)})`))),
+    );
 const searchIds = (db: Executor, term: string) => searchRows(db, term).select('s.id');
 
 /** Live customers matching a list's filters (the list, its count and the CSV export share it). */
 export function filtered(db: Executor, f: Omit<CustomerFilter, 'skip' | 'limit'>) {
   let q = live(db);
-  if (f.search) {
-    const like = containsPattern(f.search);
-    q = q.where('c.id', 'in', searchIds(db, f.search));
+  const { search } = f;
+  if (search) {
+    q = q.where('c.id', 'in', searchIds(db, search));
     // The narrow table joins the three fields with a line feed: a term that has one could match across two.
-    if (f.search.includes(SEPARATOR)) {
+    if (search.includes(SEPARATOR)) {
       q = q.where((eb) =>
-        eb.or([eb('c.nama', 'ilike', like), eb('c.email', 'ilike', like), eb('c.no_telp', 'ilike', like)]),
+        eb.or(
+          searchForms(search).flatMap((form) => {
+            const like = containsPattern(form);
+            return [eb('c.nama', 'ilike', like), eb('c.email', 'ilike', like), eb('c.no_telp', 'ilike', like)];
+          }),
+        ),
       );
     }
   }
