@@ -150,6 +150,11 @@ export function createGeneration(
      * stopped or without a package), already has the period's invoice, or was installed after the period.
      */
     async one(pelangganId: number, periode: string, actor: Actor | null): Promise<OneGeneration> {
+      // Read first: a refusal writes nothing (not even the year's invoice counter the batch locks).
+      const [c] = await generation.candidates(db, periode, { afterId: pelangganId - 1, pelangganId, limit: 1 });
+      if (!c) return { outcome: 'not-billable' };
+      if (c.live) return { outcome: 'already-invoiced' };
+      if (proratedPrice(c.harga, periode, c.tanggal_instalasi) === 0) return { outcome: 'not-yet-installed' };
       const out: GenerationResult = { periode, created: [], skipped: [] };
       await batch(periode, actor, { afterId: pelangganId - 1, pelangganId }, out);
       if (out.created.length > 0) return { outcome: 'created', result: out };
