@@ -384,7 +384,7 @@ beforeAll(async () => {
         text = text.slice(first.length + 1);
       }
       text = text.replaceAll('http://127.0.0.1:8000', base).replaceAll('/tmp/loket-demo', join(scratch, 'loket-demo'));
-      outputs.set(block, await shell.run(text, 120_000));
+      outputs.set(block, await shell.run(text, 240_000));
     }
   } catch (err) {
     failure = err as Error;
@@ -396,7 +396,7 @@ beforeAll(async () => {
       [...outputs].map(([b, out]) => `=== README.md:${b.line} ${b.heading}\n${b.text}--- output\n${out}`).join('\n'),
     );
   }
-}, 540_000);
+}, 900_000);
 
 afterAll(async () => {
   shell?.close();
