@@ -227,7 +227,7 @@ describe('isolation', () => {
     const settling = withTransaction(db, async (trx) => {
       const result = await paymentCompleted(
         trx,
-        { reference: String(row.payment_reference), amount: Number(row.total_harga), paidAt: null },
+        { reference: String(row.payment_reference), paidAt: null },
         t.app.loket.jobs,
         clock.now(),
       );

@@ -10,7 +10,7 @@ import { AppError } from '../http/errors.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 import type { CallbackReader } from './callbacks.ts';
 import { createDeliveries } from './deliveries.ts';
-import { GatewayError, type PaymentGateway } from './gateway.ts';
+import { GatewayError, type InvoiceStatus, type PaymentGateway } from './gateway.ts';
 import { createLatePayments, type LateReason } from './late.ts';
 
 export type PaymentIntent = Selectable<PaymentIntentsTable>;
@@ -192,20 +192,23 @@ export function createPayments(deps: {
       return (await gw.expireInvoice(providerId)).status;
     } catch (err) {
       deps.logger.warn({ reference, err: { message: (err as Error).message } }, 'invoice could not be expired');
-      const unreachable = () =>
-        new AppError('EXTERNAL_SERVICE_ERROR', 'The payment provider could not expire the invoice; please try again');
-      let status: Awaited<ReturnType<PaymentGateway['getInvoice']>>['status'];
-      try {
-        status = (await gw.getInvoice(providerId)).status;
-      } catch (readErr) {
-        // The provider does not know it (the simulator forgets its invoices on restart): nothing can pay it there.
-        if (readErr instanceof GatewayError && readErr.httpStatus === 404) return 'EXPIRED';
-        throw unreachable();
-      }
-      // Still payable there: not cancelled here either (the caller tries again).
-      if (status === 'PENDING') throw unreachable();
-      return status;
     }
+    let status: InvoiceStatus;
+    try {
+      status = (await gw.getInvoice(providerId)).status;
+    } catch (err) {
+      // The provider does not know it (the simulator forgets its invoices on restart): nothing can pay it there.
+      if (err instanceof GatewayError && err.httpStatus === 404) return 'EXPIRED';
+      status = 'PENDING';
+    }
+    // Still payable there (or not known to be otherwise): not cancelled here either; the caller tries again.
+    if (status === 'PENDING') {
+      throw new AppError(
+        'EXTERNAL_SERVICE_ERROR',
+        'The payment provider could not expire the invoice; please try again',
+      );
+    }
+    return status;
   }
 
   async function recordFailure(reference: string, err: unknown): Promise<never> {

@@ -161,7 +161,7 @@ export const billingModule = defineModule({
       if (intent.status !== 'COMPLETED') return;
       const result = await paymentCompleted(
         trx,
-        { reference: intent.reference, amount: intent.amount, paidAt: intent.paid_at },
+        { reference: intent.reference, paidAt: intent.paid_at },
         core.jobs,
         core.now(),
       );

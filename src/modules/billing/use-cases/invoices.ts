@@ -169,10 +169,10 @@ const actionOf = (to: Status) =>
  */
 export async function paymentCompleted(
   trx: Executor,
-  payment: { reference: string; amount: number; paidAt: Date | null },
+  payment: { reference: string; paidAt: Date | null },
   jobs: Pick<Jobs, 'enqueue'>,
   now: Date,
-): Promise<{ outcome: 'settled' | 'already'; invoice: invoices.Invoice } | { outcome: 'unknown' }> {
+): Promise<{ outcome: 'settled'; invoice: invoices.Invoice } | { outcome: 'already' | 'unknown' }> {
   const id = await invoices.invoiceIdByPayment(trx, payment.reference);
   if (id === undefined) return { outcome: 'unknown' };
   const inv = await mustGet(trx, id, true);
@@ -193,5 +193,5 @@ export async function paymentCompleted(
     );
     return { outcome: 'settled', invoice };
   }
-  return { outcome: 'already', invoice: inv };
+  return { outcome: 'already' };
 }

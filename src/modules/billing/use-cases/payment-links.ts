@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import type { Core } from '../../../core/context.ts';
 import { withTransaction } from '../../../core/db/transaction.ts';
 import { AppError } from '../../../core/http/errors.ts';
-import type { Jobs } from '../../../core/jobs/jobs.ts';
 import * as brands from '../repo/brands.ts';
 import * as invoices from '../repo/invoices.ts';
 import { LINK_CLOSE_JOB, mustGet } from './invoices.ts';
@@ -15,9 +14,7 @@ const PAYABLE: invoices.InvoiceStatus[] = ['Menunggu Pembayaran', 'Jatuh Tempo']
 /** A link stays valid this long (Xendit's invoice duration). */
 const LINK_TTL_SECONDS = 30 * 24 * 3600;
 
-export function createPaymentLinks(
-  core: Pick<Core, 'database' | 'payments' | 'now'> & { jobs: Pick<Jobs, 'enqueue'> },
-) {
+export function createPaymentLinks(core: Pick<Core, 'database' | 'payments' | 'now' | 'jobs'>) {
   const { db } = core.database;
 
   return {
