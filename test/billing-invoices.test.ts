@@ -291,6 +291,11 @@ describe('billing invoices', () => {
     expect(done.statusCode, done.body).toBe(200);
     expect(done.json()).toMatchObject({ status: 'REFUNDED', nomor_invoice: paid.nomor_invoice });
     expect((await call('POST', `/api/late-payments/${id}/refunded`, admin)).statusCode).toBe(409);
+    // Another module's or no late payment: 404 in billing's envelope; a bad filter: 422; nothing changes.
+    const missing = await call('POST', '/api/late-payments/2147483647/refunded', admin);
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ status: 'error', error_code: 'NOT_FOUND', detail: expect.any(String) });
+    expect((await call('GET', '/api/late-payments/?status=PAID', admin)).statusCode).toBe(422);
     expect(await balanceOf(t.app.loket.database.db, 'clearing:billing:late-refunds')).toBe(
       owedBefore - paid.total_harga,
     );
